@@ -1,0 +1,52 @@
+# make run   - the portal on embedded defaults (SQLite, Celery on filesystem://), demo data, worker and beat
+# make test  - the whole test suite (PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export PORT
+
+.PHONY: run test venv install migrate lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed-runtime
+
+venv: $(VENV)/.installed-runtime
+
+install: $(VENV)/.installed-dev
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+run: venv
+	@mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "  Portal:       http://127.0.0.1:$(PORT)/"
+	@echo "  Back office:  http://127.0.0.1:$(PORT)/admin/"
+	@echo "  API docs:     http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "  Health:       http://127.0.0.1:$(PORT)/healthz"
+	@echo "  Ctrl-C stops the web server, the Celery worker and beat."
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+
+test: install
+	@mkdir -p var
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

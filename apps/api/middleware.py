@@ -1,0 +1,46 @@
+"""Keep API paths JSON-only: Django's own 404/405/500 pages are HTML."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from apps.api.errors import json_error
+
+logger = logging.getLogger("apps.api")
+
+API_PREFIX = "/api/"
+
+
+class ApiErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        # A response Django built itself (unknown URL, CSRF failure, ...): say it in JSON.
+        if response.status_code == 404:
+            return json_error(404, "not_found", "No such resource.")
+        if response.status_code == 405:
+            return json_error(405, "method_not_allowed", f"Method {request.method} is not allowed here.")
+        if response.status_code == 403:
+            return json_error(403, "forbidden", "You do not have permission to perform this action.")
+        if response.status_code == 400:
+            return json_error(400, "bad_request", "The request could not be understood.")
+        if response.status_code == 413:
+            return json_error(413, "too_large", "The request body is too large.")
+        if response.status_code >= 500:
+            return json_error(500, "server_error", "An unexpected error occurred; it has been logged.")
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith(API_PREFIX):
+            return None
+        logger.exception("Unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "server_error", "An unexpected error occurred; it has been logged.")

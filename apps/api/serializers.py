@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+
+class ErrorItemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable error code, e.g. `required`, `state_conflict`.")
+    message = serializers.CharField(help_text="A sentence a person can read.")
+    field = serializers.CharField(required=False, help_text="The input field at fault, when there is one.")
+
+
+class ErrorResponseSerializer(serializers.Serializer):
+    errors = ErrorItemSerializer(many=True)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not know (400 naming them) instead of silently ignoring typos.
+
+    `read_only_input` names output fields that must not be sent (e.g. id, state).
+    """
+
+    read_only_input: tuple[str, ...] = ()
+
+    def to_internal_value(self, data: Any) -> Any:
+        errors: dict[str, Any] = {}
+        if isinstance(data, dict):
+            for name in data:
+                if name in self.read_only_input:
+                    message = "This field is set by the server and must not be sent."
+                    errors[name] = [ErrorDetail(message, code="read_only")]
+                elif name not in self.fields or self.fields[name].read_only:
+                    errors[name] = [ErrorDetail("Unknown field.", code="unknown_field")]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            if not isinstance(exc.detail, dict):
+                raise
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+
+from apps.api.idempotency import idempotency_purge
+
+
+@shared_task
+def purge_idempotency_records() -> int:
+    return idempotency_purge(older_than=timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_SECONDS))

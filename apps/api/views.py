@@ -1,0 +1,68 @@
+"""Base classes for the integrator API views."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.idempotency import (
+    Replay,
+    idempotency_abandon,
+    idempotency_begin,
+    idempotency_finish,
+    idempotency_replay,
+)
+from apps.audit.services import Actor
+from apps.organizations.models import ApiKey, Organization
+from apps.organizations.permissions import HasOrgScope
+
+
+class OrgAPIView(APIView):
+    """A view under /api/v1/orgs/{org_id}/ acting for the key's organization.
+
+    Subclasses set `required_scope`. Another organization's path → 404; missing scope → 403.
+    """
+
+    permission_classes = [HasOrgScope]
+    required_scope: str = ""
+    _idempotency = None
+
+    @property
+    def organization(self) -> Organization:
+        return self.request.auth.organization
+
+    @property
+    def api_key(self) -> ApiKey:
+        return self.request.auth
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.api_key(self.request.auth)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self._idempotency = idempotency_begin(request)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, Replay):
+            return idempotency_replay(exc.record)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._idempotency is not None:
+            record, self._idempotency = self._idempotency, None
+            idempotency_finish(record, response)
+        return response
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # An unexpected error must not leave the idempotency record claiming "in flight".
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except Exception:
+            if self._idempotency is not None:
+                idempotency_abandon(self._idempotency)
+            raise

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "Person or staff user"
+    API_KEY = "api_key", "API key"
+    PROVIDER = "provider", "Verification provider"
+    SYSTEM = "system", "System (timers, sweeps)"
+
+
+class Transition(models.Model):
+    """One state change of any state machine. Append-only; it is also the event outbox.
+
+    Rows never change, except `published_at`, which the event relay sets once. On
+    PostgreSQL a trigger (migration 0002) refuses every other UPDATE and every DELETE.
+    """
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    subject = GenericForeignKey("content_type", "object_id")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32)
+    event_type = models.CharField(max_length=64)
+    # Event payload: ids and states only, never personal values (those stay encrypted).
+    data = models.JSONField(default=dict)
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=200, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("id",)
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "id"], name="audit_transition_subject"),
+            models.Index(
+                fields=["id"], condition=Q(published_at__isnull=True), name="audit_transition_unpublished"
+            ),
+            models.Index(fields=["organization", "created_at"], name="audit_transition_org_time"),
+        ]
+
+    def __str__(self) -> str:
+        arrow = f"{self.from_state or '∅'} → {self.to_state}"
+        return f"{self.content_type.model} {self.object_id}: {arrow}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("Audit transitions are append-only.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Audit transitions are append-only.")

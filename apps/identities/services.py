@@ -1,0 +1,133 @@
+"""Writes for external personal identities (seed 002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.audit.errors import StateConflict
+from apps.audit.services import Actor, transition_apply, transition_record
+from apps.identities.models import ExternalPersonalIdentity, IdentityState
+from apps.identities.tokens import invitation_token_make
+from apps.organizations.models import Organization
+from apps.people.crypto import lookup_hash, normalize_email
+from apps.people.models import User
+
+# The only state changes an integrator may ask for (seed 002); everything else is 409.
+_STATE_CHANGES = {
+    (IdentityState.ACTIVE, IdentityState.DEACTIVATED): "deactivate",
+    (IdentityState.DEACTIVATED, IdentityState.ACTIVE): "reactivate",
+}
+
+
+class DuplicateIdentity(StateConflict):
+    """Another identity of the organization already has this email address."""
+
+
+def _email_taken(*, organization: Organization, email: str, exclude_id: Any = None) -> bool:
+    qs = ExternalPersonalIdentity.objects.filter(organization=organization, email_hash=lookup_hash(normalize_email(email)))
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.exists()
+
+
+def _enqueue_invitation(identity: ExternalPersonalIdentity) -> None:
+    from apps.identities.tasks import send_invitation
+
+    transaction.on_commit(lambda: send_invitation.delay(str(identity.pk)))
+
+
+def identity_create(
+    *, organization: Organization, email_address: str, first_name: str, last_name: str, managed: bool, actor: Actor
+) -> ExternalPersonalIdentity:
+    """Create an INVITED identity and email the person an invitation link."""
+    if _email_taken(organization=organization, email=email_address):
+        raise DuplicateIdentity("An identity with this email address already exists in this organization.")
+    try:
+        with transaction.atomic():
+            identity = ExternalPersonalIdentity.objects.create(
+                organization=organization,
+                email_address=email_address,
+                first_name=first_name,
+                last_name=last_name,
+                managed=managed,
+            )
+            transition_record(subject=identity, from_state="", to_state=identity.state, actor=actor, reason="created")
+            _enqueue_invitation(identity)
+    except IntegrityError:  # lost a race with a concurrent create of the same email
+        raise DuplicateIdentity("An identity with this email address already exists in this organization.") from None
+    return identity
+
+
+def identity_update(*, identity: ExternalPersonalIdentity, data: dict[str, Any], actor: Actor) -> ExternalPersonalIdentity:
+    """Apply a PATCH: names and email change freely, state only ACTIVE ↔ DEACTIVATED, managed never."""
+    if "managed" in data and data["managed"] != identity.managed:
+        raise ValidationError({"managed": ["managed cannot be changed after the identity is created."]})
+    with transaction.atomic():
+        locked = ExternalPersonalIdentity.objects.select_for_update().get(pk=identity.pk)
+        target = data.get("state")
+        if target is not None and target != locked.state:
+            transition = _STATE_CHANGES.get((locked.state, target))
+            if transition is None:
+                raise StateConflict(f"The state cannot change from {locked.state} to {target}.")
+            locked = transition_apply(locked, transition, actor=actor)
+        fields = {k: data[k] for k in ("email_address", "first_name", "last_name") if k in data}
+        email_changed = "email_address" in fields and normalize_email(fields["email_address"]) != locked.email_address
+        if email_changed and _email_taken(organization=locked.organization, email=fields["email_address"], exclude_id=locked.pk):
+            raise DuplicateIdentity("An identity with this email address already exists in this organization.")
+        if fields:
+            for name, value in fields.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=[*fields, "email_hash", "updated_at"])
+        if email_changed and locked.state == IdentityState.INVITED:
+            # The old link was sent to the old address; a new one goes to the new address.
+            _enqueue_invitation(locked)
+    return locked
+
+
+def identity_resend_invitation(*, identity: ExternalPersonalIdentity, actor: Actor) -> None:
+    """Send a new invitation link (the previous one stops working). 409 unless INVITED."""
+    if identity.state != IdentityState.INVITED:
+        raise StateConflict(f"Only an INVITED identity gets invitations; this one is {identity.state}.")
+    _enqueue_invitation(identity)
+
+
+def identity_send_invitation(*, identity_id: Any) -> bool:
+    """Email the invitation link now. Returns False when the identity no longer needs one."""
+    with transaction.atomic():
+        identity = (
+            ExternalPersonalIdentity.objects.select_for_update().select_related("organization").filter(pk=identity_id).first()
+        )
+        if identity is None or identity.state != IdentityState.INVITED:
+            return False
+        identity.invitation_sent_at = timezone.now()
+        identity.invitation_count += 1
+        identity.save(update_fields=["invitation_sent_at", "invitation_count", "email_hash", "updated_at"])
+    token = invitation_token_make(identity)
+    link = settings.PUBLIC_BASE_URL + reverse("identities:invitation", args=[identity.pk, token])
+    context = {"identity": identity, "organization": identity.organization, "link": link,
+               "valid_days": max(1, settings.INVITATION_TTL_SECONDS // 86400)}
+    send_mail(
+        subject=f"{identity.organization.name} invites you to activate your identity",
+        message=render_to_string("identities/email/invitation.txt", context),
+        from_email=None,
+        recipient_list=[identity.email_address],
+        html_message=render_to_string("identities/email/invitation.html", context),
+    )
+    return True
+
+
+def identity_activate(*, identity: ExternalPersonalIdentity, person: User) -> ExternalPersonalIdentity:
+    """The person accepted the invitation: INVITED → ACTIVE, linked to their account."""
+    return transition_apply(identity, "activate", actor=Actor.user(person), reason="invitation accepted", person=person)
+
+
+def identity_transition_by_staff(*, identity: ExternalPersonalIdentity, transition: str, user: User, reason: str = "") -> ExternalPersonalIdentity:
+    return transition_apply(identity, transition, actor=Actor.user(user), reason=reason or "changed in the back office")

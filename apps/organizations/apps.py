@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class OrganizationsConfig(AppConfig):
+    name = "apps.organizations"
+    label = "organizations"
+    verbose_name = "Organizations and API keys"

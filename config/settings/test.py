@@ -1,0 +1,29 @@
+"""The test suite: PostgreSQL/Redis when DATABASE_URL/REDIS_URL are set, else SQLite."""
+
+from __future__ import annotations
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR, MIDDLEWARE, derive_key, env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+FIELD_ENCRYPTION_KEYS = [derive_key(SECRET_KEY, "field-encryption")]
+FIELD_HMAC_KEY = derive_key(SECRET_KEY, "field-hmac")
+if not env("DATABASE_URL", default=""):
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "var" / "test.sqlite3"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "locmem"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+PUBLIC_BASE_URL = "http://testserver"
+CELERY_BROKER_URL = "memory://"
+# Static files come from the finders in tests (the live server serves them itself).
+MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
