@@ -15,7 +15,7 @@ def _database_ok() -> tuple[bool, str]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True, connection.vendor
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+    except Exception as exc:
         return False, f"{type(exc).__name__}"
 
 
@@ -35,7 +35,7 @@ def _broker_ok() -> tuple[bool, str]:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, transport
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return False, f"{transport}: {type(exc).__name__}"
 
 

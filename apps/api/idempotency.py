@@ -85,9 +85,7 @@ def idempotency_finish(record: IdempotencyRecord, response: Response) -> None:
     if response.status_code >= 500:
         idempotency_abandon(record)
         return
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
-        status_code=response.status_code, response_body=response.data
-    )
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=response.data)
 
 
 def idempotency_replay(record: IdempotencyRecord) -> Response:

@@ -5,7 +5,6 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.http import HttpRequest
-
 from django_fsm.admin import FSMAdminMixin
 
 from apps.audit.errors import StateConflict
@@ -58,10 +57,14 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     transition_apply, so the row is locked and the audit log written like any other change.
     """
 
-    def _apply_fsm_transition(self, *, obj: Any, transition_name: str, request: HttpRequest, kwargs: Any = None) -> bool:
+    def _apply_fsm_transition(
+        self, *, obj: Any, transition_name: str, request: HttpRequest, kwargs: Any = None
+    ) -> bool:
         try:
             self._get_fsm_transition_func(obj=obj, transition_name=transition_name)
-            transition_apply(obj, transition_name, actor=Actor.user(request.user), reason="back office", **(kwargs or {}))
+            transition_apply(
+                obj, transition_name, actor=Actor.user(request.user), reason="back office", **(kwargs or {})
+            )
         except StateConflict as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return False

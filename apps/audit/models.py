@@ -43,9 +43,7 @@ class Transition(models.Model):
         ordering = ("id",)
         indexes = [
             models.Index(fields=["content_type", "object_id", "id"], name="audit_transition_subject"),
-            models.Index(
-                fields=["id"], condition=Q(published_at__isnull=True), name="audit_transition_unpublished"
-            ),
+            models.Index(fields=["id"], condition=Q(published_at__isnull=True), name="audit_transition_unpublished"),
             models.Index(fields=["organization", "created_at"], name="audit_transition_org_time"),
         ]
 

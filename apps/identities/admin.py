@@ -18,10 +18,32 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, admin.ModelAdmin):
     search_fields = ("id", "email_hash")
     search_help_text = "Search by id or the exact email address."
     date_hierarchy = "created_at"
-    fields = ("id", "organization", "email_address", "first_name", "last_name", "managed", "state", "person",
-              "invitation_sent_at", "invitation_count", "activated_at", "created_at", "updated_at")
-    readonly_fields = ("id", "organization", "managed", "person", "invitation_sent_at", "invitation_count",
-                       "activated_at", "created_at", "updated_at")
+    fields = (
+        "id",
+        "organization",
+        "email_address",
+        "first_name",
+        "last_name",
+        "managed",
+        "state",
+        "person",
+        "invitation_sent_at",
+        "invitation_count",
+        "activated_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = (
+        "id",
+        "organization",
+        "managed",
+        "person",
+        "invitation_sent_at",
+        "invitation_count",
+        "activated_at",
+        "created_at",
+        "updated_at",
+    )
     inlines = (TransitionInline,)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

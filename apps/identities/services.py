@@ -32,7 +32,9 @@ class DuplicateIdentity(StateConflict):
 
 
 def _email_taken(*, organization: Organization, email: str, exclude_id: Any = None) -> bool:
-    qs = ExternalPersonalIdentity.objects.filter(organization=organization, email_hash=lookup_hash(normalize_email(email)))
+    qs = ExternalPersonalIdentity.objects.filter(
+        organization=organization, email_hash=lookup_hash(normalize_email(email))
+    )
     if exclude_id is not None:
         qs = qs.exclude(pk=exclude_id)
     return qs.exists()
@@ -66,7 +68,9 @@ def identity_create(
     return identity
 
 
-def identity_update(*, identity: ExternalPersonalIdentity, data: dict[str, Any], actor: Actor) -> ExternalPersonalIdentity:
+def identity_update(
+    *, identity: ExternalPersonalIdentity, data: dict[str, Any], actor: Actor
+) -> ExternalPersonalIdentity:
     """Apply a PATCH: names and email change freely, state only ACTIVE ↔ DEACTIVATED, managed never."""
     if "managed" in data and data["managed"] != identity.managed:
         raise ValidationError({"managed": ["managed cannot be changed after the identity is created."]})
@@ -80,7 +84,9 @@ def identity_update(*, identity: ExternalPersonalIdentity, data: dict[str, Any],
             locked = transition_apply(locked, transition, actor=actor)
         fields = {k: data[k] for k in ("email_address", "first_name", "last_name") if k in data}
         email_changed = "email_address" in fields and normalize_email(fields["email_address"]) != locked.email_address
-        if email_changed and _email_taken(organization=locked.organization, email=fields["email_address"], exclude_id=locked.pk):
+        if email_changed and _email_taken(
+            organization=locked.organization, email=fields["email_address"], exclude_id=locked.pk
+        ):
             raise DuplicateIdentity("An identity with this email address already exists in this organization.")
         if fields:
             for name, value in fields.items():
@@ -103,7 +109,10 @@ def identity_send_invitation(*, identity_id: Any) -> bool:
     """Email the invitation link now. Returns False when the identity no longer needs one."""
     with transaction.atomic():
         identity = (
-            ExternalPersonalIdentity.objects.select_for_update().select_related("organization").filter(pk=identity_id).first()
+            ExternalPersonalIdentity.objects.select_for_update()
+            .select_related("organization")
+            .filter(pk=identity_id)
+            .first()
         )
         if identity is None or identity.state != IdentityState.INVITED:
             return False
@@ -112,8 +121,12 @@ def identity_send_invitation(*, identity_id: Any) -> bool:
         identity.save(update_fields=["invitation_sent_at", "invitation_count", "email_hash", "updated_at"])
     token = invitation_token_make(identity)
     link = settings.PUBLIC_BASE_URL + reverse("identities:invitation", args=[identity.pk, token])
-    context = {"identity": identity, "organization": identity.organization, "link": link,
-               "valid_days": max(1, settings.INVITATION_TTL_SECONDS // 86400)}
+    context = {
+        "identity": identity,
+        "organization": identity.organization,
+        "link": link,
+        "valid_days": max(1, settings.INVITATION_TTL_SECONDS // 86400),
+    }
     send_mail(
         subject=f"{identity.organization.name} invites you to activate your identity",
         message=render_to_string("identities/email/invitation.txt", context),
@@ -129,5 +142,7 @@ def identity_activate(*, identity: ExternalPersonalIdentity, person: User) -> Ex
     return transition_apply(identity, "activate", actor=Actor.user(person), reason="invitation accepted", person=person)
 
 
-def identity_transition_by_staff(*, identity: ExternalPersonalIdentity, transition: str, user: User, reason: str = "") -> ExternalPersonalIdentity:
+def identity_transition_by_staff(
+    *, identity: ExternalPersonalIdentity, transition: str, user: User, reason: str = ""
+) -> ExternalPersonalIdentity:
     return transition_apply(identity, transition, actor=Actor.user(user), reason=reason or "changed in the back office")

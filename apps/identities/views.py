@@ -55,7 +55,9 @@ def invitation(request: HttpRequest, identity_id: UUID, token: str) -> HttpRespo
                         )
                         identity_activate(identity=identity, person=person)
                     login(request, person, backend="apps.people.backends.EmailBackend")
-                    messages.success(request, f"Welcome! Your identity with {identity.organization.name} is now active.")
+                    messages.success(
+                        request, f"Welcome! Your identity with {identity.organization.name} is now active."
+                    )
                     return redirect("people:me")
         except StateConflict:
             return _invalid(request)
@@ -65,6 +67,11 @@ def invitation(request: HttpRequest, identity_id: UUID, token: str) -> HttpRespo
     return render(
         request,
         "identities/invitation.html",
-        {"identity": identity, "organization": identity.organization, "form": form, "existing_account": existing_account},
+        {
+            "identity": identity,
+            "organization": identity.organization,
+            "form": form,
+            "existing_account": existing_account,
+        },
         status=400 if request.method == "POST" else 200,
     )

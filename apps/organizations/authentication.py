@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rest_framework import authentication, exceptions
 
@@ -50,7 +49,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The API key is not valid.", code="invalid_api_key") from None
         key = api_key_from_raw(raw)
         if key is None:
-            raise exceptions.AuthenticationFailed("The API key is not valid or has been revoked.", code="invalid_api_key")
+            raise exceptions.AuthenticationFailed(
+                "The API key is not valid or has been revoked.", code="invalid_api_key"
+            )
         api_key_touch(api_key=key)
         return ApiClient(key), key
 

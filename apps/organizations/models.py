@@ -26,7 +26,9 @@ class Organization(models.Model):
     """A tenant: an integrator whose API keys, identities and objects belong together."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    slug = models.SlugField(max_length=64, unique=True, validators=[validate_slug], help_text="The org_id in API paths.")
+    slug = models.SlugField(
+        max_length=64, unique=True, validators=[validate_slug], help_text="The org_id in API paths."
+    )
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -54,7 +54,9 @@ class PersonAdmin(UserAdmin):
     readonly_fields = ("last_login", "date_joined")
     inlines = (PersonalDetailInline,)
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[User], search_term: str) -> tuple[QuerySet[User], bool]:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[User], search_term: str
+    ) -> tuple[QuerySet[User], bool]:
         if not search_term:
             return queryset, False
         return queryset.filter(email_hash=lookup_hash(normalize_email(search_term))), False

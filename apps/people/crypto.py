@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-TOKEN_PREFIX = "gAAAA"  # every Fernet token starts so (version byte 0x80 + timestamp)
+TOKEN_PREFIX = "gAAAA"  # noqa: S105 - every Fernet token starts so (version byte 0x80 + timestamp)
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +50,9 @@ def decrypt(token: str) -> str:
     try:
         return _multi_fernet().decrypt(token.encode()).decode()
     except InvalidToken as exc:
-        raise ImproperlyConfigured("A value could not be decrypted: is its key still in FIELD_ENCRYPTION_KEYS?") from exc
+        raise ImproperlyConfigured(
+            "A value could not be decrypted: is its key still in FIELD_ENCRYPTION_KEYS?"
+        ) from exc
 
 
 def rotate(token: str) -> str:

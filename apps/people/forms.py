@@ -11,7 +11,9 @@ from apps.people.models import User
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's login form; the `username` field holds the email address."""
 
-    username = forms.EmailField(label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}))
+    username = forms.EmailField(
+        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
 
 
 class NewAccountPasswordForm(SetPasswordForm):

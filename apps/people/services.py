@@ -46,13 +46,20 @@ def person_create(
 
 
 def person_set_details(
-    *, person: User, details: Mapping[str, str], source: str = DetailSource.SELF_DECLARED, process_id: str | None = None, provider: str = ""
+    *,
+    person: User,
+    details: Mapping[str, str],
+    source: str = DetailSource.SELF_DECLARED,
+    process_id: str | None = None,
+    provider: str = "",
 ) -> list[PersonalDetail]:
     """Create or replace values; a self-declared value never overwrites a verified one."""
     cleaned = _clean_details(details)
     saved = []
     with transaction.atomic():
-        existing = {d.name: d for d in PersonalDetail.objects.select_for_update().filter(person=person, name__in=cleaned)}
+        existing = {
+            d.name: d for d in PersonalDetail.objects.select_for_update().filter(person=person, name__in=cleaned)
+        }
         for name, value in cleaned.items():
             detail = existing.get(name) or PersonalDetail(person=person, name=name)
             if detail.pk and detail.source == DetailSource.VERIFIED and source == DetailSource.SELF_DECLARED:

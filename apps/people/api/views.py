@@ -28,6 +28,8 @@ class PersonalDetailsApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes: list[type] = []
 
-    @extend_schema(tags=["Reference"], operation_id="personal_details_list", responses=PersonalDetailsResponseSerializer, auth=[])
+    @extend_schema(
+        tags=["Reference"], operation_id="personal_details_list", responses=PersonalDetailsResponseSerializer, auth=[]
+    )
     def get(self, request: Request) -> Response:
         return Response({"results": PersonalDetailSpecSerializer(PERSONAL_DETAILS, many=True).data})

@@ -1,0 +1,153 @@
+"""`seed_demo`: a demo organization, a staff account, people and identities in every state.
+
+Idempotent: objects that already exist are left exactly as they are, so a second run
+changes nothing. Everything is written through the services, so the audit log is complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.audit.services import Actor, transition_apply
+from apps.identities.models import ExternalPersonalIdentity, IdentityState
+from apps.identities.services import identity_activate, identity_create
+from apps.organizations.models import ApiKey, Membership, Organization
+from apps.organizations.services import api_key_create, organization_create
+from apps.people.crypto import lookup_hash, normalize_email
+from apps.people.models import User
+from apps.people.services import person_create
+
+ORG_SLUG = "demo"
+ORG_NAME = "Demo Bank"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "demo-admin-pass"  # noqa: S105 - public demo credentials, printed on purpose
+PERSON_PASSWORD = "demo-person-pass"  # noqa: S105
+API_KEY_NAME = "demo"
+
+# People who sign in to the portal, with their self-declared details.
+PEOPLE: dict[str, dict[str, str]] = {
+    "ana@example.com": {
+        "first_name": "Ana",
+        "last_name": "García",
+        "email": "ana@example.com",
+        "phone": "+34600000001",
+        "date_of_birth": "1990-04-12",
+        "place_of_birth": "Sevilla",
+        "nationality": "ESP",
+        "gender": "F",
+        "address": "Calle Mayor 1, 28013 Madrid",
+    },
+    "bram@example.com": {
+        "first_name": "Bram",
+        "last_name": "de Vries",
+        "date_of_birth": "1985-11-30",
+        "nationality": "NLD",
+    },
+}
+
+# (email, first name, last name, managed, target state, the person who activated it)
+IDENTITIES: tuple[tuple[str, str, str, bool, str, str | None], ...] = (
+    ("carla@example.com", "Carla", "Rossi", False, IdentityState.INVITED, None),
+    ("ana@example.com", "Ana", "García", True, IdentityState.ACTIVE, "ana@example.com"),
+    ("bram@example.com", "Bram", "de Vries", False, IdentityState.DEACTIVATED, "bram@example.com"),
+)
+
+
+class Command(BaseCommand):
+    help = "Fill a demo organization, people and identities in every state, and print how to sign in."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            organization = self._organization()
+            admin = self._admin(organization)
+            people = {email: self._person(email, details) for email, details in PEOPLE.items()}
+            for spec in IDENTITIES:
+                self._identity(organization, spec, people=people, admin=admin)
+            raw_key = self._api_key(organization)
+        self._print_sign_in(raw_key)
+
+    def _organization(self) -> Organization:
+        organization = Organization.objects.filter(slug=ORG_SLUG).first()
+        if organization is None:
+            organization = organization_create(slug=ORG_SLUG, name=ORG_NAME)
+            self.stdout.write(f"Created organization {ORG_SLUG} ({ORG_NAME}).")
+        return organization
+
+    def _admin(self, organization: Organization) -> User:
+        admin = User.objects.filter_by_email(ADMIN_EMAIL).first()
+        if admin is None:
+            admin = person_create(email=ADMIN_EMAIL, password=ADMIN_PASSWORD, check_password=False)
+            admin.is_staff = admin.is_superuser = True
+            admin.save(update_fields=["is_staff", "is_superuser"])
+            self.stdout.write(f"Created superuser {ADMIN_EMAIL}.")
+        Membership.objects.get_or_create(organization=organization, user=admin)
+        return admin
+
+    def _person(self, email: str, details: dict[str, str]) -> User:
+        person = User.objects.filter_by_email(email).first()
+        if person is None:
+            person = person_create(email=email, password=PERSON_PASSWORD, details=details, check_password=False)
+            self.stdout.write(f"Created person {email} with {len(details)} self-declared details.")
+        return person
+
+    def _identity(
+        self,
+        organization: Organization,
+        spec: tuple[str, str, str, bool, str, str | None],
+        *,
+        people: dict[str, User],
+        admin: User,
+    ) -> None:
+        email, first_name, last_name, managed, target, person_email = spec
+        exists = ExternalPersonalIdentity.objects.filter(
+            organization=organization, email_hash=lookup_hash(normalize_email(email))
+        ).exists()
+        if exists:
+            # Left as it is: someone may be trying the demo with it.
+            return
+        identity = identity_create(
+            organization=organization,
+            email_address=email,
+            first_name=first_name,
+            last_name=last_name,
+            managed=managed,
+            actor=Actor.system("seed_demo"),
+        )
+        if target in (IdentityState.ACTIVE, IdentityState.DEACTIVATED) and person_email:
+            identity = identity_activate(identity=identity, person=people[person_email])
+        if target == IdentityState.DEACTIVATED:
+            identity = transition_apply(identity, "deactivate", actor=Actor.user(admin), reason="demo data")
+        self.stdout.write(f"Created identity {email} of {organization.slug}: {identity.state}.")
+
+    def _api_key(self, organization: Organization) -> str | None:
+        if ApiKey.objects.filter(organization=organization, name=API_KEY_NAME).exists():
+            return None
+        _, raw = api_key_create(organization=organization, name=API_KEY_NAME)
+        return raw
+
+    def _print_sign_in(self, raw_key: str | None) -> None:
+        base = settings.PUBLIC_BASE_URL
+        lines = [
+            "",
+            f"Demo organization: {ORG_SLUG} ({ORG_NAME})",
+            f"  Portal sign-in:  {base}/accounts/login/",
+            *(f"    {email} / {PERSON_PASSWORD}" for email in PEOPLE),
+            f"  Back office:     {base}/admin/",
+            f"    {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
+            f"  API docs:        {base}/api/docs/   (organization paths: /api/v1/orgs/{ORG_SLUG}/...)",
+        ]
+        if raw_key:
+            lines += [
+                "  Demo API key (shown only this once; keep it):",
+                f"    {raw_key}",
+            ]
+        else:
+            lines += [
+                "  API key: the demo key was printed on the first run and cannot be shown again.",
+                f"    A new one: python manage.py create_api_key {ORG_SLUG}",
+            ]
+        self.stdout.write("\n".join(lines))

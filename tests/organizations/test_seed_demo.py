@@ -1,0 +1,113 @@
+"""`manage.py seed_demo` (API.md "Management commands"): what `make run` shows a newcomer."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core import mail
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from apps.audit.models import ActorType, Transition
+from apps.audit.selectors import transitions_for
+from apps.identities.models import ExternalPersonalIdentity, IdentityState
+from apps.organizations.models import ApiKey, Organization
+from apps.people.models import PersonalDetail, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed() -> str:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def _raw_key(output: str) -> str | None:
+    keys = [word for line in output.splitlines() for word in line.split() if word.startswith("ipk_")]
+    assert len(keys) <= 1
+    return keys[0] if keys else None
+
+
+def _snapshot() -> dict[str, object]:
+    return {
+        "organizations": list(Organization.objects.values_list("slug", "name")),
+        "users": sorted(User.objects.values_list("email_hash", "is_staff", "is_superuser", "password")),
+        "details": PersonalDetail.objects.count(),
+        "identities": sorted((i.email_address, i.state, i.person_id) for i in ExternalPersonalIdentity.objects.all()),
+        "transitions": list(Transition.objects.values_list("id", flat=True)),
+        "api_keys": list(ApiKey.objects.values_list("id", flat=True)),
+    }
+
+
+def test_it_is_idempotent():
+    first = _seed()
+    before = _snapshot()
+
+    second = _seed()
+
+    assert _snapshot() == before
+    assert _raw_key(first) is not None
+    assert _raw_key(second) is None
+    assert "create_api_key demo" in second
+
+
+def test_it_leaves_identities_in_every_state_with_their_audit_trail():
+    _seed()
+    _seed()
+
+    demo = Organization.objects.get(slug="demo")
+    assert demo.name == "Demo Bank"
+    identities = {i.state: i for i in ExternalPersonalIdentity.objects.filter(organization=demo)}
+    assert set(identities) == {IdentityState.INVITED, IdentityState.ACTIVE, IdentityState.DEACTIVATED}
+
+    ana = User.objects.filter_by_email("ana@example.com").get()
+    assert identities[IdentityState.ACTIVE].person == ana
+    assert identities[IdentityState.INVITED].person is None
+
+    trail = {state: [(t.from_state, t.to_state) for t in transitions_for(i)] for state, i in identities.items()}
+    assert trail == {
+        IdentityState.INVITED: [("", "INVITED")],
+        IdentityState.ACTIVE: [("", "INVITED"), ("INVITED", "ACTIVE")],
+        IdentityState.DEACTIVATED: [("", "INVITED"), ("INVITED", "ACTIVE"), ("ACTIVE", "DEACTIVATED")],
+    }
+    activation = transitions_for(identities[IdentityState.ACTIVE]).last()
+    assert (activation.actor_type, activation.actor_id) == (ActorType.USER, str(ana.pk))
+    assert all(t.organization_id == demo.pk for t in Transition.objects.all())
+
+
+def test_it_prints_accounts_that_can_sign_in():
+    output = _seed()
+
+    admin = authenticate(username="admin@example.com", password="demo-admin-pass")
+    assert admin is not None and admin.is_staff and admin.is_superuser
+    ana = authenticate(username="ana@example.com", password="demo-person-pass")
+    assert ana is not None and not ana.is_staff
+    details = {d.name: d.source for d in PersonalDetail.objects.filter(person=ana)}
+    assert {"first_name", "last_name", "date_of_birth"} <= set(details)
+    assert set(details.values()) == {"self_declared"}
+    for text in ("/accounts/login/", "/admin/", "/api/docs/", "demo-admin-pass", "demo-person-pass"):
+        assert text in output
+
+
+def test_its_api_key_reads_the_demo_identities():
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {_raw_key(_seed())}")
+
+    response = client.get("/api/v1/orgs/demo/external-personal-identities")
+
+    assert response.status_code == 200
+    states = sorted(item["state"] for item in response.json()["results"])
+    assert states == ["ACTIVE", "DEACTIVATED", "INVITED"]
+
+
+def test_it_emails_an_invitation_only_to_the_invited_identity(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed()
+    with django_capture_on_commit_callbacks(execute=True):
+        _seed()
+
+    invited = ExternalPersonalIdentity.objects.get(state=IdentityState.INVITED)
+    assert [m.to for m in mail.outbox] == [[invited.email_address]]
