@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+# Links in emails and the URLs seed_demo prints follow the port the server listens on.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+export PORT PUBLIC_BASE_URL
 
 .PHONY: run test venv install migrate lint clean
 
@@ -39,7 +41,10 @@ run: venv
 	@echo "  Health:       http://127.0.0.1:$(PORT)/healthz"
 	@echo "  Ctrl-C stops the web server, the Celery worker and beat."
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f Procfile.dev start
+# exec: honcho is make's own child, so a SIGTERM to make (which make passes on to its
+# children) reaches honcho, which stops web, worker and beat. GNU make does not pass on a
+# SIGINT sent to make alone; Ctrl-C reaches honcho as a member of the terminal's process group.
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f Procfile.dev start
 
 test: install
 	@mkdir -p var

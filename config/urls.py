@@ -12,6 +12,7 @@ from apps.people.api.views import PersonalDetailsApi
 api_v1 = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
     path("", include("apps.identities.api.urls")),
+    path("", include("apps.webhooks.api.urls")),
 ]
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django_fsm import TransitionNotAllowed
@@ -22,6 +22,12 @@ class Gone(exceptions.APIException):
     status_code = status.HTTP_410_GONE
     default_detail = "The data existed and has been purged."
     default_code = "gone"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 class Conflict(exceptions.APIException):
@@ -53,6 +59,8 @@ def _flatten(detail: Any, field: str | None = None) -> list[dict[str, str]]:
         for key, value in detail.items():
             if key in ("non_field_errors", "__all__"):
                 items += _flatten(value, field)
+            elif isinstance(key, int):  # ListField/DictField-of-lists errors are keyed by index
+                items += _flatten(value, f"{field}[{key}]" if field else str(key))
             else:
                 items += _flatten(value, f"{field}.{key}" if field else str(key))
         return items
@@ -73,6 +81,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Raised by request.body past DATA_UPLOAD_MAX_MEMORY_SIZE: the client's fault, not a 500.
+        exc = PayloadTooLarge()
     elif isinstance(exc, (TransitionNotAllowed, StateConflict)):
         exc = Conflict(detail=str(exc) or Conflict.default_detail)
     elif isinstance(exc, DjangoValidationError):

@@ -5,13 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.api.errors import json_error
 
 logger = logging.getLogger("apps.api")
 
 API_PREFIX = "/api/"
+# Django answers these itself with 404/403/400; __call__ then turns its page into JSON.
+DJANGO_HANDLED = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
 
 
 class ApiErrorMiddleware:
@@ -28,7 +31,10 @@ class ApiErrorMiddleware:
         if response.status_code == 404:
             return json_error(404, "not_found", "No such resource.")
         if response.status_code == 405:
-            return json_error(405, "method_not_allowed", f"Method {request.method} is not allowed here.")
+            replacement = json_error(405, "method_not_allowed", f"Method {request.method} is not allowed here.")
+            if response.has_header("Allow"):
+                replacement["Allow"] = response["Allow"]
+            return replacement
         if response.status_code == 403:
             return json_error(403, "forbidden", "You do not have permission to perform this action.")
         if response.status_code == 400:
@@ -40,7 +46,7 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(API_PREFIX) or isinstance(exception, DJANGO_HANDLED):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return json_error(500, "server_error", "An unexpected error occurred; it has been logged.")

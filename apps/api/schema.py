@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.plumbing import get_doc
 from drf_spectacular.utils import OpenApiParameter
 
 from apps.api.serializers import ErrorResponseSerializer
@@ -44,8 +45,26 @@ class AutoSchema(openapi.AutoSchema):
             if str(code) not in responses:
                 response = self._get_response_for_code(ErrorResponseSerializer, str(code), direction=direction)
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "Error.")
+                if code == 429:
+                    response["headers"] = {
+                        "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+                    }
                 responses[str(code)] = response
         return responses
+
+    def get_description(self) -> str:
+        """The method's or the concrete view's docstring, never OrgAPIView's developer notes."""
+        from apps.api.views import OrgAPIView
+
+        method_doc = get_doc(getattr(self.view, self.method.lower(), None))
+        if method_doc:
+            return method_doc
+        for cls in type(self.view).__mro__:
+            if cls is OrgAPIView or cls.__module__.startswith("rest_framework"):
+                break
+            if cls.__doc__:
+                return get_doc(cls)
+        return ""
 
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
@@ -64,3 +83,17 @@ class AutoSchema(openapi.AutoSchema):
 def drop_trailing_slash_twins(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
     """drf-spectacular preprocessing hook: document each path once, without the slash."""
     return [e for e in endpoints if not e[0].endswith("/")]
+
+
+def add_event_components(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: webhook event payloads as named components."""
+    from apps.webhooks.events import EVENT_DATA_SCHEMAS, event_envelope_schema
+
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for event_type, data_schema in EVENT_DATA_SCHEMAS.items():
+        name = "Event" + "".join(part.capitalize() for part in event_type.replace(".", "_").split("_"))
+        schemas[name] = {
+            **event_envelope_schema(event_type, data_schema),
+            "description": f"Body of a `{event_type}` webhook, signed per Standard Webhooks.",
+        }
+    return result

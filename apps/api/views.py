@@ -15,6 +15,7 @@ from apps.api.idempotency import (
     idempotency_finish,
     idempotency_replay,
 )
+from apps.api.pagination import CursorPagination
 from apps.audit.services import Actor
 from apps.organizations.models import ApiKey, Organization
 from apps.organizations.permissions import HasOrgScope
@@ -27,6 +28,9 @@ class OrgAPIView(APIView):
     """
 
     permission_classes = [HasOrgScope]
+    # Read by drf-spectacular: a list response (`many=True`) is then documented as a page
+    # `{results, next, previous}`, which is what list views answer.
+    pagination_class = CursorPagination
     required_scope: str = ""
     _idempotency = None
 
@@ -41,6 +45,12 @@ class OrgAPIView(APIView):
     @property
     def actor(self) -> Actor:
         return Actor.api_key(self.request.auth)
+
+    def paginate(self, queryset: Any, serializer_class: type) -> Response:
+        """One cursor page of `queryset`, shaped by `serializer_class`."""
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(queryset, self.request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -24,7 +24,7 @@ def _now() -> datetime:
 
 def _signature(identity: ExternalPersonalIdentity, timestamp: int) -> str:
     sent = identity.invitation_sent_at.timestamp() if identity.invitation_sent_at else ""
-    value = f"{identity.pk}|{identity.state}|{identity.email_hash}|{sent}|{timestamp}"
+    value = f"{identity.pk}|{identity.state}|{identity.email_hash}|{sent}|{identity.invitation_count}|{timestamp}"
     return salted_hmac(_SALT, value, algorithm="sha256").hexdigest()[::2]
 
 

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.organizations",
     "apps.people",
     "apps.identities",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {"task": "apps.api.tasks.purge_idempotency_records", "schedule": 3600.0},
+    "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
 }
 
 # --- Email and SMS ---------------------------------------------------------------------
@@ -172,6 +174,7 @@ SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 # --- Integrations ----------------------------------------------------------------------
 PROVIDER_SECRETS = env.dict("PROVIDER_SECRETS", default={})
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
+WEBHOOKS_REQUIRE_HTTPS = False
 
 # --- Identities ------------------------------------------------------------------------
 INVITATION_TTL_SECONDS = env.int("INVITATION_TTL_SECONDS", default=7 * 24 * 3600)
@@ -217,6 +220,10 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"ApiKeyAuth": []}],
     "PREPROCESSING_HOOKS": ["apps.api.schema.drop_trailing_slash_twins"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.add_event_components",
+    ],
     "AUTHENTICATION_WHITELIST": [],
 }
 

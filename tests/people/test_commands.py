@@ -87,7 +87,7 @@ def test_it_offers_an_option_for_every_personal_detail():
 def test_it_refuses_an_email_that_already_has_an_account():
     make_person(email="ana@example.com")
 
-    with pytest.raises(CommandError, match="already exists"):
+    with pytest.raises(CommandError, match=r"^No account created\. email: An account with this email already exists"):
         _create("ANA@example.com", "--password", PASSWORD, "--first-name", "Other")
 
     assert User.objects.count() == 1
@@ -100,6 +100,14 @@ def test_it_refuses_an_invalid_date_and_creates_nothing():
 
     assert not User.objects.exists()
     assert not PersonalDetail.objects.exists()
+
+
+def test_it_names_the_option_of_an_invalid_detail():
+    with pytest.raises(CommandError, match="--email: Enter a valid email address") as caught:
+        _create("ana@example.com", "--password", PASSWORD, "--email", "not-an-address", "--phone", "12")
+
+    assert "--phone: Phone number must be in international form" in str(caught.value)
+    assert not User.objects.exists()
 
 
 def test_it_refuses_a_weak_password_unless_told_to_skip_validation():

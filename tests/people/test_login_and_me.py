@@ -139,7 +139,9 @@ def test_it_shows_the_linked_organizations(client, org):
     make_identity(OrganizationFactory(name="Initech"), email="ana@example.com")
     # Someone else's organization.
     other = make_person(email="bob@example.com")
-    identity_activate(identity=make_identity(OrganizationFactory(name="Umbrella"), email="bob@example.com"), person=other)
+    identity_activate(
+        identity=make_identity(OrganizationFactory(name="Umbrella"), email="bob@example.com"), person=other
+    )
     client.force_login(person)
 
     response = client.get("/me/")

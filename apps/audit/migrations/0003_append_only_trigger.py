@@ -31,7 +31,9 @@ DROP FUNCTION IF EXISTS audit_transition_append_only();
 def _run(sql: str):
     def apply(apps, schema_editor):  # noqa: ANN001, ANN202
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            # params=None: without it the PostgreSQL schema editor interpolates client-side
+            # and the `%` placeholder of RAISE EXCEPTION breaks the statement.
+            schema_editor.execute(sql, params=None)
 
     return apply
 

@@ -8,7 +8,6 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.pagination import CursorPagination
 from apps.api.views import OrgAPIView
 from apps.identities.api.serializers import (
     IdentityCreateSerializer,
@@ -44,11 +43,9 @@ class IdentityListCreateApi(IdentityViewMixin):
     def get(self, request: Request, org_id: str) -> Response:
         query = IdentityListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(
-            identity_list(organization=self.organization, state=query.validated_data.get("state")), request, view=self
+        return self.paginate(
+            identity_list(organization=self.organization, state=query.validated_data.get("state")), IdentitySerializer
         )
-        return paginator.get_paginated_response(IdentitySerializer(page, many=True).data)
 
     @extend_schema(
         tags=TAGS,

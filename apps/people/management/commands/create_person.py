@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from apps.people.services import person_create
-from apps.people.vocabulary import PERSONAL_DETAILS
-
-_DETAIL_NAMES = {spec.name for spec in PERSONAL_DETAILS}
+from apps.people.vocabulary import PERSONAL_DETAILS, clean_detail
 
 
 def _option(name: str) -> str:
@@ -23,10 +21,21 @@ def _dest(name: str) -> str:
     return f"detail_{name}"
 
 
+def _details_errors(details: dict[str, str]) -> list[str]:
+    """Checked here first so that each error names its option (`email` is also a detail)."""
+    errors = []
+    for name, value in details.items():
+        try:
+            clean_detail(name, value)
+        except ValidationError as exc:
+            errors.append(f"{_option(name)}: {' '.join(exc.messages)}")
+    return errors
+
+
 def _messages(exc: ValidationError) -> str:
     if hasattr(exc, "error_dict"):
         return "; ".join(
-            f"{_option(field) if field in _DETAIL_NAMES else field}: {' '.join(msgs)}"
+            " ".join(msgs) if field == NON_FIELD_ERRORS else f"{field}: {' '.join(msgs)}"
             for field, msgs in exc.message_dict.items()
         )
     return " ".join(exc.messages)
@@ -60,6 +69,9 @@ class Command(BaseCommand):
         if not options["password"]:
             raise CommandError("No account created. --password must not be empty.")
         details = {spec.name: options[_dest(spec.name)] for spec in PERSONAL_DETAILS if options[_dest(spec.name)]}
+        errors = _details_errors(details)
+        if errors:
+            raise CommandError("No account created. " + "; ".join(errors))
         try:
             with transaction.atomic():
                 person = person_create(

@@ -1,0 +1,75 @@
+"""Where a webhook may go: http(s) URLs whose host resolves only to public addresses.
+
+The check runs at registration and again at send time, and the sender connects to the
+address checked here (no second DNS lookup an attacker could answer differently).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class UnsafeDestination(ValueError):
+    """The URL is not one the portal will send to."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    scheme: str
+    host: str
+    port: int
+    target: str  # path and query
+    address: str  # the resolved IP to connect to
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    # is_global excludes private, loopback, link-local (169.254.169.254 metadata too),
+    # shared (100.64/10), reserved and unique-local (fd00:ec2::254) ranges.
+    return ip.is_global and not ip.is_multicast
+
+
+def destination_check(url: str, *, allow_private: bool | None = None, require_https: bool | None = None) -> Destination:
+    """Parse and resolve `url`; raise UnsafeDestination unless it may receive webhooks."""
+    allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS if allow_private is None else allow_private
+    require_https = getattr(settings, "WEBHOOKS_REQUIRE_HTTPS", False) if require_https is None else require_https
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeDestination(f"Not a valid URL: {exc}.") from None
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeDestination("Only http and https URLs can receive webhooks.")
+    if require_https and parts.scheme != "https":
+        raise UnsafeDestination("Webhook URLs must use https.")
+    if not parts.hostname:
+        raise UnsafeDestination("The URL has no host.")
+    if parts.username or parts.password:
+        raise UnsafeDestination("Credentials in the URL are not allowed; use the signature to authenticate.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UnsafeDestination(f"The host {parts.hostname} does not resolve.") from None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not allow_private:
+        blocked = [a for a in addresses if not _is_public(a)]
+        if blocked:
+            raise UnsafeDestination(
+                f"The host {parts.hostname} resolves to a private, loopback, link-local or reserved address."
+            )
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Destination(parts.scheme, parts.hostname, port, target, addresses[0])

@@ -1,0 +1,188 @@
+"""The served OpenAPI schema (API.md: it "must describe exactly this, every status code included")."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.urls import Resolver404, resolve
+from drf_spectacular.drainage import reset_generator_stats
+
+pytestmark = pytest.mark.django_db
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+ORG_PREFIX = "/api/v1/orgs/"
+ERROR_REF = "#/components/schemas/ErrorResponse"
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker) -> dict:
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def _operations(schema: dict, prefix: str = ORG_PREFIX):
+    for path, item in schema["paths"].items():
+        if path.startswith(prefix):
+            for method, operation in item.items():
+                if method in METHODS:
+                    yield path, method, operation
+
+
+def _concrete(path: str) -> str:
+    """A documented path with its {parameters} filled in with plausible values."""
+    return re.sub(
+        r"\{(\w+)\}",
+        lambda m: "acme" if m.group(1) == "org_id" else "00000000-0000-4000-8000-000000000000",
+        path,
+    )
+
+
+def test_it_generates_a_valid_schema_without_warnings(tmp_path):
+    reset_generator_stats()
+    target = tmp_path / "schema.yaml"
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+
+    generated = yaml.safe_load(target.read_text())
+    assert generated["openapi"].startswith("3.")
+    assert any(path.startswith(ORG_PREFIX) for path in generated["paths"])
+
+
+def test_it_serves_the_schema_without_a_key(client):
+    response = client.get("/api/schema/")
+
+    assert response.status_code == 200
+    served = yaml.safe_load(response.content)
+    assert "/api/v1/orgs/{org_id}/external-personal-identities" in served["paths"]
+
+
+def test_it_serves_the_schema_as_json(client):
+    response = client.get("/api/schema/", {"format": "json"})
+
+    assert response.status_code == 200
+    assert "/api/v1/orgs/{org_id}/external-personal-identities" in json.loads(response.content)["paths"]
+
+
+def test_it_serves_swagger_ui(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    content = response.content.decode()
+    assert "swagger-ui" in content.lower()
+    assert "/api/schema/" in content
+
+
+def test_it_documents_the_error_shape(schema):
+    components = schema["components"]["schemas"]
+    errors = components["ErrorResponse"]
+    item = components["ErrorItem"]
+
+    assert errors["required"] == ["errors"]
+    assert errors["properties"]["errors"]["type"] == "array"
+    assert errors["properties"]["errors"]["items"]["$ref"] == "#/components/schemas/ErrorItem"
+    assert set(item["properties"]) == {"code", "message", "field"}
+    assert sorted(item["required"]) == ["code", "message"]
+
+
+def test_it_documents_bearer_authentication(schema):
+    scheme = schema["components"]["securitySchemes"]["ApiKeyAuth"]
+
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, method, operation in _operations(schema):
+        assert operation.get("security") == [{"ApiKeyAuth": []}], f"{method.upper()} {path}"
+
+
+def test_it_documents_401_403_404_429_on_every_org_operation(schema):
+    operations = list(_operations(schema))
+    assert len(operations) >= 4
+
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        for code in ("401", "403", "404", "429"):
+            assert code in responses, f"{method.upper()} {path} lacks {code}"
+            body = responses[code]["content"]["application/json"]["schema"]
+            assert body == {"$ref": ERROR_REF}, f"{method.upper()} {path} {code}"
+            assert responses[code]["description"]
+
+
+def test_it_documents_retry_after_on_429(schema):
+    for path, method, operation in _operations(schema):
+        headers = operation["responses"]["429"].get("headers", {})
+        assert "Retry-After" in headers, f"{method.upper()} {path}"
+
+
+def test_it_documents_400_on_every_org_operation(schema):
+    for path, method, operation in _operations(schema):
+        assert "400" in operation["responses"], f"{method.upper()} {path}"
+
+
+def test_it_documents_idempotency_on_every_org_post(schema):
+    posts = [(path, operation) for path, method, operation in _operations(schema) if method == "post"]
+    assert posts
+
+    for path, operation in posts:
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert "Idempotency-Key" in headers, path
+        assert "422" in operation["responses"], path
+
+
+def test_it_documents_paths_without_a_trailing_slash(schema):
+    assert schema["paths"]
+    for path in schema["paths"]:
+        assert not path.endswith("/"), path
+
+
+def test_it_serves_every_documented_path_with_and_without_the_slash(schema):
+    for path in schema["paths"]:
+        concrete = _concrete(path)
+        try:
+            without = resolve(concrete)
+            with_slash = resolve(concrete + "/")
+        except Resolver404 as exc:
+            pytest.fail(f"{path} is documented but {exc} does not resolve")
+        assert without.func.__name__ == with_slash.func.__name__, path
+
+
+def test_it_documents_lists_as_pages(schema):
+    listing = schema["paths"]["/api/v1/orgs/{org_id}/external-personal-identities"]["get"]
+    ref = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+    assert {"results", "next", "previous"} <= set(page["properties"])
+    assert page["properties"]["results"]["type"] == "array"
+
+
+def test_it_documents_no_bare_array_responses(schema):
+    """Lists are paginated objects, never a bare JSON array."""
+    for path, method, operation in _operations(schema, prefix="/api/"):
+        for code, response in operation["responses"].items():
+            body = response.get("content", {}).get("application/json", {}).get("schema", {})
+            assert body.get("type") != "array", f"{method.upper()} {path} {code}"
+
+
+def test_it_keeps_developer_notes_out_of_descriptions(schema):
+    for path, method, operation in _operations(schema, prefix="/api/"):
+        description = operation.get("description", "")
+        assert "required_scope" not in description, f"{method.upper()} {path}"
+        assert "Subclasses" not in description, f"{method.upper()} {path}"
+
+
+def test_it_gives_every_operation_a_unique_id(schema):
+    ids = [operation["operationId"] for _, _, operation in _operations(schema, prefix="/")]
+
+    assert len(ids) == len(set(ids))
+
+
+def test_it_names_org_id_as_a_path_parameter(schema):
+    for path, method, operation in _operations(schema):
+        names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+        assert "org_id" in names, f"{method.upper()} {path}"
