@@ -9,19 +9,24 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 _DURATION = re.compile(
-    r"^P(?:(?P<days>\d+)D)?(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"^P(?:(?P<days>\d+)D)?(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$",
+    re.ASCII,  # \d would otherwise accept any Unicode digit
 )
 
 
 def parse_duration(value: str) -> timedelta:
     """`P30D`, `PT10M`, `P1DT2H` → timedelta. Years, months, weeks, zero, signs → ValueError."""
-    match = _DURATION.match(value) if isinstance(value, str) else None
+    # fullmatch: `$` alone would let a trailing newline through.
+    match = _DURATION.fullmatch(value) if isinstance(value, str) else None
     if not match or value in ("P", "PT"):
         raise ValueError("Use an ISO-8601 duration with days, hours, minutes or seconds, such as P30D or PT10M.")
     parts = {name: int(number) for name, number in match.groupdict().items() if number is not None}
     if not parts:
         raise ValueError("Use an ISO-8601 duration with days, hours, minutes or seconds, such as P30D or PT10M.")
-    duration = timedelta(**parts)
+    try:
+        duration = timedelta(**parts)
+    except OverflowError:
+        raise ValueError("The duration is too long.") from None
     if duration <= timedelta(0):
         raise ValueError("The duration must be longer than zero.")
     return duration

@@ -47,7 +47,10 @@ class AutoSchema(openapi.AutoSchema):
                 response["description"] = ERROR_DESCRIPTIONS.get(code, "Error.")
                 if code == 429:
                     response["headers"] = {
-                        "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+                        "Retry-After": {
+                            "description": "Seconds to wait before retrying.",
+                            "schema": {"type": "integer"},
+                        }
                     }
                 responses[str(code)] = response
         return responses

@@ -44,7 +44,7 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "event", "url", "status", "attempt_count", "last_status_code", "next_attempt_at")
-    list_filter = ("status", "endpoint__organization", "event__type", "created_at")
+    list_filter = ("status", "organization", "event__type", "created_at")
     search_fields = ("id", "url", "event__id")
     date_hierarchy = "created_at"
     list_select_related = ("event",)

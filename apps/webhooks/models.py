@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
 from django.db.models import Q
@@ -9,7 +10,25 @@ from django.utils import timezone
 from apps.people.fields import EncryptedTextField
 
 
-class WebhookEndpoint(models.Model):
+class SigningSecrets(models.Model):
+    """A Standard Webhooks secret; during a rotation the previous one keeps signing for a while."""
+
+    secret = EncryptedTextField(editable=False)
+    previous_secret = EncryptedTextField(blank=True, editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def signing_secrets(self, *, now: datetime | None = None) -> list[str]:
+        secrets = [self.secret]
+        now = now or timezone.now()
+        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
+            secrets.append(self.previous_secret)
+        return secrets
+
+
+class WebhookEndpoint(SigningSecrets):
     """Where an organization wants its events, signed with a secret only it and we know."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -17,10 +36,6 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=2000)
     events = models.JSONField(default=list, help_text="Event types this endpoint receives.")
     description = models.CharField(max_length=500, blank=True)
-    secret = EncryptedTextField(editable=False)
-    # During a rotation both secrets sign, until previous_secret_expires_at.
-    previous_secret = EncryptedTextField(blank=True, editable=False)
-    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -30,12 +45,17 @@ class WebhookEndpoint(models.Model):
     def __str__(self) -> str:
         return self.url
 
-    def signing_secrets(self, *, now: object = None) -> list[str]:
-        secrets = [self.secret]
-        now = now or timezone.now()
-        if self.previous_secret and self.previous_secret_expires_at and self.previous_secret_expires_at > now:
-            secrets.append(self.previous_secret)
-        return secrets
+
+class NotificationSecret(SigningSecrets):
+    """Signs an organization's per-object notifications (a process's notificationUrl, a session's callback)."""
+
+    organization = models.OneToOneField(
+        "organizations.Organization", on_delete=models.CASCADE, primary_key=True, related_name="notification_secret"
+    )
+    rotated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"notification secret of {self.organization_id}"
 
 
 class Event(models.Model):
@@ -50,6 +70,8 @@ class Event(models.Model):
     )
     type = models.CharField(max_length=64)
     data = models.JSONField(default=dict)
+    # False for per-object notifications, whose body is `data` itself (e.g. {processId, status}).
+    envelope = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -64,6 +86,8 @@ class Event(models.Model):
         return f"msg_{self.id.hex}"
 
     def body(self) -> dict[str, object]:
+        if not self.envelope:
+            return self.data
         return {
             "id": self.message_id,
             "type": self.type,
@@ -84,7 +108,11 @@ class Delivery(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    # Empty for a per-object notification, which is signed with the organization's NotificationSecret.
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
     url = models.URLField(max_length=2000)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempt_count = models.PositiveSmallIntegerField(default=0)

@@ -21,7 +21,15 @@ from apps.audit.models import Transition
 from apps.organizations.models import Organization
 from apps.webhooks.destinations import UnsafeDestination, destination_check
 from apps.webhooks.events import PING, event_data
-from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event, WebhookEndpoint
+from apps.webhooks.models import (
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Event,
+    NotificationSecret,
+    SigningSecrets,
+    WebhookEndpoint,
+)
 from apps.webhooks.sender import post, sign_headers
 
 logger = logging.getLogger(__name__)
@@ -85,18 +93,56 @@ def endpoint_create(
     return endpoint, secret
 
 
+def _rotate(holder: SigningSecrets, overlap: timedelta) -> str:
+    """Give a locked secret holder a new secret; the old one keeps signing for `overlap`."""
+    secret = _new_secret()
+    holder.previous_secret = holder.secret
+    holder.previous_secret_expires_at = timezone.now() + overlap
+    holder.secret = secret
+    return secret
+
+
 def endpoint_rotate_secret(
     *, endpoint: WebhookEndpoint, overlap: timedelta = ROTATION_OVERLAP
 ) -> tuple[WebhookEndpoint, str]:
-    """New secret now; the old one keeps signing alongside it for `overlap`."""
-    secret = _new_secret()
+    """New secret now, shown once; the old one keeps signing alongside it for `overlap`."""
     with transaction.atomic():
         locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-        locked.previous_secret = locked.secret
-        locked.previous_secret_expires_at = timezone.now() + overlap
-        locked.secret = secret
+        secret = _rotate(locked, overlap)
         locked.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     return locked, secret
+
+
+def _notification_secret(organization_id: Any, *, lock: bool = False) -> NotificationSecret:
+    qs = NotificationSecret.objects.select_for_update() if lock else NotificationSecret.objects
+    holder, _ = qs.get_or_create(organization_id=organization_id, defaults={"secret": _new_secret()})
+    return holder
+
+
+def notification_secret_rotate(
+    *, organization: Organization, overlap: timedelta = ROTATION_OVERLAP
+) -> tuple[NotificationSecret, str]:
+    """New secret for the organization's per-object notifications, shown once."""
+    with transaction.atomic():
+        holder = _notification_secret(organization.pk, lock=True)
+        secret = _rotate(holder, overlap)
+        holder.rotated_at = timezone.now()
+        holder.save()
+    return holder, secret
+
+
+def notification_send(*, organization_id: Any, url: str, event_type: str, body: dict[str, Any]) -> Delivery:
+    """POST `body` to a per-object URL (notificationUrl, callback), signed and retried like webhooks.
+
+    Call inside the transaction that made the change: the delivery is queued on commit.
+    """
+    event = Event.objects.create(organization_id=organization_id, type=event_type, data=body, envelope=False)
+    now = timezone.now()
+    delivery = Delivery.objects.create(
+        event=event, organization_id=organization_id, url=url, next_attempt_at=now, enqueued_at=now
+    )
+    _enqueue([(delivery.pk, 0)])
+    return delivery
 
 
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
@@ -119,7 +165,7 @@ def endpoint_ping(*, endpoint: WebhookEndpoint) -> Delivery:
 # --- The outbox relay ------------------------------------------------------------------
 
 
-def _delivery_new(*, event: Event, endpoint: WebhookEndpoint, redelivery_of: Delivery | None = None) -> Delivery:
+def _delivery_new(*, event: Event, endpoint: WebhookEndpoint | None, redelivery_of: Delivery | None = None) -> Delivery:
     now = timezone.now()
     return Delivery.objects.create(
         event=event,
@@ -162,7 +208,14 @@ def events_relay(*, batch_size: int = 500) -> int:
         Event.objects.bulk_create(events)
         now = timezone.now()
         deliveries = [
-            Delivery(event=event, endpoint=endpoint, url=endpoint.url, next_attempt_at=now, enqueued_at=now)
+            Delivery(
+                event=event,
+                organization_id=event.organization_id,
+                endpoint=endpoint,
+                url=endpoint.url,
+                next_attempt_at=now,
+                enqueued_at=now,
+            )
             for event in events
             for endpoint in endpoints.get(event.organization_id, ())
             if event.type in endpoint.events
@@ -220,8 +273,9 @@ def delivery_attempt(*, delivery_id: Any) -> str | None:
     started = time.monotonic()
     try:
         destination = destination_check(delivery.url)
+        holder = delivery.endpoint or _notification_secret(delivery.organization_id)
         headers = sign_headers(
-            secrets=delivery.endpoint.signing_secrets(now=now),
+            secrets=holder.signing_secrets(now=now),
             message_id=delivery.event.message_id,
             timestamp=now,
             body=body,

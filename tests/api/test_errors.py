@@ -16,7 +16,7 @@ from django.test import override_settings
 from django.urls import path
 from django.views.decorators.http import require_POST
 from django_fsm import TransitionNotAllowed
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -288,6 +288,15 @@ def test_it_accepts_valid_nested_input(api):
     assert response.status_code == 200
 
 
+@override_settings(ROOT_URLCONF=THIS_URLCONF)
+@pytest.mark.parametrize("duration", ["P1Y", "P0D", "-P1D", "P99999999999D", "PT99999999999999999999S", 30, None])
+def test_it_answers_400_naming_the_field_for_a_bad_duration(api, duration):
+    response = api.post("/api/v1/test/validate", {"valid_for": duration}, format="json")
+
+    assert response.status_code == 400
+    assert [e["field"] for e in _assert_error_shape(response)] == ["valid_for"]
+
+
 def test_it_names_the_field_of_a_real_endpoint(api, org):
     response = api.post(BASE, {**PAYLOAD, "emailAddress": "nope"}, format="json")
 
@@ -314,7 +323,10 @@ def test_it_turns_a_service_validation_error_into_400_with_fields(api):
 
     assert response.status_code == 400
     errors = _assert_error_shape(response)
-    assert sorted((e["field"], e["message"]) for e in errors) == [("email_address", "Taken."), ("first_name", "Too long.")]
+    assert sorted((e["field"], e["message"]) for e in errors) == [
+        ("email_address", "Taken."),
+        ("first_name", "Too long."),
+    ]
 
 
 @override_settings(ROOT_URLCONF=THIS_URLCONF)

@@ -107,4 +107,3 @@ def test_it_reads_the_limit_at_request_time(api, org):
 
         with override_settings(API_RATE_LIMIT="10/min"):
             assert api.get(BASE).status_code == 200
-

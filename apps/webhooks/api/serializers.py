@@ -76,3 +76,10 @@ class DeliveryListQuerySerializer(StrictSerializer):
 class PageQuerySerializer(StrictSerializer):
     cursor = serializers.CharField(required=False)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class NotificationSecretSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="`whsec_...`; shown only in this response.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Until then the previous secret signs too."
+    )

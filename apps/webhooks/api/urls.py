@@ -7,6 +7,11 @@ base = "orgs/<slug:org_id>/webhooks"
 one = f"{base}/<uuid:webhook_id>"
 
 urlpatterns = [
+    *api_path(
+        "orgs/<slug:org_id>/notification-secret/rotate",
+        views.NotificationSecretRotateApi.as_view(),
+        name="notification-secret-rotate",
+    ),
     *api_path(base, views.WebhookListCreateApi.as_view(), name="webhooks"),
     *api_path(one, views.WebhookDetailApi.as_view(), name="webhook"),
     *api_path(f"{one}/rotate-secret", views.WebhookRotateSecretApi.as_view(), name="webhook-rotate-secret"),

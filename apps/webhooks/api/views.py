@@ -12,6 +12,7 @@ from apps.organizations.models import Scope
 from apps.webhooks.api.serializers import (
     DeliveryListQuerySerializer,
     DeliverySerializer,
+    NotificationSecretSerializer,
     PageQuerySerializer,
     WebhookCreateSerializer,
     WebhookSerializer,
@@ -25,6 +26,7 @@ from apps.webhooks.services import (
     endpoint_delete,
     endpoint_ping,
     endpoint_rotate_secret,
+    notification_secret_rotate,
 )
 
 TAGS = ["Webhooks"]
@@ -138,4 +140,25 @@ class WebhookRedeliverApi(WebhookViewMixin):
         return Response(
             DeliverySerializer(delivery_get(endpoint=endpoint, delivery_id=again.pk)).data,
             status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class NotificationSecretRotateApi(WebhookViewMixin):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="notification_secret_rotate",
+        request=None,
+        responses=NotificationSecretSerializer,
+        description=(
+            "A new secret for per-object notifications (a process's notificationUrl, a session's callback), "
+            "which are signed per Standard Webhooks like webhooks. Shown once; the previous secret keeps "
+            "signing for 24 hours."
+        ),
+    )
+    def post(self, request: Request, org_id: str) -> Response:
+        holder, secret = notification_secret_rotate(organization=self.organization)
+        return Response(
+            NotificationSecretSerializer(
+                {"secret": secret, "previous_secret_expires_at": holder.previous_secret_expires_at}
+            ).data
         )
