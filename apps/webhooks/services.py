@@ -169,8 +169,9 @@ def _delivery_new(*, event: Event, endpoint: WebhookEndpoint | None, redelivery_
     now = timezone.now()
     return Delivery.objects.create(
         event=event,
+        organization_id=event.organization_id,
         endpoint=endpoint,
-        url=endpoint.url,
+        url=endpoint.url if endpoint else redelivery_of.url if redelivery_of else "",
         next_attempt_at=now,
         enqueued_at=now,
         redelivery_of=redelivery_of,
