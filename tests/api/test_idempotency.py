@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection, connections
 from rest_framework import exceptions
 
 import apps.identities.api.views as identity_views
@@ -164,6 +167,46 @@ def test_it_answers_409_to_a_retry_while_the_first_request_is_running(api, org, 
     assert _error_codes(retries[0]) == ["idempotency_key_in_flight"]
     assert ExternalPersonalIdentity.objects.count() == 1
     assert _post(api)["Idempotent-Replayed"] == "true"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections; SQLite locks the file")
+@pytest.mark.django_db(transaction=True)
+def test_it_runs_two_simultaneous_repeats_once(org, make_client, monkeypatch):
+    raw = make_api_key(org)
+    real_create = identity_views.identity_create
+
+    def slow_create(**kwargs):
+        # Keep the first request in flight while the second arrives.
+        time.sleep(0.5)
+        return real_create(**kwargs)
+
+    monkeypatch.setattr(identity_views, "identity_create", slow_create)
+    barrier = threading.Barrier(2)
+    responses: list = []
+    errors: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            client = make_client(raw)
+            barrier.wait(timeout=5)
+            responses.append(_post(client))
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert not errors, errors
+    created, refused = sorted(responses, key=lambda r: r.status_code)
+    assert (created.status_code, refused.status_code) == (201, 409)
+    # The idempotency layer refused it, not the duplicate-email check inside the service.
+    assert _error_codes(refused) == ["idempotency_key_in_flight"]
+    assert ExternalPersonalIdentity.objects.count() == 1
 
 
 class WorkerKilled(BaseException):
