@@ -13,6 +13,7 @@ api_v1 = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
     path("", include("apps.identities.api.urls")),
     path("", include("apps.webhooks.api.urls")),
+    path("", include("apps.verifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("accounts/", include("apps.people.urls")),
     path("me/", include("apps.people.me_urls")),
     path("invitations/", include("apps.identities.urls")),
+    path("verify/", include("apps.verifications.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -95,4 +95,9 @@ def transition_apply(subject: M, transition: str, *, actor: Actor, reason: str =
             actor=actor,
             reason=reason,
         )
+        # Side effects every path shares (API, admin, timers), in the same transaction,
+        # e.g. a process's signed notification to its notificationUrl.
+        hook = getattr(locked, "after_transition", None)
+        if hook is not None:
+            hook(from_state=from_state, actor=actor)
     return locked

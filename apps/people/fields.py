@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -34,3 +35,28 @@ class EncryptedEmailField(EncryptedTextField):
 
     def formfield(self, **kwargs: Any) -> Any:
         return super().formfield(**{"form_class": forms.EmailField, "widget": forms.EmailInput, **kwargs})
+
+
+class EncryptedJSONField(EncryptedTextField):
+    """A JSON value (dict, list, ...) stored as one Fernet token."""
+
+    def get_prep_value(self, value: Any) -> Any:
+        if value is None:
+            return None
+        # Not through TextField.get_prep_value: its to_python would parse the JSON back.
+        return crypto.encrypt(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        text = super().from_db_value(value, expression, connection)
+        return None if text in (None, "") else json.loads(text)
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def value_to_string(self, obj: Any) -> str:
+        return json.dumps(self.value_from_object(obj))

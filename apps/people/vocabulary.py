@@ -27,7 +27,12 @@ PERSONAL_DETAILS: tuple[DetailSpec, ...] = (
     DetailSpec("nationality", "Nationality", "country", "ISO 3166-1 alpha-3 country code, e.g. NLD."),
     DetailSpec("gender", "Gender", "gender", "F, M or X."),
     DetailSpec("address", "Address", "text", "Postal address on one line."),
-    DetailSpec("document_type", "Document type", "text", "PASSPORT, ID_CARD, DRIVING_LICENCE or RESIDENCE_PERMIT."),
+    DetailSpec(
+        "document_type",
+        "Document type",
+        "text",
+        "passport, identityCard, drivingLicense, residencePermit, visa or other.",
+    ),
     DetailSpec("document_number", "Document number", "text", "The identity document's number."),
     DetailSpec("document_expiry", "Document expiry date", "date", "YYYY-MM-DD."),
     DetailSpec("document_issuing_country", "Document issuing country", "country", "ISO 3166-1 alpha-3."),

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import urllib3
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -49,10 +50,9 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 # Longer delays wait in next_attempt_at for the relay: a Celery countdown that long would sit
 # in worker memory, and Redis redelivers it after the visibility timeout.
 COUNTDOWN_LIMIT = timedelta(seconds=60)
-# A delivery claimed this long ago belongs to a worker that died (a send takes at most 10 s).
-CLAIM_TIMEOUT = timedelta(seconds=60)
-# A queued task not run after this long was lost (broker down at enqueue time): queue again.
-ENQUEUE_TIMEOUT = timedelta(seconds=60)
+# A delivery claimed longer ago than WEBHOOKS_REQUEUE_AFTER_SECONDS belongs to a worker that
+# died (a send takes at most 10 s); a queued task not run by then was lost (broker down at
+# enqueue time, worker killed holding a countdown). The relay queues both again.
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
@@ -227,18 +227,22 @@ def events_relay(*, batch_size: int = 500) -> int:
     return len(rows)
 
 
+def _requeue_after() -> timedelta:
+    return timedelta(seconds=settings.WEBHOOKS_REQUEUE_AFTER_SECONDS)
+
+
 def deliveries_dispatch_due(*, limit: int = 1000) -> int:
     """Queue deliveries that are due and have no live task: long retries, lost tasks, dead workers."""
     now = timezone.now()
     # A worker that died mid-send left its claim; the attempt is retried (same webhook-id).
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT).update(
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - _requeue_after()).update(
         status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=None
     )
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - ENQUEUE_TIMEOUT))
+            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - _requeue_after()))
             .values_list("pk", flat=True)[:limit]
         )
         if due:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.people",
     "apps.identities",
     "apps.webhooks",
+    "apps.verifications",
 ]
 
 MIDDLEWARE = [
@@ -159,10 +160,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One Redis can serve several deployments (or test runs), each on its own queue.
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {"task": "apps.api.tasks.purge_idempotency_records", "schedule": 3600.0},
     "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
+    "fail-overdue-processes": {"task": "apps.verifications.tasks.fail_overdue_processes", "schedule": 30.0},
 }
 
 # --- Email and SMS ---------------------------------------------------------------------
@@ -174,8 +178,12 @@ SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 
 # --- Integrations ----------------------------------------------------------------------
 PROVIDER_SECRETS = env.dict("PROVIDER_SECRETS", default={})
+# An open verification process fails with reason "timeout" after this long.
+VERIFICATION_TIMEOUT_SECONDS = env.int("VERIFICATION_TIMEOUT_SECONDS", default=24 * 3600)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 WEBHOOKS_REQUIRE_HTTPS = False
+# After this long, the relay re-queues a delivery whose task or worker was lost.
+WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int("WEBHOOKS_REQUEUE_AFTER_SECONDS", default=60)
 
 # --- Identities ------------------------------------------------------------------------
 INVITATION_TTL_SECONDS = env.int("INVITATION_TTL_SECONDS", default=7 * 24 * 3600)
@@ -216,6 +224,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "IdentityStateEnum": "apps.identities.models.IdentityState",
+        "ProcessStatusEnum": "apps.verifications.models.ProcessStatus",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

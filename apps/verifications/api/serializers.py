@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps.api.serializers import StrictSerializer
+from apps.verifications.links import process_url
+from apps.verifications.models import ProcessStatus, VerificationProcess
+from apps.verifications.services import CALLBACK_EVENTS
+
+
+class ProcessCreateSerializer(StrictSerializer):
+    read_only_input = ("processId", "status", "url", "createdAt", "updatedAt", "finalResult", "providerSpecific")
+
+    provider = serializers.CharField(
+        max_length=64,
+        help_text="onfido, eid, readid, facetec, signicatpaper, connect, connect:<method> (e.g. connect:idin) or sandbox.",
+    )
+    processType = serializers.CharField(
+        source="process_type",
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        help_text="onfido: document, documentSelfie, documentVideo; eid: attended, unattended, substantial; readid: ready.",
+    )
+    notificationUrl = serializers.URLField(source="notification_url", max_length=2000, required=False, allow_blank=True)
+    redirectUrl = serializers.URLField(source="redirect_url", max_length=2000, required=False, allow_blank=True)
+    identityId = serializers.UUIDField(source="identity_id", required=False, allow_null=True)
+
+
+class ProcessSerializer(serializers.Serializer):
+    """The seed's "Get process" shape."""
+
+    processId = serializers.UUIDField(source="id")
+    provider = serializers.CharField()
+    processType = serializers.SerializerMethodField()
+    status = serializers.ChoiceField(choices=ProcessStatus.choices)
+    url = serializers.SerializerMethodField(help_text="The hosted page where the person verifies.")
+    identityId = serializers.UUIDField(source="identity_id", allow_null=True)
+    notificationUrl = serializers.SerializerMethodField()
+    redirectUrl = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    providerSpecific = serializers.SerializerMethodField()
+    finalResult = serializers.SerializerMethodField(help_text="Accepted processes only; normalised except for connect.")
+    failReason = serializers.SerializerMethodField(help_text="Failed processes only.")
+
+    def get_processType(self, process: VerificationProcess) -> str | None:
+        return process.process_type or None
+
+    def get_url(self, process: VerificationProcess) -> str:
+        return process_url(process)
+
+    def get_notificationUrl(self, process: VerificationProcess) -> str | None:
+        return process.notification_url or None
+
+    def get_redirectUrl(self, process: VerificationProcess) -> str | None:
+        return process.redirect_url or None
+
+    def get_providerSpecific(self, process: VerificationProcess) -> dict[str, Any]:
+        return process.provider_specific or {}
+
+    def get_finalResult(self, process: VerificationProcess) -> dict[str, Any] | None:
+        return process.final_result if process.status == ProcessStatus.ACCEPTED else None
+
+    def get_failReason(self, process: VerificationProcess) -> dict[str, Any] | None:
+        return process.fail_reason if process.status == ProcessStatus.FAILED else None
+
+    def to_representation(self, process: VerificationProcess) -> dict[str, Any]:
+        data = super().to_representation(process)
+        # Absent rather than null, as in the seed's examples.
+        for key in ("processType", "notificationUrl", "redirectUrl", "finalResult", "failReason", "identityId"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
+
+
+class ProcessListQuerySerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=ProcessStatus.choices, required=False)
+    provider = serializers.CharField(required=False, max_length=64)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class ProviderCallbackSerializer(StrictSerializer):
+    processId = serializers.UUIDField()
+    event = serializers.ChoiceField(choices=CALLBACK_EVENTS)
+    providerSpecific = serializers.DictField(required=False, default=dict)
+    failReason = serializers.DictField(required=False, allow_null=True, default=None)
+
+
+class ProviderCallbackResponseSerializer(serializers.Serializer):
+    processId = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ProcessStatus.choices)

@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+import hashlib
+import hmac
+from uuid import UUID
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.views import OrgAPIView
+from apps.audit.services import Actor
+from apps.identities.selectors import identity_get
+from apps.organizations.models import Scope
+from apps.verifications.api.serializers import (
+    ProcessCreateSerializer,
+    ProcessListQuerySerializer,
+    ProcessSerializer,
+    ProviderCallbackResponseSerializer,
+    ProviderCallbackSerializer,
+)
+from apps.verifications.models import VerificationProcess
+from apps.verifications.providers import PROVIDERS
+from apps.verifications.selectors import process_get, process_list
+from apps.verifications.services import (
+    process_apply_provider_result,
+    process_cancel,
+    process_create,
+    process_fail_if_overdue,
+    process_fullresult_zip,
+)
+
+TAGS = ["Verification processes"]
+
+
+class ProcessViewMixin(OrgAPIView):
+    required_scope = Scope.PROCESSES
+
+    def get_process(self, process_id: UUID) -> VerificationProcess:
+        process = process_get(organization=self.organization, process_id=process_id)
+        if process is None:
+            raise exceptions.NotFound("No such process in this organization.")
+        return process_fail_if_overdue(process=process)
+
+
+class ProcessListCreateApi(ProcessViewMixin):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="processes_list",
+        parameters=[ProcessListQuerySerializer],
+        responses=ProcessSerializer(many=True),
+    )
+    def get(self, request: Request, org_id: str) -> Response:
+        query = ProcessListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return self.paginate(
+            process_list(
+                organization=self.organization,
+                **{k: v for k, v in query.validated_data.items() if k in ("status", "provider")},
+            ),
+            ProcessSerializer,
+        )
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="processes_create",
+        request=ProcessCreateSerializer,
+        responses={201: ProcessSerializer},
+        description="Start a verification process; send the person to `url`.",
+    )
+    def post(self, request: Request, org_id: str) -> Response:
+        serializer = ProcessCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        identity = None
+        if data.get("identity_id"):
+            identity = identity_get(organization=self.organization, identity_id=data["identity_id"])
+            if identity is None:
+                raise exceptions.ValidationError({"identityId": ["No such identity in this organization."]})
+        process = process_create(
+            organization=self.organization,
+            provider=data["provider"],
+            process_type=data.get("process_type"),
+            notification_url=data.get("notification_url", ""),
+            redirect_url=data.get("redirect_url", ""),
+            identity=identity,
+            actor=self.actor,
+        )
+        return Response(ProcessSerializer(process).data, status=status.HTTP_201_CREATED)
+
+
+class ProcessDetailApi(ProcessViewMixin):
+    @extend_schema(tags=TAGS, operation_id="processes_retrieve", responses=ProcessSerializer)
+    def get(self, request: Request, org_id: str, process_id: UUID) -> Response:
+        return Response(ProcessSerializer(self.get_process(process_id)).data)
+
+
+class ProcessCancelApi(ProcessViewMixin):
+    @extend_schema(tags=TAGS, operation_id="processes_cancel", request=None, responses=ProcessSerializer)
+    def post(self, request: Request, org_id: str, process_id: UUID) -> Response:
+        process = process_cancel(
+            process=self.get_process(process_id), actor=self.actor, reason="canceled by the organization"
+        )
+        return Response(ProcessSerializer(process).data)
+
+
+class ProcessFullResultApi(ProcessViewMixin):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="processes_fullresult",
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="process.json and provider-result.json"
+            )
+        },
+    )
+    def get(self, request: Request, org_id: str, process_id: UUID) -> HttpResponse:
+        process = self.get_process(process_id)
+        archive = process_fullresult_zip(process=process, process_json=ProcessSerializer(process).data)
+        response = HttpResponse(archive, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="process-{process.pk}.zip"'
+        return response
+
+
+class ProviderCallbackApi(APIView):
+    """Results from providers, signed with X-Provider-Signature: sha256=<hex HMAC of the raw body>."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type] = []
+    extra_error_codes = (401, 409)
+
+    def _check_signature(self, request: Request, provider: str) -> None:
+        secret = settings.PROVIDER_SECRETS.get(provider)
+        header = request.headers.get("X-Provider-Signature", "")
+        if not secret or not header.startswith("sha256="):
+            raise exceptions.AuthenticationFailed("Missing or invalid X-Provider-Signature.", code="invalid_signature")
+        expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, header.removeprefix("sha256=")):
+            raise exceptions.AuthenticationFailed("Missing or invalid X-Provider-Signature.", code="invalid_signature")
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'HMAC-SHA256 header="X-Provider-Signature"'
+
+    @extend_schema(
+        tags=["Provider callbacks"],
+        operation_id="providers_callback",
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "X-Provider-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="sha256=<hex HMAC-SHA256 of the raw body, keyed with the provider's secret>",
+            ),
+        ],
+        request=ProviderCallbackSerializer,
+        responses={200: ProviderCallbackResponseSerializer},
+        description="`started` moves pending → processing; `finished` runs the provider's mapping rules; `canceled` and `failed` end the process.",
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        if provider not in (*PROVIDERS, "sandbox"):
+            raise exceptions.NotFound("Unknown provider.")
+        self._check_signature(request, provider)
+        serializer = ProviderCallbackSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        process = VerificationProcess.objects.filter(pk=data["processId"]).first()
+        if process is None or (process.provider.split(":", 1)[0] != provider):
+            raise exceptions.NotFound("No such process for this provider.")
+        process = process_apply_provider_result(
+            process=process,
+            event=data["event"],
+            provider_specific=data.get("providerSpecific"),
+            fail_reason=data.get("failReason"),
+            actor=Actor.provider(provider),
+        )
+        return Response({"processId": str(process.pk), "status": process.status})

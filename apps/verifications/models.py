@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+
+from apps.people.fields import EncryptedJSONField
+
+CHANGE_PERMISSION = "verifications.change_verificationprocess"
+
+
+class ProcessStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSING = "processing", "Processing"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    INCONCLUSIVE = "inconclusive", "Inconclusive"
+    CANCELED = "canceled", "Canceled"
+    FAILED = "failed", "Failed"
+
+
+OPEN_STATUSES = (ProcessStatus.PENDING, ProcessStatus.PROCESSING)
+FINAL_STATUSES = tuple(s for s in ProcessStatus if s not in OPEN_STATUSES)
+
+
+class VerificationProcess(FSMModelMixin, models.Model):
+    """An identity verification at one provider (seed 003), from pending to a final status."""
+
+    EVENT_TYPE = "process.status_changed"
+    STATE_FIELD = "status"
+
+    id = models.UUIDField("processId", primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="processes")
+    identity = models.ForeignKey(
+        "identities.ExternalPersonalIdentity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="processes",
+    )
+    provider = models.CharField(
+        max_length=64, help_text="onfido, eid, readid, facetec, signicatpaper, connect[:method] or sandbox."
+    )
+    process_type = models.CharField(max_length=32, blank=True)
+    status = FSMField(default=ProcessStatus.PENDING, choices=ProcessStatus.choices, protected=True)
+    # Personal data from the provider: encrypted at rest.
+    provider_specific = EncryptedJSONField(null=True, blank=True)
+    final_result = EncryptedJSONField(null=True, blank=True)
+    raw_result = EncryptedJSONField(null=True, blank=True, help_text="The provider's result as received.")
+    fail_reason = models.JSONField(null=True, blank=True)
+    notification_url = models.URLField(max_length=2000, blank=True)
+    redirect_url = models.URLField(max_length=2000, blank=True)
+    # For sandbox processes: the provider whose payload the tester chose.
+    sandbox_provider = models.CharField(max_length=32, blank=True)
+    deadline_at = models.DateTimeField(help_text="Still open after this, the process fails with reason timeout.")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "verification process"
+        verbose_name_plural = "verification processes"
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"], name="process_org_status"),
+            models.Index(
+                fields=["deadline_at"], condition=Q(status__in=["pending", "processing"]), name="process_open_deadline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.process_type or ''} {self.status}".replace("  ", " ")
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def adapter_name(self) -> str:
+        """Which adapter evaluates this process's results (`connect:idin` → connect)."""
+        if self.provider == "sandbox":
+            return self.sandbox_provider
+        return self.provider.split(":", 1)[0]
+
+    def after_transition(self, *, from_state: str, actor: Any) -> None:
+        from apps.verifications.services import process_notify
+
+        process_notify(process=self)
+
+    def event_data(self) -> dict[str, Any]:
+        return {"processId": str(self.id), "status": self.status, "provider": self.provider}
+
+    @transition(field=status, source=ProcessStatus.PENDING, target=ProcessStatus.PROCESSING, custom={"admin": False})
+    def start(self) -> None:
+        """The person started verifying at the provider."""
+
+    @transition(
+        field=status,
+        source=list(OPEN_STATUSES),
+        target=RETURN_VALUE(
+            ProcessStatus.ACCEPTED, ProcessStatus.REJECTED, ProcessStatus.INCONCLUSIVE, ProcessStatus.CANCELED
+        ),
+        custom={"admin": False},
+    )
+    def finish(
+        self,
+        *,
+        status: str,
+        provider_specific: dict[str, Any],
+        final_result: dict[str, Any] | None,
+        raw: dict[str, Any],
+    ) -> str:
+        """The provider finished; its mapping rules decided `status`."""
+        self.provider_specific = provider_specific
+        self.final_result = final_result if status == ProcessStatus.ACCEPTED else None
+        self.raw_result = raw
+        return status
+
+    @transition(
+        field=status,
+        source=list(OPEN_STATUSES),
+        target=ProcessStatus.CANCELED,
+        permission=CHANGE_PERMISSION,
+        custom={"label": "Cancel"},
+    )
+    def cancel(self, *, raw: dict[str, Any] | None = None) -> None:
+        if raw is not None:
+            self.raw_result = raw
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=ProcessStatus.FAILED, custom={"admin": False})
+    def fail(self, *, fail_reason: dict[str, Any], raw: dict[str, Any] | None = None) -> None:
+        self.fail_reason = fail_reason
+        if raw is not None:
+            self.raw_result = raw

@@ -1,0 +1,57 @@
+"""Provider adapters: one module per provider, each with a pure `evaluate(raw, process_type=None) -> Outcome`.
+
+`raw` is the providerSpecific block a provider reports when a process finishes (the
+callback's `providerSpecific`). Adapters do no I/O, so every seed example is a unit test
+(the examples live in samples/<provider>/*.json and double as the sandbox's payloads).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+PROVIDERS = ("onfido", "eid", "readid", "facetec", "signicatpaper", "connect")
+
+PROVIDER_LABELS = {
+    "onfido": "Onfido",
+    "eid": "Electronic IDentification",
+    "readid": "ReadID",
+    "facetec": "FaceTec",
+    "signicatpaper": "Signicat Paper",
+    "connect": "Signicat Connect",
+    "sandbox": "Sandbox",
+}
+
+# processType values per provider; None means the provider takes none.
+PROCESS_TYPES: dict[str, tuple[str, ...] | None] = {
+    "onfido": ("document", "documentSelfie", "documentVideo"),
+    "eid": ("attended", "unattended", "substantial"),
+    "readid": ("ready",),
+    "facetec": None,
+    "signicatpaper": None,
+    "connect": None,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a finished process comes to: final status, the providerSpecific block to show,
+    and the finalResult (accepted only; normalised except for connect)."""
+
+    status: str  # accepted | rejected | inconclusive | canceled
+    provider_specific: dict[str, Any] = field(default_factory=dict)
+    final_result: dict[str, Any] | None = None
+
+
+def adapter(provider: str) -> ModuleType:
+    """The adapter module of `provider` (`connect:idin` → connect)."""
+    name = provider.split(":", 1)[0]
+    if name not in PROVIDERS:
+        raise KeyError(provider)
+    return importlib.import_module(f"apps.verifications.providers.{name}")
+
+
+def evaluate(provider: str, raw: dict[str, Any], *, process_type: str | None = None) -> Outcome:
+    return adapter(provider).evaluate(raw, process_type=process_type)

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from apps.organizations.models import Organization
+from apps.verifications.models import VerificationProcess
+
+
+def process_get(*, organization: Organization, process_id: Any) -> VerificationProcess | None:
+    return VerificationProcess.objects.filter(organization=organization, pk=process_id).first()
+
+
+def process_list(
+    *, organization: Organization, status: str | None = None, provider: str | None = None
+) -> QuerySet[VerificationProcess]:
+    qs = VerificationProcess.objects.filter(organization=organization)
+    if status:
+        qs = qs.filter(status=status)
+    if provider:
+        qs = qs.filter(provider=provider)
+    return qs

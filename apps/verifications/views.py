@@ -1,0 +1,83 @@
+"""The hosted page at a process's `url`."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+from uuid import UUID
+
+from django import forms
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from apps.audit.errors import StateConflict
+from apps.audit.services import Actor
+from apps.verifications.links import process_token_valid
+from apps.verifications.models import VerificationProcess
+from apps.verifications.providers import PROVIDER_LABELS
+from apps.verifications.sandbox import sandbox_callback, sandbox_choices
+from apps.verifications.services import process_apply_provider_result, process_fail_if_overdue
+
+
+class SandboxOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label="Provider and outcome", widget=forms.RadioSelect)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [(f"{p}/{n}", label) for p, n, label in sandbox_choices()]
+
+
+def _redirect_target(process: VerificationProcess) -> str:
+    parts = urlsplit(process.redirect_url)
+    query = "&".join(filter(None, [parts.query, urlencode({"processId": str(process.pk), "status": process.status})]))
+    return urlunsplit(parts._replace(query=query))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResponse:
+    process = VerificationProcess.objects.select_related("organization").filter(pk=process_id).first()
+    if process is None or not process_token_valid(process_id, token):
+        return render(request, "verifications/invalid.html", status=404)
+    process = process_fail_if_overdue(process=process)
+    form = SandboxOutcomeForm(request.POST or None) if process.provider == "sandbox" else None
+
+    if request.method == "POST" and form is not None and not process.is_final and form.is_valid():
+        provider, name = form.cleaned_data["outcome"].split("/", 1)
+        event, provider_specific, fail_reason, process_type = sandbox_callback(provider, name)
+        actor = Actor.provider("sandbox")
+        try:
+            with transaction.atomic():
+                VerificationProcess.objects.filter(pk=process.pk).update(
+                    sandbox_provider=provider, process_type=process_type or ""
+                )
+                process.refresh_from_db()
+                if event == "finished":
+                    process = process_apply_provider_result(process=process, event="started", actor=actor)
+                process = process_apply_provider_result(
+                    process=process,
+                    event=event,
+                    provider_specific=provider_specific,
+                    fail_reason=fail_reason,
+                    actor=actor,
+                )
+        except StateConflict:
+            process.refresh_from_db()
+        if process.redirect_url:
+            return redirect(_redirect_target(process))
+        return redirect(request.path)
+
+    return render(
+        request,
+        "verifications/process.html",
+        {
+            "process": process,
+            "organization": process.organization,
+            "provider_name": PROVIDER_LABELS.get(process.provider.split(":", 1)[0], process.provider),
+            "form": form,
+            "continue_url": _redirect_target(process) if process.is_final and process.redirect_url else "",
+        },
+        status=400 if request.method == "POST" and form is not None and form.errors else 200,
+    )
