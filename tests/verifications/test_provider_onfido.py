@@ -145,10 +145,11 @@ def test_it_rejects_a_rejected_document_whatever_the_face_says():
     assert outcome.final_result is None
 
 
+@pytest.mark.parametrize("result", ["consider", "clear"])
 @pytest.mark.parametrize("sub_result", ["suspected", "caution", "consider"])
-def test_it_is_inconclusive_for_a_suspicious_document(sub_result):
+def test_it_is_inconclusive_for_a_suspicious_document(result, sub_result):
     raw = _accepted_raw()
-    raw["documentVerification"].update(result="consider", subResult=sub_result)
+    raw["documentVerification"].update(result=result, subResult=sub_result)
     assert onfido.evaluate(raw, process_type="document").status == "inconclusive"
 
 

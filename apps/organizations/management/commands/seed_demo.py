@@ -20,6 +20,9 @@ from apps.organizations.services import api_key_create, organization_create
 from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import User
 from apps.people.services import person_create
+from apps.verifications.models import VerificationProcess
+from apps.verifications.sandbox import sandbox_callback
+from apps.verifications.services import process_apply_provider_result, process_create
 
 ORG_SLUG = "demo"
 ORG_NAME = "Demo Bank"
@@ -57,8 +60,18 @@ IDENTITIES: tuple[tuple[str, str, str, bool, str, str | None], ...] = (
 )
 
 
+# (provider, seed example replayed) — an empty example leaves a sandbox process pending to try.
+DEMO_PROCESSES: tuple[tuple[str, str], ...] = (
+    ("onfido", "accepted"),
+    ("eid", "rejected"),
+    ("facetec", "inconclusive"),
+    ("signicatpaper", "failed"),
+    ("sandbox", ""),
+)
+
+
 class Command(BaseCommand):
-    help = "Fill a demo organization, people and identities in every state, and print how to sign in."
+    help = "Fill a demo organization, people, identities and verification processes, and print how to sign in."
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -67,6 +80,7 @@ class Command(BaseCommand):
             people = {email: self._person(email, details) for email, details in PEOPLE.items()}
             for spec in IDENTITIES:
                 self._identity(organization, spec, people=people, admin=admin)
+            self._processes(organization)
             raw_key = self._api_key(organization)
         self._print_sign_in(raw_key)
 
@@ -122,6 +136,37 @@ class Command(BaseCommand):
         if target == IdentityState.DEACTIVATED:
             identity = transition_apply(identity, "deactivate", actor=Actor.user(admin), reason="demo data")
         self.stdout.write(f"Created identity {email} of {organization.slug}: {identity.state}.")
+
+    def _processes(self, organization: Organization) -> None:
+        """Verification processes in several states, replayed from the seed's provider examples."""
+        if VerificationProcess.objects.filter(organization=organization).exists():
+            return
+        ana = ExternalPersonalIdentity.objects.filter(
+            organization=organization, email_hash=lookup_hash(normalize_email("ana@example.com"))
+        ).first()
+        for provider, sample in DEMO_PROCESSES:
+            event, provider_specific, fail_reason, process_type = (
+                sandbox_callback(provider, sample) if sample else ("", {}, None, None)
+            )
+            process = process_create(
+                organization=organization,
+                provider=provider if sample else "sandbox",
+                process_type=process_type,
+                identity=ana if sample == "accepted" else None,
+                actor=Actor.system("seed_demo"),
+            )
+            if sample:
+                actor = Actor.provider(provider)
+                if event == "finished":
+                    process = process_apply_provider_result(process=process, event="started", actor=actor)
+                process = process_apply_provider_result(
+                    process=process,
+                    event=event,
+                    provider_specific=provider_specific,
+                    fail_reason=fail_reason,
+                    actor=actor,
+                )
+            self.stdout.write(f"Created verification process {process.provider}: {process.status}.")
 
     def _api_key(self, organization: Organization) -> str | None:
         if ApiKey.objects.filter(organization=organization, name=API_KEY_NAME).exists():
