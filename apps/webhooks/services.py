@@ -31,7 +31,7 @@ from apps.webhooks.models import (
     SigningSecrets,
     WebhookEndpoint,
 )
-from apps.webhooks.sender import post, sign_headers
+from apps.webhooks.sender import TOTAL_TIMEOUT, post, sign_headers
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +227,10 @@ def events_relay(*, batch_size: int = 500) -> int:
     return len(rows)
 
 
+# A claim younger than this may still be sending (the sender gives up after 10 s).
+CLAIM_MINIMUM = timedelta(seconds=TOTAL_TIMEOUT + 5)
+
+
 def _requeue_after() -> timedelta:
     return timedelta(seconds=settings.WEBHOOKS_REQUEUE_AFTER_SECONDS)
 
@@ -235,7 +239,7 @@ def deliveries_dispatch_due(*, limit: int = 1000) -> int:
     """Queue deliveries that are due and have no live task: long retries, lost tasks, dead workers."""
     now = timezone.now()
     # A worker that died mid-send left its claim; the attempt is retried (same webhook-id).
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - _requeue_after()).update(
+    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - max(_requeue_after(), CLAIM_MINIMUM)).update(
         status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=None
     )
     with transaction.atomic():

@@ -138,7 +138,7 @@ def _worker_env(queue: str) -> dict[str, str]:
         FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
         FIELD_HMAC_KEY=settings.FIELD_HMAC_KEY,
         WEBHOOKS_ALLOW_PRIVATE_NETWORKS="true",  # the receiver is on 127.0.0.1
-        WEBHOOKS_REQUEUE_AFTER_SECONDS="3600",  # lost tasks are queued again quickly
+        WEBHOOKS_REQUEUE_AFTER_SECONDS="3",  # lost tasks are queued again quickly
         EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
         DEBUG="false",
         PYTHONUNBUFFERED="1",
