@@ -153,6 +153,33 @@ def process_apply_provider_result(
     return process
 
 
+def process_replay_sample(
+    *, process: VerificationProcess, provider: str, sample: str, actor: Actor
+) -> VerificationProcess:
+    """Report a shipped provider example for `process` as that provider would (sandbox, demo data)."""
+    from apps.verifications.sandbox import sandbox_callback
+
+    event, provider_specific, fail_reason, _ = sandbox_callback(provider, sample)
+    if event == "finished":
+        process = process_apply_provider_result(process=process, event="started", actor=actor)
+    return process_apply_provider_result(
+        process=process, event=event, provider_specific=provider_specific, fail_reason=fail_reason, actor=actor
+    )
+
+
+def process_sandbox_choose(*, process: VerificationProcess, provider: str, sample: str) -> VerificationProcess:
+    """A tester picked an outcome on a sandbox process's page: replay that provider's example."""
+    from apps.verifications.sandbox import sandbox_callback
+
+    process_type = sandbox_callback(provider, sample)[3]
+    with transaction.atomic():
+        VerificationProcess.objects.filter(pk=process.pk, provider="sandbox").update(
+            sandbox_provider=provider, process_type=process_type or ""
+        )
+        process.refresh_from_db()
+        return process_replay_sample(process=process, provider=provider, sample=sample, actor=Actor.provider("sandbox"))
+
+
 def process_cancel(*, process: VerificationProcess, actor: Actor, reason: str = "canceled") -> VerificationProcess:
     return transition_apply(process, "cancel", actor=actor, reason=reason)
 

@@ -6,19 +6,17 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from django import forms
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apps.audit.errors import StateConflict
-from apps.audit.services import Actor
 from apps.verifications.links import process_token_valid
 from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDER_LABELS
-from apps.verifications.sandbox import sandbox_callback, sandbox_choices
-from apps.verifications.services import process_apply_provider_result, process_fail_if_overdue
+from apps.verifications.sandbox import sandbox_choices
+from apps.verifications.services import process_fail_if_overdue, process_sandbox_choose
 
 
 class SandboxOutcomeForm(forms.Form):
@@ -45,24 +43,9 @@ def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResp
     form = SandboxOutcomeForm(request.POST or None) if process.provider == "sandbox" else None
 
     if request.method == "POST" and form is not None and not process.is_final and form.is_valid():
-        provider, name = form.cleaned_data["outcome"].split("/", 1)
-        event, provider_specific, fail_reason, process_type = sandbox_callback(provider, name)
-        actor = Actor.provider("sandbox")
+        provider, sample = form.cleaned_data["outcome"].split("/", 1)
         try:
-            with transaction.atomic():
-                VerificationProcess.objects.filter(pk=process.pk).update(
-                    sandbox_provider=provider, process_type=process_type or ""
-                )
-                process.refresh_from_db()
-                if event == "finished":
-                    process = process_apply_provider_result(process=process, event="started", actor=actor)
-                process = process_apply_provider_result(
-                    process=process,
-                    event=event,
-                    provider_specific=provider_specific,
-                    fail_reason=fail_reason,
-                    actor=actor,
-                )
+            process = process_sandbox_choose(process=process, provider=provider, sample=sample)
         except StateConflict:
             process.refresh_from_db()
         if process.redirect_url:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -19,6 +20,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ("id", "organization", "url", "events", "description", "previous_secret_expires_at", "created_at")
     readonly_fields = ("id", "organization", "previous_secret_expires_at", "created_at")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Registration goes through the API, which shows the signing secret once.

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import urllib3
 from standardwebhooks.webhooks import Webhook
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from apps.webhooks.destinations import Destination
 
@@ -32,12 +38,48 @@ def sign_headers(*, secrets: list[str], message_id: str, timestamp: datetime, bo
     }
 
 
+class _DeadlineConnection(HTTPConnection):
+    """Shuts its socket down when the send's total time is up.
+
+    urllib3's timeouts bound each socket operation, not the exchange: a receiver trickling its
+    answer a byte at a time would otherwise hold the worker, and outlive the delivery's claim.
+    """
+
+    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+
+    def _expire(self) -> None:
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._watchdog.cancel()
+        super().close()
+
+
+class _DeadlineHTTPSConnection(_DeadlineConnection, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _DeadlineConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
 def post(destination: Destination, body: bytes, headers: dict[str, str]) -> SendResult:
     """POST to the checked address with the original Host (and TLS name). Raises on network errors."""
     timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, total=TOTAL_TIMEOUT)
+    deadline = time.monotonic() + TOTAL_TIMEOUT
     pool: urllib3.HTTPConnectionPool
     if destination.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
+        pool = _HTTPSPool(
             destination.address,
             destination.port,
             timeout=timeout,
@@ -45,9 +87,10 @@ def post(destination: Destination, body: bytes, headers: dict[str, str]) -> Send
             server_hostname=destination.host,
             assert_hostname=destination.host,
             cert_reqs="CERT_REQUIRED",
+            deadline=deadline,
         )
     else:
-        pool = urllib3.HTTPConnectionPool(destination.address, destination.port, timeout=timeout, retries=False)
+        pool = _HTTPPool(destination.address, destination.port, timeout=timeout, retries=False, deadline=deadline)
     all_headers = {
         "Host": destination.host_header,
         "Content-Type": "application/json",
@@ -71,5 +114,9 @@ def post(destination: Destination, body: bytes, headers: dict[str, str]) -> Send
             response.release_conn()
             response.close()
         return SendResult(response.status, excerpt)
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if time.monotonic() >= deadline:  # the watchdog cut the connection
+            raise urllib3.exceptions.TimeoutError(f"Timed out: no complete answer within {TOTAL_TIMEOUT:g} s") from exc
+        raise
     finally:
         pool.close()

@@ -239,9 +239,9 @@ def deliveries_dispatch_due(*, limit: int = 1000) -> int:
     """Queue deliveries that are due and have no live task: long retries, lost tasks, dead workers."""
     now = timezone.now()
     # A worker that died mid-send left its claim; the attempt is retried (same webhook-id).
-    Delivery.objects.filter(status=DeliveryStatus.SENDING, claimed_at__lt=now - max(_requeue_after(), CLAIM_MINIMUM)).update(
-        status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=None
-    )
+    Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - max(_requeue_after(), CLAIM_MINIMUM)
+    ).update(status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=None)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)

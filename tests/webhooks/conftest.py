@@ -27,6 +27,7 @@ class Reply:
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    trickle: float = 0.0  # seconds between the bytes of the answer, to defeat per-read timeouts
 
     @classmethod
     def redirect(cls, location: str, status: int = 302) -> Reply:
@@ -78,8 +79,18 @@ class Receiver:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(reply.body)
+                if not reply.trickle:
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                    return
+                self._headers_buffer.append(b"\r\n")
+                answer = b"".join(self._headers_buffer) + reply.body
+                self._headers_buffer = []
+                for byte in answer:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    if receiver._released.wait(reply.trickle):
+                        return
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass

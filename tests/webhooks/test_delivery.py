@@ -267,6 +267,26 @@ def test_it_gives_up_on_a_slow_receiver_and_retries(
     assert len(receiver.requests) == 2
 
 
+def test_it_gives_up_on_a_receiver_that_trickles_its_answer(
+    org, receiver, make_endpoint, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The total timeout bounds the whole exchange, not each read: one byte every 0.1 s still times out."""
+    monkeypatch.setattr(sender, "TOTAL_TIMEOUT", 0.5)
+    make_endpoint(org, receiver.url())
+    receiver.script(Reply(200, trickle=0.1), Reply(200))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_identity(org)
+
+    delivery = _only_delivery()
+    first, second = DeliveryAttempt.objects.filter(delivery=delivery).order_by("number")
+    assert first.status_code is None
+    assert "timed out" in first.error.lower()
+    assert first.duration_ms < 2000
+    assert second.status_code == 200
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+
+
 def test_it_delivers_to_an_ipv6_loopback_receiver(org, make_receiver, make_endpoint, django_capture_on_commit_callbacks):
     receiver = make_receiver("::1")
     endpoint, secret = make_endpoint(org, receiver.url(), events=["webhook.ping"])

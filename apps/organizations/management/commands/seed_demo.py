@@ -22,7 +22,7 @@ from apps.people.models import User
 from apps.people.services import person_create
 from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_callback
-from apps.verifications.services import process_apply_provider_result, process_create
+from apps.verifications.services import process_create, process_replay_sample
 
 ORG_SLUG = "demo"
 ORG_NAME = "Demo Bank"
@@ -145,9 +145,7 @@ class Command(BaseCommand):
             organization=organization, email_hash=lookup_hash(normalize_email("ana@example.com"))
         ).first()
         for provider, sample in DEMO_PROCESSES:
-            event, provider_specific, fail_reason, process_type = (
-                sandbox_callback(provider, sample) if sample else ("", {}, None, None)
-            )
+            process_type = sandbox_callback(provider, sample)[3] if sample else None
             process = process_create(
                 organization=organization,
                 provider=provider if sample else "sandbox",
@@ -156,15 +154,8 @@ class Command(BaseCommand):
                 actor=Actor.system("seed_demo"),
             )
             if sample:
-                actor = Actor.provider(provider)
-                if event == "finished":
-                    process = process_apply_provider_result(process=process, event="started", actor=actor)
-                process = process_apply_provider_result(
-                    process=process,
-                    event=event,
-                    provider_specific=provider_specific,
-                    fail_reason=fail_reason,
-                    actor=actor,
+                process = process_replay_sample(
+                    process=process, provider=provider, sample=sample, actor=Actor.provider(provider)
                 )
             self.stdout.write(f"Created verification process {process.provider}: {process.status}.")
 
