@@ -22,7 +22,7 @@ from apps.people.models import DetailSource
 from apps.people.services import person_set_details
 from apps.verifications.models import OPEN_STATUSES, ProcessStatus, VerificationProcess
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
-from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate
+from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,12 @@ def process_apply_provider_result(
         )
     if not process.adapter_name:
         raise StateConflict("A sandbox process needs its provider chosen on its page before it can finish.")
-    outcome = evaluate(process.adapter_name, provider_specific or {}, process_type=process.process_type or None)
+    outcome = evaluate(
+        process.adapter_name,
+        provider_specific or {},
+        process_type=process.process_type or None,
+        keys=provider_keys(settings.PROVIDER_JWKS.get(process.adapter_name)),
+    )
     with transaction.atomic():
         process = transition_apply(
             process,

@@ -178,6 +178,9 @@ SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 
 # --- Integrations ----------------------------------------------------------------------
 PROVIDER_SECRETS = env.dict("PROVIDER_SECRETS", default={})
+# Providers' public keys as JWKS documents, e.g. {"connect": {"keys": [...]}}: with one set,
+# connect's plain-JWT userInfo must carry a valid signature.
+PROVIDER_JWKS = env.json("PROVIDER_JWKS", default={})
 # An open verification process fails with reason "timeout" after this long.
 VERIFICATION_TIMEOUT_SECONDS = env.int("VERIFICATION_TIMEOUT_SECONDS", default=24 * 3600)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)

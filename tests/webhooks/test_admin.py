@@ -59,7 +59,9 @@ def test_it_shows_a_delivery_with_its_attempts(staff, delivery):
     assert delivery.event.message_id in content or str(delivery.event_id) in content
 
 
-def test_it_shows_the_error_of_a_network_failure(staff, org, closed_url, make_endpoint, django_capture_on_commit_callbacks):
+def test_it_shows_the_error_of_a_network_failure(
+    staff, org, closed_url, make_endpoint, django_capture_on_commit_callbacks
+):
     endpoint, _ = make_endpoint(org, closed_url, events=["webhook.ping"])
     with django_capture_on_commit_callbacks(execute=True):
         delivery = endpoint_ping(endpoint=endpoint)

@@ -338,7 +338,9 @@ def test_it_pings(api, registered, receiver, django_capture_on_commit_callbacks)
 
 
 def test_it_pings_even_an_endpoint_not_subscribed_to_pings(api, receiver, django_capture_on_commit_callbacks):
-    webhook_id = api.post(BASE, {"url": receiver.url(), "events": ["identity.state_changed"]}, format="json").json()["id"]
+    webhook_id = api.post(BASE, {"url": receiver.url(), "events": ["identity.state_changed"]}, format="json").json()[
+        "id"
+    ]
 
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(f"{BASE}/{webhook_id}/ping")

@@ -51,7 +51,9 @@ def _only_delivery() -> Delivery:
 
 
 def _statuses(delivery: Delivery) -> list[int | None]:
-    return list(DeliveryAttempt.objects.filter(delivery=delivery).order_by("number").values_list("status_code", flat=True))
+    return list(
+        DeliveryAttempt.objects.filter(delivery=delivery).order_by("number").values_list("status_code", flat=True)
+    )
 
 
 def _drive_long_retries(delivery: Delivery, traveller, capture) -> None:
@@ -93,7 +95,11 @@ def test_it_delivers_identity_state_changes_signed(
         assert body["type"] == "identity.state_changed"
         assert datetime.strptime(body["created_at"], "%Y-%m-%dT%H:%M:%SZ")
         data = body["data"]
-        assert {"id", "state", "previous_state", "managed"} <= set(data) <= {"id", "state", "previous_state", "managed", "reason"}
+        assert (
+            {"id", "state", "previous_state", "managed"}
+            <= set(data)
+            <= {"id", "state", "previous_state", "managed", "reason"}
+        )
         assert (data["id"], data["managed"]) == (str(identity.pk), True)
         changes.append((data["previous_state"], data["state"]))
     assert changes == [(None, "INVITED"), ("INVITED", "ACTIVE"), ("ACTIVE", "DEACTIVATED")]
@@ -214,7 +220,10 @@ def test_it_does_not_retry_other_4xx(org, receiver, make_endpoint, code, django_
     assert delivery.next_attempt_at is None
     assert (delivery.last_status_code, delivery.last_response_excerpt) == (code, "no such hook")
     assert len(receiver.requests) == 1
-    with time_machine.travel(datetime.now(tz=UTC) + timedelta(days=1)), django_capture_on_commit_callbacks(execute=True):
+    with (
+        time_machine.travel(datetime.now(tz=UTC) + timedelta(days=1)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         deliveries_dispatch_due()
     assert len(receiver.requests) == 1
 
@@ -287,7 +296,9 @@ def test_it_gives_up_on_a_receiver_that_trickles_its_answer(
     assert delivery.status == DeliveryStatus.SUCCEEDED
 
 
-def test_it_delivers_to_an_ipv6_loopback_receiver(org, make_receiver, make_endpoint, django_capture_on_commit_callbacks):
+def test_it_delivers_to_an_ipv6_loopback_receiver(
+    org, make_receiver, make_endpoint, django_capture_on_commit_callbacks
+):
     receiver = make_receiver("::1")
     endpoint, secret = make_endpoint(org, receiver.url(), events=["webhook.ping"])
 

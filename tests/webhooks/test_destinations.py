@@ -59,7 +59,7 @@ def dns(monkeypatch):
     lookups: list[str] = []
     real = socket.getaddrinfo
 
-    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002 - socket's signature
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
         host = host.decode() if isinstance(host, bytes) else host
         lookups.append(host)
         if host == "localhost":
@@ -110,10 +110,16 @@ def test_it_accepts_a_public_address(api, dns):
     destination = destination_check("https://hooks.example.com/in?source=portal")
 
     assert (destination.scheme, destination.host, destination.port) == ("https", "hooks.example.com", 443)
-    assert (destination.address, destination.target, destination.host_header) == (PUBLIC, "/in?source=portal", "hooks.example.com")
+    assert (destination.address, destination.target, destination.host_header) == (
+        PUBLIC,
+        "/in?source=portal",
+        "hooks.example.com",
+    )
     assert lookups == ["hooks.example.com"]
     # Registration only checks; it never connects (and no test ever connects to PUBLIC).
-    response = api.post(WEBHOOKS, {"url": "https://hooks.example.com:8443/in", "events": ["webhook.ping"]}, format="json")
+    response = api.post(
+        WEBHOOKS, {"url": "https://hooks.example.com:8443/in", "events": ["webhook.ping"]}, format="json"
+    )
     assert response.status_code == 201, response.json()
 
 
@@ -147,7 +153,9 @@ def _dead_without_a_request(delivery: Delivery, receiver) -> DeliveryAttempt:
     return DeliveryAttempt.objects.get(delivery=delivery)
 
 
-def test_it_refuses_at_send_time_a_url_that_became_unsafe(org, receiver, make_endpoint, django_capture_on_commit_callbacks):
+def test_it_refuses_at_send_time_a_url_that_became_unsafe(
+    org, receiver, make_endpoint, django_capture_on_commit_callbacks
+):
     endpoint, _ = make_endpoint(org, receiver.url(), events=["webhook.ping"])  # allowed while private networks were
 
     with no_private_networks, django_capture_on_commit_callbacks(execute=True):

@@ -94,6 +94,26 @@ def test_it_delivers_once_when_the_broker_was_down_for_the_delivery_task(org, re
     assert (delivery.status, delivery.attempt_count) == (DeliveryStatus.SUCCEEDED, 1)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_it_accepts_a_ping_while_the_broker_is_down_and_sends_it_later(api, receiver):
+    webhook_id = api.post(
+        "/api/v1/orgs/acme/webhooks", {"url": receiver.url(), "events": ["webhook.ping"]}, format="json"
+    ).json()["id"]
+    with time_machine.travel(START, tick=False) as traveller:
+        with mock.patch("apps.webhooks.tasks.deliver.apply_async", side_effect=_broker_down):
+            response = api.post(f"/api/v1/orgs/acme/webhooks/{webhook_id}/ping")
+
+        assert response.status_code == 202
+        assert response.json()["status"] == "pending"
+        assert receiver.requests == []
+
+        traveller.shift(timedelta(seconds=61))
+        tasks.relay_events()
+
+    (request,) = receiver.requests
+    assert request.headers["webhook-id"] == response.json()["event_id"]
+
+
 @pytest.mark.django_db
 def test_it_publishes_each_transition_once_however_often_the_relay_runs(
     org, receiver, make_endpoint, no_relay_on_commit, django_capture_on_commit_callbacks
@@ -227,8 +247,9 @@ def test_it_does_not_send_a_succeeded_delivery_again(org, receiver, make_endpoin
         delivery = endpoint_ping(endpoint=endpoint)
 
     assert delivery_attempt(delivery_id=delivery.pk) is None
-    with time_machine.travel(datetime.now(tz=UTC) + timedelta(hours=1)), django_capture_on_commit_callbacks(
-        execute=True
+    with (
+        time_machine.travel(datetime.now(tz=UTC) + timedelta(hours=1)),
+        django_capture_on_commit_callbacks(execute=True),
     ):
         assert deliveries_dispatch_due() == 0
     assert len(receiver.requests) == 1
@@ -251,7 +272,7 @@ def test_it_publishes_each_transition_once_with_two_relays_at_once(org, receiver
             while count := events_relay(batch_size=3):
                 total += count
             published.append(total)
-        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

@@ -8,6 +8,7 @@ callback's `providerSpecific`). Adapters do no I/O, so every seed example is a u
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
@@ -53,5 +54,20 @@ def adapter(provider: str) -> ModuleType:
     return importlib.import_module(f"apps.verifications.providers.{name}")
 
 
-def evaluate(provider: str, raw: dict[str, Any], *, process_type: str | None = None) -> Outcome:
+def evaluate(
+    provider: str, raw: dict[str, Any], *, process_type: str | None = None, keys: Mapping[str, Any] | None = None
+) -> Outcome:
+    """Run `provider`'s mapping rules. `keys` (kid → jwt.PyJWK) is passed to connect, which checks
+    a plain-JWT userInfo's signature with them."""
+    if keys is not None and provider.split(":", 1)[0] == "connect":
+        return adapter(provider).evaluate(raw, process_type=process_type, keys=keys)
     return adapter(provider).evaluate(raw, process_type=process_type)
+
+
+def provider_keys(jwks: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A JWKS document (as configured in PROVIDER_JWKS) → {kid: jwt.PyJWK}, or None if not configured."""
+    if not jwks:
+        return None
+    import jwt
+
+    return {key.key_id or "": key for key in jwt.PyJWKSet.from_dict(jwks).keys}
