@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.identities.api.urls")),
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.verifications.api.urls")),
+    path("", include("apps.activities.api.urls")),
 ]
 
 urlpatterns = [

@@ -42,6 +42,14 @@ class VerificationProcess(FSMModelMixin, models.Model):
         blank=True,
         related_name="processes",
     )
+    activity = models.ForeignKey(
+        "activities.Activity",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="verification_processes",
+        help_text="The authorization (AT_004) this BioFace check is for.",
+    )
     provider = models.CharField(
         max_length=64, help_text="onfido, eid, readid, facetec, signicatpaper, connect[:method] or sandbox."
     )

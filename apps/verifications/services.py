@@ -58,9 +58,12 @@ def process_create(
     notification_url: str = "",
     redirect_url: str = "",
     identity: ExternalPersonalIdentity | None = None,
+    activity: Any = None,
     actor: Actor,
 ) -> VerificationProcess:
     provider, process_type = provider_validate(provider, process_type)
+    if activity is not None and (identity is None or activity.receptor_id != identity.pk):
+        raise ValidationError({"activityId": ["A process for an activity must belong to its receptor (identityId)."]})
     with transaction.atomic():
         process = VerificationProcess.objects.create(
             organization=organization,
@@ -69,6 +72,7 @@ def process_create(
             notification_url=notification_url,
             redirect_url=redirect_url,
             identity=identity,
+            activity=activity,
             deadline_at=timezone.now() + timedelta(seconds=settings.VERIFICATION_TIMEOUT_SECONDS),
         )
         transition_record(subject=process, from_state="", to_state=process.status, actor=actor, reason="created")

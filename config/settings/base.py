@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.identities",
     "apps.webhooks",
     "apps.verifications",
+    "apps.activities",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {"task": "apps.api.tasks.purge_idempotency_records", "schedule": 3600.0},
     "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
+    "sweep-activity-deadlines": {"task": "apps.activities.tasks.sweep_activity_deadlines", "schedule": 5.0},
     "fail-overdue-processes": {"task": "apps.verifications.tasks.fail_overdue_processes", "schedule": 30.0},
 }
 
@@ -228,6 +230,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IdentityStateEnum": "apps.identities.models.IdentityState",
         "ProcessStatusEnum": "apps.verifications.models.ProcessStatus",
+        "ActivityTypeEnum": "apps.activities.models.ActivityType",
+        "ActivityStatusEnum": "apps.activities.api.serializers.SHOWN_STATUSES",
+        "PersonalDetailEnum": "apps.people.vocabulary.DETAIL_NAMES",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

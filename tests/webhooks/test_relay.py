@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -14,6 +15,7 @@ from kombu.exceptions import OperationalError
 from apps.audit.models import Transition
 from apps.identities.services import identity_activate
 from apps.webhooks import tasks
+from apps.webhooks.events import event_data
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event
 from apps.webhooks.services import (
     deliveries_dispatch_due,
@@ -265,6 +267,10 @@ def test_it_publishes_each_transition_once_with_two_relays_at_once(org, receiver
     published: list[int] = []
     errors: list[BaseException] = []
 
+    def slow_event_data(transition):
+        time.sleep(0.01)  # hold the batch's row locks long enough for the relays to overlap
+        return event_data(transition)
+
     def relay() -> None:
         try:
             start.wait(timeout=10)
@@ -278,13 +284,15 @@ def test_it_publishes_each_transition_once_with_two_relays_at_once(org, receiver
             connections.close_all()
 
     threads = [threading.Thread(target=relay) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    with mock.patch("apps.webhooks.services.event_data", side_effect=slow_event_data):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
 
     assert errors == []
     assert sum(published) == 30
+    assert all(published), "one relay did all the work: they never ran at once"
     assert Event.objects.count() == 30
     assert Event.objects.values("transition_id").distinct().count() == 30
     assert Delivery.objects.count() == 30

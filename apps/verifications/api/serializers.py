@@ -27,6 +27,12 @@ class ProcessCreateSerializer(StrictSerializer):
     notificationUrl = serializers.URLField(source="notification_url", max_length=2000, required=False, allow_blank=True)
     redirectUrl = serializers.URLField(source="redirect_url", max_length=2000, required=False, allow_blank=True)
     identityId = serializers.UUIDField(source="identity_id", required=False, allow_null=True)
+    activityId = serializers.UUIDField(
+        source="activity_id",
+        required=False,
+        allow_null=True,
+        help_text="An AT_004 authorization this process checks (BioFace); the process must be its receptor's.",
+    )
 
 
 class ProcessSerializer(serializers.Serializer):
@@ -38,6 +44,7 @@ class ProcessSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ProcessStatus.choices)
     url = serializers.SerializerMethodField(help_text="The hosted page where the person verifies.")
     identityId = serializers.UUIDField(source="identity_id", allow_null=True)
+    activityId = serializers.UUIDField(source="activity_id", allow_null=True)
     notificationUrl = serializers.SerializerMethodField()
     redirectUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
@@ -70,7 +77,15 @@ class ProcessSerializer(serializers.Serializer):
     def to_representation(self, process: VerificationProcess) -> dict[str, Any]:
         data = super().to_representation(process)
         # Absent rather than null, as in the seed's examples.
-        for key in ("processType", "notificationUrl", "redirectUrl", "finalResult", "failReason", "identityId"):
+        for key in (
+            "processType",
+            "notificationUrl",
+            "redirectUrl",
+            "finalResult",
+            "failReason",
+            "identityId",
+            "activityId",
+        ):
             if data.get(key) is None:
                 data.pop(key, None)
         return data

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.activities.models import Activity
 from apps.api.views import OrgAPIView
 from apps.audit.services import Actor
 from apps.identities.selectors import identity_get
@@ -83,8 +84,14 @@ class ProcessListCreateApi(ProcessViewMixin):
             identity = identity_get(organization=self.organization, identity_id=data["identity_id"])
             if identity is None:
                 raise exceptions.ValidationError({"identityId": ["No such identity in this organization."]})
+        activity = None
+        if data.get("activity_id"):
+            activity = Activity.objects.filter(organization=self.organization, pk=data["activity_id"]).first()
+            if activity is None:
+                raise exceptions.ValidationError({"activityId": ["No such activity in this organization."]})
         process = process_create(
             organization=self.organization,
+            activity=activity,
             provider=data["provider"],
             process_type=data.get("process_type"),
             notification_url=data.get("notification_url", ""),

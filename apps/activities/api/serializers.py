@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.activities.models import ActivityType, Party
+from apps.api.durations import IsoDurationField
+from apps.api.serializers import StrictSerializer
+from apps.people.vocabulary import DETAIL_NAMES
+
+SHOWN_STATUSES = ["SENT", "ACTION_REQUIRED", "ACCEPTED", "DECLINED", "CANCELED", "EXPIRED", "COMPLETED"]
+
+
+def _unique(values: list[Any], key: Any = None) -> list[Any]:
+    keys = [key(v) if key else v for v in values]
+    if len(set(keys)) != len(keys):
+        raise serializers.ValidationError("Each detail may appear only once.")
+    return values
+
+
+class RequirementSerializer(StrictSerializer):
+    detail = serializers.ChoiceField(choices=DETAIL_NAMES)
+    required = serializers.BooleanField(default=False)
+
+
+class AuthorizationSerializer(StrictSerializer):
+    description = serializers.CharField(max_length=2000)
+    requires_bioface = serializers.BooleanField(default=False)
+
+
+class ActivityCreateSerializer(StrictSerializer):
+    read_only_input = ("id", "status", "valid_until", "sharing_until", "created_at", "updated_at")
+
+    type = serializers.ChoiceField(choices=ActivityType.choices)
+    initiator_id = serializers.UUIDField()
+    receptor_id = serializers.UUIDField()
+    requirements = RequirementSerializer(many=True, required=False)
+    valid_for = IsoDurationField(minimum=timedelta(seconds=1), maximum=timedelta(days=90), required=False)
+    purpose = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    offered_details = serializers.ListField(child=serializers.ChoiceField(choices=DETAIL_NAMES), required=False)
+    sharing_period = IsoDurationField(minimum=timedelta(seconds=1), maximum=timedelta(days=3650), required=False)
+    authorization = AuthorizationSerializer(required=False)
+
+    def validate_requirements(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return _unique(value, key=lambda r: r["detail"])
+
+    def validate_offered_details(self, value: list[str]) -> list[str]:
+        return _unique(value)
+
+
+class ActivityAcceptSerializer(StrictSerializer):
+    accepted_details = serializers.ListField(
+        child=serializers.ChoiceField(choices=DETAIL_NAMES),
+        required=False,
+        help_text="Defaults to every requested detail.",
+    )
+    sharing_period = IsoDurationField(minimum=timedelta(seconds=1), maximum=timedelta(days=3650), required=False)
+
+    def validate_accepted_details(self, value: list[str]) -> list[str]:
+        return _unique(value)
+
+
+class PartyQuerySerializer(StrictSerializer):
+    as_ = serializers.ChoiceField(choices=Party.choices, required=False, default=Party.INITIATOR)
+
+    def to_internal_value(self, data: Any) -> Any:
+        data = dict(data.items()) if hasattr(data, "items") else data
+        if isinstance(data, dict) and "as" in data:
+            data["as_"] = data.pop("as")
+        return super().to_internal_value(data)
+
+
+class ActivityCompleteSerializer(StrictSerializer):
+    as_ = serializers.ChoiceField(choices=Party.choices)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and "as" in data:
+            data = {**data, "as_": data["as"]}
+            data.pop("as")
+        return super().to_internal_value(data)
+
+
+class ActivityListQuerySerializer(PartyQuerySerializer):
+    status = serializers.ChoiceField(choices=SHOWN_STATUSES, required=False)
+    type = serializers.ChoiceField(choices=ActivityType.choices, required=False)
+    party_id = serializers.UUIDField(required=False, help_text="Only activities where this identity takes part.")
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class ActivitySerializer(serializers.Serializer):
+    """The activity as one party sees it (`status` SENT / ACTION_REQUIRED while pending)."""
+
+    id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=ActivityType.choices)
+    status = serializers.SerializerMethodField()
+    initiator_id = serializers.UUIDField()
+    receptor_id = serializers.UUIDField()
+    requirements = RequirementSerializer(many=True)
+    offered_details = serializers.ListField(child=serializers.CharField())
+    accepted_details = serializers.ListField(child=serializers.CharField())
+    purpose = serializers.CharField()
+    authorization = AuthorizationSerializer(allow_null=True)
+    valid_until = serializers.DateTimeField()
+    sharing_until = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ChoiceField(choices=SHOWN_STATUSES))
+    def get_status(self, activity: Any) -> str:
+        return activity.status_for(self.context.get("party", Party.INITIATOR))
+
+
+class ActivityDetailsSerializer(serializers.Serializer):
+    activity_id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=SHOWN_STATUSES)
+    sharing_until = serializers.DateTimeField(allow_null=True)
+    received = serializers.DictField(child=serializers.CharField())
+    given = serializers.DictField(child=serializers.CharField())

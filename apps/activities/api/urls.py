@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from apps.activities.api import views
+from apps.api.urls import api_path
+
+base = "orgs/<slug:org_id>/activities"
+one = f"{base}/<uuid:activity_id>"
+
+urlpatterns = [
+    *api_path(base, views.ActivityListCreateApi.as_view(), name="activities"),
+    *api_path(one, views.ActivityDetailApi.as_view(), name="activity"),
+    *api_path(f"{one}/accept", views.ActivityAcceptApi.as_view(), name="activity-accept"),
+    *api_path(f"{one}/decline", views.ActivityDeclineApi.as_view(), name="activity-decline"),
+    *api_path(f"{one}/withdraw", views.ActivityWithdrawApi.as_view(), name="activity-withdraw"),
+    *api_path(f"{one}/complete", views.ActivityCompleteApi.as_view(), name="activity-complete"),
+    *api_path(f"{one}/details", views.ActivityDetailsApi.as_view(), name="activity-details"),
+]

@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from apps.people.fields import EncryptedJSONField
+
+CHANGE_PERMISSION = "activities.change_activity"
+
+
+class ActivityType(models.TextChoices):
+    REQUEST = "AT_001", "Request details"
+    SHARE = "AT_002", "Share details"
+    SWAP = "AT_003", "Swap details"
+    AUTHORIZATION = "AT_004", "Authorization request"
+
+
+class ActivityStatus(models.TextChoices):
+    # Stored; never shown as such: the initiator sees SENT, the receptor ACTION_REQUIRED.
+    PENDING = "PENDING", "Pending"
+    ACCEPTED = "ACCEPTED", "Accepted"
+    DECLINED = "DECLINED", "Declined"
+    CANCELED = "CANCELED", "Canceled"
+    EXPIRED = "EXPIRED", "Expired"
+    COMPLETED = "COMPLETED", "Completed"
+
+
+class Party(models.TextChoices):
+    INITIATOR = "initiator", "Initiator"
+    RECEPTOR = "receptor", "Receptor"
+
+
+SHOWN_PENDING = {Party.INITIATOR: "SENT", Party.RECEPTOR: "ACTION_REQUIRED"}
+SHARING_STATUSES = (ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED)
+
+
+class Activity(FSMModelMixin, models.Model):
+    """A consent interaction between two identities of one organization (seed 000)."""
+
+    EVENT_TYPE = "activity.status_changed"
+    STATE_FIELD = "status"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="activities")
+    type = models.CharField(max_length=8, choices=ActivityType.choices)
+    initiator = models.ForeignKey(
+        "identities.ExternalPersonalIdentity", on_delete=models.PROTECT, related_name="initiated_activities"
+    )
+    receptor = models.ForeignKey(
+        "identities.ExternalPersonalIdentity", on_delete=models.PROTECT, related_name="received_activities"
+    )
+    requirements = models.JSONField(default=list, help_text='[{"detail": "first_name", "required": true}, ...]')
+    offered_details = models.JSONField(default=list, help_text="Details the initiator gives (AT_002, AT_003).")
+    purpose = models.TextField(blank=True)
+    authorization = models.JSONField(null=True, blank=True, help_text="AT_004: {description, requires_bioface}.")
+    status = FSMField(default=ActivityStatus.PENDING, choices=ActivityStatus.choices, protected=True)
+    valid_until = models.DateTimeField()
+    sharing_period = models.DurationField(null=True, blank=True)
+    sharing_until = models.DateTimeField(null=True, blank=True)
+    accepted_details = models.JSONField(default=list)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    initiator_completed_at = models.DateTimeField(null=True, blank=True)
+    receptor_completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"], name="activity_org_status"),
+            models.Index(fields=["valid_until"], condition=Q(status="PENDING"), name="activity_pending_deadline"),
+            models.Index(
+                fields=["sharing_until"],
+                condition=Q(status__in=["ACCEPTED", "COMPLETED"]),
+                name="activity_sharing_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} ({self.status})"
+
+    # --- Reading ------------------------------------------------------------------------
+
+    def effective_status(self, now: datetime | None = None) -> str:
+        """The status with overdue deadlines applied, before any sweep has run (read-time guard)."""
+        now = now or timezone.now()
+        if self.status == ActivityStatus.PENDING and self.valid_until <= now:
+            return ActivityStatus.CANCELED
+        if self.status in SHARING_STATUSES and self.sharing_until and self.sharing_until <= now:
+            return ActivityStatus.EXPIRED
+        return self.status
+
+    def status_for(self, party: str, now: datetime | None = None) -> str:
+        """SENT to the initiator and ACTION_REQUIRED to the receptor while pending; never PENDING."""
+        status = self.effective_status(now)
+        return SHOWN_PENDING[party] if status == ActivityStatus.PENDING else status
+
+    def identity_of(self, party: str) -> Any:
+        return self.initiator if party == Party.INITIATOR else self.receptor
+
+    def event_data(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "status": self.status,
+            "initiator_status": self.status_for(Party.INITIATOR),
+            "receptor_status": self.status_for(Party.RECEPTOR),
+        }
+
+    # --- Transitions --------------------------------------------------------------------
+
+    @transition(field=status, source=ActivityStatus.PENDING, target=ActivityStatus.ACCEPTED, custom={"admin": False})
+    def accept(self, *, accepted_details: list[str], sharing_period: timedelta | None) -> None:
+        """An authorization (AT_004) shares nothing, so it has no sharing period."""
+        now = timezone.now()
+        self.accepted_details = accepted_details
+        self.sharing_period = sharing_period
+        self.sharing_until = now + sharing_period if sharing_period else None
+        self.accepted_at = now
+
+    @transition(field=status, source=ActivityStatus.PENDING, target=ActivityStatus.DECLINED, custom={"admin": False})
+    def decline(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=ActivityStatus.PENDING,
+        target=ActivityStatus.CANCELED,
+        permission=CHANGE_PERMISSION,
+        custom={"label": "Cancel"},
+    )
+    def cancel(self) -> None:
+        """Withdrawn by the initiator, canceled by staff, or left unanswered past valid_until."""
+
+    @transition(field=status, source=ActivityStatus.ACCEPTED, target=ActivityStatus.COMPLETED, custom={"admin": False})
+    def complete(self) -> None:
+        pass
+
+    @transition(
+        field=status,
+        source=list(SHARING_STATUSES),
+        target=ActivityStatus.EXPIRED,
+        permission=CHANGE_PERMISSION,
+        custom={"label": "Expire (revoke sharing)"},
+    )
+    def expire(self) -> None:
+        """The sharing period ended or was revoked: the shared snapshot is deleted with it."""
+        SharedSnapshot.objects.filter(activity=self).delete()
+
+
+class SharedSnapshot(models.Model):
+    """What one party gave the other, as it was at consent time; deleted when the sharing ends."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="snapshots")
+    giver = models.CharField(max_length=16, choices=Party.choices)
+    values = EncryptedJSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["activity", "giver"], name="unique_snapshot_per_giver")]
+
+    def __str__(self) -> str:
+        return f"{self.giver} → {self.activity_id}"
+
+
+class ConsentReceipt(models.Model):
+    """Proof of one consent: who gave what to whom, for which purpose and how long. Kept after expiry;
+    it names the fields, never their values."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="receipts")
+    person = models.ForeignKey("people.User", on_delete=models.CASCADE, related_name="consent_receipts")
+    party = models.CharField(max_length=16, choices=Party.choices)
+    recipient = models.CharField(max_length=200, help_text="Who receives the details.")
+    organization_name = models.CharField(max_length=200)
+    details = models.JSONField(default=list)
+    purpose = models.TextField(blank=True)
+    sharing_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"receipt {self.id}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "receipt_id": str(self.id),
+            "activity_id": str(self.activity_id),
+            "activity_type": self.activity.type,
+            "given_by": self.party,
+            "recipient": self.recipient,
+            "organization": self.organization_name,
+            "details": self.details,
+            "purpose": self.purpose,
+            "sharing_until": self.sharing_until.strftime("%Y-%m-%dT%H:%M:%SZ") if self.sharing_until else None,
+            "consented_at": self.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
