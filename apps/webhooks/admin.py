@@ -2,25 +2,51 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
-from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.audit.admin import ReadOnlyAdminMixin
+from apps.webhooks.destinations import UnsafeDestination, destination_check
+from apps.webhooks.events import EVENT_TYPES
 from apps.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from apps.webhooks.services import delivery_redeliver
 
 
+class WebhookEndpointForm(forms.ModelForm):
+    """Staff edits pass the same checks as registration through the API."""
+
+    url = forms.URLField(max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("url", "events", "description")
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"]
+        try:
+            destination_check(url)
+        except UnsafeDestination as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return url
+
+    def clean_events(self) -> list[str]:
+        events = self.cleaned_data["events"]
+        if not isinstance(events, list) or not events or any(e not in EVENT_TYPES for e in events):
+            raise forms.ValidationError(f"A non-empty list of event types from: {', '.join(EVENT_TYPES)}.")
+        return list(dict.fromkeys(events))
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    form = WebhookEndpointForm
     list_display = ("url", "organization", "description", "created_at")
     list_filter = ("organization", "created_at")
     search_fields = ("url", "description", "organization__slug")
     date_hierarchy = "created_at"
     fields = ("id", "organization", "url", "events", "description", "previous_secret_expires_at", "created_at")
     readonly_fields = ("id", "organization", "previous_secret_expires_at", "created_at")
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Registration goes through the API, which shows the signing secret once.

@@ -116,3 +116,23 @@ def test_it_shows_events(staff, org, django_capture_on_commit_callbacks):
     page = staff.get(f"/admin/webhooks/event/{event.pk}/change/")
     assert page.status_code == 200
     assert "identity.state_changed" in page.content.decode()
+
+
+def test_it_refuses_an_unsafe_url_or_unknown_event_edited_in_the_admin(settings, org):
+    from apps.webhooks.admin import WebhookEndpointForm
+    from apps.webhooks.services import endpoint_create
+
+    endpoint, _ = endpoint_create(organization=org, url="http://127.0.0.1:9/hook", events=["identity.state_changed"])
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+    form = WebhookEndpointForm(
+        data={"url": "http://169.254.169.254/latest", "events": '["identity.state_changed"]', "description": ""},
+        instance=endpoint,
+    )
+    assert not form.is_valid()
+    assert "url" in form.errors
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+    form = WebhookEndpointForm(
+        data={"url": "http://127.0.0.1:9/x", "events": '["nope"]', "description": ""}, instance=endpoint
+    )
+    assert not form.is_valid()
+    assert "events" in form.errors
