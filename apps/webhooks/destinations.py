@@ -33,10 +33,19 @@ class Destination:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
 def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        # IPv6 forms that carry an IPv4 address: judge the IPv4 address inside.
+        if ip.ipv4_mapped:
+            ip = ip.ipv4_mapped
+        elif ip.sixtofour:
+            ip = ip.sixtofour
+        elif ip in _NAT64:
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     # is_global excludes private, loopback, link-local (169.254.169.254 metadata too),
     # shared (100.64/10), reserved and unique-local (fd00:ec2::254) ranges.
     return ip.is_global and not ip.is_multicast

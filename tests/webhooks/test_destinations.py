@@ -36,6 +36,8 @@ REFUSED = [
     "http://[fd00:ec2::254]/",
     "http://[fe80::1]/",
     "http://[::ffff:127.0.0.1]/",
+    "http://[64:ff9b::7f00:1]/",  # NAT64 form of 127.0.0.1
+    "http://[2002:a00:5::1]/",  # 6to4 form of 10.0.0.5
     "http://224.0.0.1/",
     "http://internal.example.com/hook",  # resolves to 10.1.2.3
     "http://mixed.example.com/hook",  # resolves to a public and a private address
