@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("apps.webhooks.api.urls")),
     path("", include("apps.verifications.api.urls")),
     path("", include("apps.activities.api.urls")),
+    path("", include("apps.identifications.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("me/", include("apps.people.me_urls")),
     path("invitations/", include("apps.identities.urls")),
     path("verify/", include("apps.verifications.urls")),
+    path("identify/", include("apps.identifications.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

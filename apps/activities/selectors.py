@@ -1,13 +1,26 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.activities.models import Activity, ActivityStatus, Party, SharedSnapshot
+from apps.activities.models import (
+    SHARING_STATUSES,
+    SHOWN_PENDING,
+    Activity,
+    ActivityStatus,
+    ActivityType,
+    ConsentReceipt,
+    Party,
+    SharedSnapshot,
+)
 from apps.audit.errors import StateConflict
 from apps.organizations.models import Organization
+from apps.people.models import User
+from apps.people.vocabulary import DETAILS_BY_NAME
+from apps.verifications.models import ProcessStatus, VerificationProcess
 
 GONE_STATUSES = (ActivityStatus.EXPIRED,)
 
@@ -77,3 +90,139 @@ def activity_details(*, activity: Activity, party: str) -> dict[str, Any]:
         "received": snapshots.get(other, {}),
         "given": snapshots.get(party, {}),
     }
+
+
+# --- The person's side (pages under /me/) -----------------------------------------------
+
+
+STATUS_LABELS = {
+    "SENT": "Sent",
+    "ACTION_REQUIRED": "Action required",
+    ActivityStatus.ACCEPTED: "Accepted",
+    ActivityStatus.DECLINED: "Declined",
+    ActivityStatus.CANCELED: "Canceled",
+    ActivityStatus.EXPIRED: "Expired",
+    ActivityStatus.COMPLETED: "Completed",
+}
+HEADLINES = {
+    (Party.RECEPTOR, ActivityType.REQUEST): "{who} asks for your details",
+    (Party.RECEPTOR, ActivityType.SHARE): "{who} shared details with you",
+    (Party.RECEPTOR, ActivityType.SWAP): "{who} proposes to swap details with you",
+    (Party.RECEPTOR, ActivityType.AUTHORIZATION): "{who} asks for your authorization",
+    (Party.INITIATOR, ActivityType.REQUEST): "You asked {who} for details",
+    (Party.INITIATOR, ActivityType.SHARE): "You shared details with {who}",
+    (Party.INITIATOR, ActivityType.SWAP): "You proposed to swap details with {who}",
+    (Party.INITIATOR, ActivityType.AUTHORIZATION): "You asked {who} for an authorization",
+}
+
+
+@dataclass(frozen=True)
+class PersonActivity:
+    """An activity as one signed-in person sees it: through their own identity's party."""
+
+    activity: Activity
+    party: str
+    status: str
+
+    @property
+    def counterpart(self) -> Any:
+        return self.activity.identity_of(Party.INITIATOR if self.party == Party.RECEPTOR else Party.RECEPTOR)
+
+    @property
+    def counterpart_name(self) -> str:
+        other = self.counterpart
+        return f"{other.first_name} {other.last_name}".strip()
+
+    @property
+    def headline(self) -> str:
+        return HEADLINES[(self.party, self.activity.type)].format(who=self.counterpart_name)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def gives(self) -> list[str]:
+        return details_given(self.activity, self.party)
+
+    @property
+    def receives(self) -> list[str]:
+        return details_given(self.activity, Party.INITIATOR if self.party == Party.RECEPTOR else Party.RECEPTOR)
+
+    @property
+    def gives_labels(self) -> list[str]:
+        return [detail_label(name) for name in self.gives]
+
+    @property
+    def receives_labels(self) -> list[str]:
+        return [detail_label(name) for name in self.receives]
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in SHOWN_PENDING.values()
+
+    @property
+    def is_sharing(self) -> bool:
+        return self.status in SHARING_STATUSES
+
+    @property
+    def completed_by_me(self) -> bool:
+        return getattr(self.activity, f"{self.party}_completed_at") is not None
+
+
+def detail_label(name: str) -> str:
+    spec = DETAILS_BY_NAME.get(name)
+    return spec.label if spec else name
+
+
+def details_given(activity: Activity, party: str) -> list[str]:
+    """The detail names `party` gives (or, while pending, would give) in `activity`."""
+    if party == Party.RECEPTOR:
+        if activity.type not in (ActivityType.REQUEST, ActivityType.SWAP):
+            return []
+        if activity.status == ActivityStatus.PENDING:
+            return [r["detail"] for r in activity.requirements]
+        return list(activity.accepted_details)
+    return list(activity.offered_details) if activity.type in (ActivityType.SHARE, ActivityType.SWAP) else []
+
+
+def _as_person(activity: Activity, person: User) -> PersonActivity:
+    # A person holding both identities answers as the receptor: that is the side with something to decide.
+    party = Party.RECEPTOR if activity.receptor.person_id == person.pk else Party.INITIATOR
+    return PersonActivity(activity=activity, party=party, status=activity.status_for(party))
+
+
+def _person_activities_qs(person: User) -> QuerySet[Activity]:
+    return Activity.objects.select_related("initiator", "receptor", "organization").filter(
+        Q(receptor__person=person) | Q(initiator__person=person)
+    )
+
+
+def person_activities(*, person: User) -> list[PersonActivity]:
+    """Every activity where one of the person's identities is a party, newest first."""
+    return [_as_person(a, person) for a in _person_activities_qs(person).order_by("-created_at")]
+
+
+def person_activity_get(*, person: User, activity_id: Any) -> PersonActivity | None:
+    """The activity if one of the person's identities is a party; None otherwise (a 404, never a 403)."""
+    activity = _person_activities_qs(person).filter(pk=activity_id).first()
+    return _as_person(activity, person) if activity else None
+
+
+def person_receipts(*, person: User) -> QuerySet[ConsentReceipt]:
+    return ConsentReceipt.objects.filter(person=person).select_related("activity")
+
+
+def person_receipt_get(*, person: User, receipt_id: Any) -> ConsentReceipt | None:
+    return person_receipts(person=person).filter(pk=receipt_id).first()
+
+
+def activity_bioface_processes(*, activity: Activity) -> QuerySet[VerificationProcess]:
+    """The receptor's verification processes started for this authorization, newest first."""
+    return VerificationProcess.objects.filter(activity=activity, identity=activity.receptor_id).order_by("-created_at")
+
+
+def activity_bioface_accepted(*, activity: Activity) -> bool:
+    """The same test activity_accept applies: an accepted FaceTec check (or a sandbox one replaying FaceTec)."""
+    facetec = Q(provider="facetec") | Q(provider="sandbox", sandbox_provider="facetec")
+    return activity_bioface_processes(activity=activity).filter(facetec, status=ProcessStatus.ACCEPTED).exists()

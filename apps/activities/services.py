@@ -80,9 +80,10 @@ def _type_rules(
 
 
 def _receipt(activity: Activity, giver: str, details: list[str]) -> None:
+    """A receipt for every consent: details given, or (AT_004) the authorization approved."""
     identity = activity.identity_of(giver)
     other = activity.identity_of(Party.RECEPTOR if giver == Party.INITIATOR else Party.INITIATOR)
-    if identity.person_id is None or not details:
+    if identity.person_id is None or (not details and activity.type != ActivityType.AUTHORIZATION):
         return
     ConsentReceipt.objects.create(
         activity=activity,
@@ -91,7 +92,11 @@ def _receipt(activity: Activity, giver: str, details: list[str]) -> None:
         recipient=f"{other.first_name} {other.last_name}",
         organization_name=activity.organization.name,
         details=details,
-        purpose=activity.purpose,
+        purpose=(
+            f"Authorized: {(activity.authorization or {}).get('description', '')}"
+            if activity.type == ActivityType.AUTHORIZATION
+            else activity.purpose
+        ),
         sharing_until=activity.sharing_until,
     )
 
@@ -207,6 +212,8 @@ def activity_accept(
             sharing_period=sharing_period,
         )
         _share(activity, Party.RECEPTOR, chosen, "accepted_details")
+        if activity.type == ActivityType.AUTHORIZATION:
+            _receipt(activity, Party.RECEPTOR, [])
         if activity.type == ActivityType.SWAP:
             _share(activity, Party.INITIATOR, activity.offered_details, "offered_details")
     return activity

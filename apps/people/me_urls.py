@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from apps.people import views
 
@@ -8,4 +8,6 @@ app_name = "people"
 
 urlpatterns = [
     path("", views.me, name="me"),
+    # /me/activities/<id>/ (consent screen), .../revoke, /me/receipts/<id>/ and <id>.json
+    path("", include("apps.activities.urls")),
 ]

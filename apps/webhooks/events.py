@@ -37,6 +37,7 @@ def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 _UUID = {"type": "string", "format": "uuid"}
 _STATE = {"type": "string"}
 _NULLABLE_STATE = {"type": "string", "nullable": True}
+_IDENTIFICATION_STATUSES = ["CREATED", "IN_PROGRESS", "IDENTIFIED", "FAILED", "CANCELED", "EXPIRED"]
 
 # Payload schemas published in the OpenAPI document (components), one per event type.
 EVENT_DATA_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -49,6 +50,21 @@ EVENT_DATA_SCHEMAS: dict[str, dict[str, Any]] = {
             "reason": {"type": "string"},
         },
         ["id", "state", "previous_state", "managed"],
+    ),
+    "identification.status_changed": _object(
+        {
+            "id": _UUID,
+            "status": {"type": "string", "enum": [*_IDENTIFICATION_STATUSES, "DELETED"]},
+            "previous_status": {"type": "string", "enum": _IDENTIFICATION_STATUSES, "nullable": True},
+            "two_factor_type": {
+                "type": "string",
+                "enum": ["DOCUMENT_NUMBER", "EMAIL", "PERSONAL_DOCUMENT_IMAGE"],
+                "nullable": True,
+            },
+            "channel": {"type": "string", "enum": ["EMAIL", "SMS"]},
+            "reason": {"type": "string"},
+        },
+        ["id", "status", "previous_status", "two_factor_type", "channel"],
     ),
     PING: _object({"endpoint_id": _UUID, "message": {"type": "string"}}, ["endpoint_id"]),
 }

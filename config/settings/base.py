@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.webhooks",
     "apps.verifications",
     "apps.activities",
+    "apps.identifications",
 ]
 
 MIDDLEWARE = [
@@ -169,12 +170,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
     "sweep-activity-deadlines": {"task": "apps.activities.tasks.sweep_activity_deadlines", "schedule": 5.0},
     "fail-overdue-processes": {"task": "apps.verifications.tasks.fail_overdue_processes", "schedule": 30.0},
+    "expire-overdue-identifications": {
+        "task": "apps.identifications.tasks.expire_overdue_identifications",
+        "schedule": 60.0,
+    },
 }
 
 # --- Email and SMS ---------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Identity Portal <no-reply@portal.localhost>")
+# console, file (one file per message under SMS_FILE_PATH), locmem (tests) or a dotted class path.
 SMS_BACKEND = env("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 
@@ -183,6 +189,9 @@ PROVIDER_SECRETS = env.dict("PROVIDER_SECRETS", default={})
 # Providers' public keys as JWKS documents, e.g. {"connect": {"keys": [...]}}: with one set,
 # connect's plain-JWT userInfo must carry a valid signature.
 PROVIDER_JWKS = env.json("PROVIDER_JWKS", default={})
+# The face check an AT_004 authorization with requires_bioface starts from the consent page:
+# "facetec", or "sandbox" where a tester picks the outcome (make run's local settings).
+ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="facetec")
 # An open verification process fails with reason "timeout" after this long.
 VERIFICATION_TIMEOUT_SECONDS = env.int("VERIFICATION_TIMEOUT_SECONDS", default=24 * 3600)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
@@ -233,6 +242,7 @@ SPECTACULAR_SETTINGS = {
         "ActivityTypeEnum": "apps.activities.models.ActivityType",
         "ActivityStatusEnum": "apps.activities.api.serializers.SHOWN_STATUSES",
         "PersonalDetailEnum": "apps.people.vocabulary.DETAIL_NAMES",
+        "CommunicationChannelTypeEnum": "apps.identifications.models.Channel",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

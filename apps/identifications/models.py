@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from apps.people.fields import EncryptedTextField
+
+REVIEW_PERMISSION = "identifications.change_otpidentification"
+MAX_FAILED_ATTEMPTS = 5
+
+
+class IdentificationStatus(models.TextChoices):
+    CREATED = "CREATED", "Created"
+    IN_PROGRESS = "IN_PROGRESS", "In progress"
+    IDENTIFIED = "IDENTIFIED", "Identified"
+    FAILED = "FAILED", "Failed"
+    CANCELED = "CANCELED", "Canceled"
+    EXPIRED = "EXPIRED", "Expired"
+
+
+OPEN_STATUSES = (IdentificationStatus.CREATED, IdentificationStatus.IN_PROGRESS)
+FINAL_STATUSES = tuple(s for s in IdentificationStatus if s not in OPEN_STATUSES)
+
+
+class TwoFactorType(models.TextChoices):
+    DOCUMENT_NUMBER = "DOCUMENT_NUMBER", "Document number"
+    EMAIL = "EMAIL", "Email"
+    PERSONAL_DOCUMENT_IMAGE = "PERSONAL_DOCUMENT_IMAGE", "Personal document image"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "EMAIL", "Email"
+    SMS = "SMS", "SMS"
+
+
+class OtpIdentification(FSMModelMixin, models.Model):
+    """An actor proving who they are with a one-time code and an optional second factor (seed 001)."""
+
+    EVENT_TYPE = "identification.status_changed"
+    STATE_FIELD = "status"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="identifications"
+    )
+    # The actor's personal data: encrypted at rest; the hashes serve the open-identification rule.
+    actor_name = EncryptedTextField()
+    actor_surname = EncryptedTextField()
+    actor_email = EncryptedTextField(blank=True)
+    actor_phone = EncryptedTextField(blank=True)
+    actor_document_number = EncryptedTextField(blank=True)
+    actor_email_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    actor_document_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    two_factor_type = models.CharField(max_length=32, choices=TwoFactorType.choices, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    status = FSMField(default=IdentificationStatus.CREATED, choices=IdentificationStatus.choices, protected=True)
+    expires_at = models.DateTimeField()
+    cancel_reason = models.TextField(blank=True)
+    fail_reason = models.CharField(max_length=200, blank=True)
+    # The one-time code lives only as a keyed HMAC; the clear code is only ever in the message.
+    code_hash = models.CharField(max_length=64, blank=True, editable=False)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    code_verified_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    # PERSONAL_DOCUMENT_IMAGE: the two images, base64 inside a Fernet token, for staff review.
+    front_image = EncryptedTextField(blank=True, editable=False)
+    front_image_type = models.CharField(max_length=32, blank=True, editable=False)
+    back_image = EncryptedTextField(blank=True, editable=False)
+    back_image_type = models.CharField(max_length=32, blank=True, editable=False)
+    images_submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "OTP identification"
+        verbose_name_plural = "OTP identifications"
+        indexes = [
+            models.Index(fields=["organization", "status", "created_at"], name="ident_org_status"),
+            models.Index(
+                fields=["expires_at"], condition=Q(status__in=["CREATED", "IN_PROGRESS"]), name="ident_open_expiry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} identification {self.status}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def awaiting_review(self) -> bool:
+        return self.status == IdentificationStatus.IN_PROGRESS and self.images_submitted_at is not None
+
+    def event_data(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "status": self.status,
+            "two_factor_type": self.two_factor_type or None,
+            "channel": self.channel,
+        }
+
+    def _images_submitted(self) -> bool:
+        return self.images_submitted_at is not None
+
+    @transition(
+        field=status,
+        source=IdentificationStatus.CREATED,
+        target=IdentificationStatus.IN_PROGRESS,
+        custom={"admin": False},
+    )
+    def start(self) -> None:
+        """The actor opened the page or asked for a code."""
+
+    @transition(
+        field=status,
+        source=IdentificationStatus.IN_PROGRESS,
+        target=IdentificationStatus.IDENTIFIED,
+        custom={"admin": False},
+    )
+    def identify(self) -> None:
+        """The code, and the second factor if any, matched."""
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=IdentificationStatus.FAILED, custom={"admin": False})
+    def fail(self, *, fail_reason: str) -> None:
+        self.fail_reason = fail_reason[:200]
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=IdentificationStatus.CANCELED, custom={"admin": False})
+    def cancel(self, *, cancel_reason: str) -> None:
+        self.cancel_reason = cancel_reason
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=IdentificationStatus.EXPIRED, custom={"admin": False})
+    def expire(self) -> None:
+        """Past expires_at."""
+
+    @transition(
+        field=status,
+        source=IdentificationStatus.IN_PROGRESS,
+        target=IdentificationStatus.IDENTIFIED,
+        conditions=[_images_submitted],
+        permission=REVIEW_PERMISSION,
+        custom={"label": "Approve document images"},
+    )
+    def approve(self) -> None:
+        """Staff checked the document images against the actor's document number."""
+
+    @transition(
+        field=status,
+        source=IdentificationStatus.IN_PROGRESS,
+        target=IdentificationStatus.FAILED,
+        conditions=[_images_submitted],
+        permission=REVIEW_PERMISSION,
+        custom={"label": "Reject document images"},
+    )
+    def reject(self) -> None:
+        self.fail_reason = "document images rejected"
+
+
+class MessageStatus(models.TextChoices):
+    SENT = "SENT", "Sent"
+    FAILED = "FAILED", "Failed"
+
+
+class MessageKind(models.TextChoices):
+    LINK = "LINK", "Identification link"
+    CODE = "CODE", "One-time code"
+
+
+class OtpMessage(models.Model):
+    """One outgoing message to the actor: who, over which channel, when, and whether it left.
+
+    The body is never stored: a code message's body holds the code in clear.
+    """
+
+    identification = models.ForeignKey(OtpIdentification, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=8, choices=MessageKind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    destination = EncryptedTextField()
+    status = models.CharField(max_length=8, choices=MessageStatus.choices)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ("created_at", "id")
+        verbose_name = "message"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} over {self.channel}: {self.status}"

@@ -1,0 +1,60 @@
+"""The actor's OTP identification page in a real browser, with the code read from the email file."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from apps.audit.services import Actor
+from apps.identifications.links import identification_url
+from apps.identifications.models import OtpIdentification
+from apps.identifications.services import ActorData, identification_create, identification_send_link
+from tests.browser.conftest import assert_no_horizontal_overflow
+from tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.browser
+
+
+def _code_from_mail(folder: Path) -> str:
+    codes = [
+        match.group(1)
+        for path in sorted(folder.iterdir())
+        if (match := re.search(r"code for .* is (\d{6})", path.read_text()))
+    ]
+    assert codes, [p.read_text() for p in folder.iterdir()]
+    return codes[-1]
+
+
+def test_it_identifies_the_actor_with_a_code_and_the_document_number(
+    phone, live_server, screenshot, settings, tmp_path
+):
+    from datetime import timedelta
+
+    settings.PUBLIC_BASE_URL = live_server.url
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    org = OrganizationFactory(slug="acme", name="Acme Bank")
+    identification = identification_create(
+        organization=org,
+        actor_data=ActorData(name="Ana", surname="García", email="ana@example.com", document_number="12345678Z"),
+        channel="EMAIL",
+        two_factor_type="DOCUMENT_NUMBER",
+        expires_in=timedelta(days=1),
+        actor=Actor.system("test"),
+    )
+    identification_send_link(identification=identification)
+
+    phone.goto(identification_url(identification))
+    assert "Acme Bank asks you to confirm your identity" in phone.inner_text("h1")
+    phone.get_by_role("button", name="Send me a code").click()
+    phone.get_by_label("One-time code").fill(_code_from_mail(tmp_path))
+    screenshot(phone, "identification-phone.png")
+    phone.get_by_role("button", name="Confirm the code").click()
+    phone.get_by_label("Your document number").fill("12345678Z")
+    phone.get_by_role("button", name="Confirm", exact=True).click()
+
+    assert "You are identified" in phone.inner_text("main")
+    assert_no_horizontal_overflow(phone)
+    assert OtpIdentification.objects.get(pk=identification.pk).status == "IDENTIFIED"

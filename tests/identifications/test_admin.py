@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.audit.models import Transition
+from apps.identifications.models import OtpIdentification
+from tests.factories import make_person
+from tests.identifications.conftest import last_code, page_path
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PDF = b"%PDF-1.7\n" + b"\x00" * 64
+
+
+@pytest.fixture
+def staff_client():
+    from django.test import Client
+
+    admin = make_person("staff@example.com")
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+@pytest.fixture
+def submitted(client, create):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    created = create(two_factor_type="PERSONAL_DOCUMENT_IMAGE").json()
+    path = page_path(created["url"])
+    client.post(path, {"send": "1"})
+    client.post(path, {"code": last_code()})
+    client.post(
+        path,
+        {"front_image": SimpleUploadedFile("f.png", PNG), "back_image": SimpleUploadedFile("b.pdf", PDF)},
+    )
+    return created
+
+
+def _change(identification_id):
+    return f"/admin/identifications/otpidentification/{identification_id}/change/"
+
+
+def _apply(staff_client, identification_id, transition):
+    prefix = "audit-transition-content_type-object_id"
+    management = {
+        f"{prefix}-TOTAL_FORMS": "0",
+        f"{prefix}-INITIAL_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "0",
+        "messages-TOTAL_FORMS": "0",
+        "messages-INITIAL_FORMS": "0",
+        "messages-MAX_NUM_FORMS": "0",
+    }
+    return staff_client.post(_change(identification_id), {**management, "_fsm_transition_to": transition})
+
+
+def test_it_shows_the_images_and_messages_to_staff(staff_client, submitted):
+    page = staff_client.get(_change(submitted["id"]))
+    assert page.status_code == 200
+    assert b'value="approve"' in page.content and b'value="reject"' in page.content
+    assert b"Messages sent" in page.content
+    front = staff_client.get(f"/admin/identifications/otpidentification/{submitted['id']}/image/front/")
+    assert front.status_code == 200
+    assert front["Content-Type"] == "image/png"
+    assert front.content == PNG
+    back = staff_client.get(f"/admin/identifications/otpidentification/{submitted['id']}/image/back/")
+    assert back.content == PDF
+
+
+def test_it_keeps_the_images_from_people_without_admin_access(client, submitted):
+    client.force_login(make_person("nobody@example.com"))
+    response = client.get(f"/admin/identifications/otpidentification/{submitted['id']}/image/front/")
+    assert response.status_code == 302  # to the admin login
+    assert PNG not in response.content
+
+
+def test_it_approves_document_images(staff_client, submitted):
+    _apply(staff_client, submitted["id"], "approve")
+    assert OtpIdentification.objects.get(pk=submitted["id"]).status == "IDENTIFIED"
+    row = Transition.objects.get(object_id=submitted["id"], to_state="IDENTIFIED")
+    assert row.actor_type == "user"
+
+
+def test_it_rejects_document_images(staff_client, submitted):
+    _apply(staff_client, submitted["id"], "reject")
+    identification = OtpIdentification.objects.get(pk=submitted["id"])
+    assert identification.status == "FAILED"
+    assert identification.fail_reason == "document images rejected"
+
+
+def test_it_offers_no_review_before_images_arrive(staff_client, created):
+    page = staff_client.get(_change(created["id"]))
+    assert b'value="approve"' not in page.content
+    _apply(staff_client, created["id"], "approve")
+    assert OtpIdentification.objects.get(pk=created["id"]).status == "CREATED"
