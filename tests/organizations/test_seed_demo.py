@@ -14,6 +14,7 @@ from apps.audit.models import ActorType, Transition
 from apps.audit.selectors import transitions_for
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import ApiKey, Organization
+from apps.people.crypto import lookup_hash
 from apps.people.models import PersonalDetail, User
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +61,10 @@ def test_it_leaves_identities_in_every_state_with_their_audit_trail():
 
     demo = Organization.objects.get(slug="demo")
     assert demo.name == "Demo Bank"
-    identities = {i.state: i for i in ExternalPersonalIdentity.objects.filter(organization=demo)}
+    everyone = ExternalPersonalIdentity.objects.filter(organization=demo)
+    officer = everyone.get(email_hash=lookup_hash("olivia@example.com"))
+    assert (officer.state, officer.managed) == (IdentityState.ACTIVE, True)  # sends the demo activities
+    identities = {i.state: i for i in everyone.exclude(pk=officer.pk)}
     assert set(identities) == {IdentityState.INVITED, IdentityState.ACTIVE, IdentityState.DEACTIVATED}
 
     ana = User.objects.filter_by_email("ana@example.com").get()
@@ -104,7 +108,7 @@ def test_its_api_key_reads_the_demo_identities():
 
     assert response.status_code == 200
     states = sorted(item["state"] for item in response.json()["results"])
-    assert states == ["ACTIVE", "DEACTIVATED", "INVITED"]
+    assert states == ["ACTIVE", "ACTIVE", "DEACTIVATED", "INVITED"]
 
 
 def test_it_emails_an_invitation_only_to_the_invited_identity(django_capture_on_commit_callbacks):

@@ -6,13 +6,18 @@ changes nothing. Everything is written through the services, so the audit log is
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from apps.activities.models import Activity, ActivityType
+from apps.activities.services import activity_create
 from apps.audit.services import Actor, transition_apply
+from apps.identifications.models import OtpIdentification
+from apps.identifications.services import ActorData, identification_create
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate, identity_create
 from apps.organizations.models import ApiKey, Membership, Organization
@@ -44,6 +49,12 @@ PEOPLE: dict[str, dict[str, str]] = {
         "gender": "F",
         "address": "Calle Mayor 1, 28013 Madrid",
     },
+    "olivia@example.com": {
+        "first_name": "Olivia",
+        "last_name": "Ortiz",
+        "email": "olivia@example.com",
+        "phone": "+34600000002",
+    },
     "bram@example.com": {
         "first_name": "Bram",
         "last_name": "de Vries",
@@ -55,6 +66,8 @@ PEOPLE: dict[str, dict[str, str]] = {
 # (email, first name, last name, managed, target state, the person who activated it)
 IDENTITIES: tuple[tuple[str, str, str, bool, str, str | None], ...] = (
     ("carla@example.com", "Carla", "Rossi", False, IdentityState.INVITED, None),
+    # The bank's advisor, operated by the platform: she sends the demo consent requests.
+    ("olivia@example.com", "Olivia", "Ortiz", True, IdentityState.ACTIVE, "olivia@example.com"),
     ("ana@example.com", "Ana", "García", True, IdentityState.ACTIVE, "ana@example.com"),
     ("bram@example.com", "Bram", "de Vries", False, IdentityState.DEACTIVATED, "bram@example.com"),
 )
@@ -70,8 +83,33 @@ DEMO_PROCESSES: tuple[tuple[str, str], ...] = (
 )
 
 
+DEMO_ACTIVITIES: tuple[dict[str, Any], ...] = (
+    {
+        "type": ActivityType.REQUEST,
+        "purpose": "Open a savings account",
+        "requirements": [
+            {"detail": "first_name", "required": True},
+            {"detail": "last_name", "required": True},
+            {"detail": "date_of_birth", "required": False},
+            {"detail": "nationality", "required": False},
+        ],
+    },
+    {
+        "type": ActivityType.SHARE,
+        "purpose": "Your personal advisor's contact details",
+        "offered_details": ["first_name", "last_name", "email", "phone"],
+        "sharing_period": timedelta(days=365),
+    },
+    {
+        "type": ActivityType.AUTHORIZATION,
+        "purpose": "Confirm a transfer",
+        "authorization": {"description": "Transfer 2,500.00 EUR to NL91 ABNA 0417 1643 00", "requires_bioface": True},
+    },
+)
+
+
 class Command(BaseCommand):
-    help = "Fill a demo organization, people, identities and verification processes, and print how to sign in."
+    help = "Fill a demo organization, people, identities, verification processes, consent activities and an OTP identification, and print how to sign in."
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic():
@@ -81,6 +119,8 @@ class Command(BaseCommand):
             for spec in IDENTITIES:
                 self._identity(organization, spec, people=people, admin=admin)
             self._processes(organization)
+            self._activities(organization)
+            self._identifications(organization)
             raw_key = self._api_key(organization)
         self._print_sign_in(raw_key)
 
@@ -158,6 +198,33 @@ class Command(BaseCommand):
                     process=process, provider=provider, sample=sample, actor=Actor.provider(provider)
                 )
             self.stdout.write(f"Created verification process {process.provider}: {process.status}.")
+
+    def _activities(self, organization: Organization) -> None:
+        """Consent activities waiting for Ana (request, authorization) and one shared with her."""
+        if Activity.objects.filter(organization=organization).exists():
+            return
+        identities = {
+            email: ExternalPersonalIdentity.objects.get(organization=organization, email_hash=lookup_hash(email))
+            for email in ("olivia@example.com", "ana@example.com")
+        }
+        parties = {"initiator_id": identities["olivia@example.com"].pk, "receptor_id": identities["ana@example.com"].pk}
+        actor = Actor.system("seed_demo")
+        for spec in DEMO_ACTIVITIES:
+            activity = activity_create(organization=organization, actor=actor, **parties, **spec)
+            self.stdout.write(f"Created activity {activity.type} for ana: {activity.status_for('receptor')}.")
+
+    def _identifications(self, organization: Organization) -> None:
+        if OtpIdentification.objects.filter(organization=organization).exists():
+            return
+        identification = identification_create(
+            organization=organization,
+            actor_data=ActorData(name="Dora", surname="Díaz", email="dora@example.com", document_number="X1234567"),
+            channel="EMAIL",
+            two_factor_type="DOCUMENT_NUMBER",
+            expires_in=timedelta(days=30),
+            actor=Actor.system("seed_demo"),
+        )
+        self.stdout.write(f"Created OTP identification for dora@example.com: {identification.status}.")
 
     def _api_key(self, organization: Organization) -> str | None:
         if ApiKey.objects.filter(organization=organization, name=API_KEY_NAME).exists():
