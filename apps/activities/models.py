@@ -108,7 +108,8 @@ class Activity(FSMModelMixin, models.Model):
         return {
             "id": str(self.id),
             "type": self.type,
-            "status": self.status,
+            # Never PENDING, not even in events: `status` is the initiator's view, as in the API's default.
+            "status": self.status_for(Party.INITIATOR),
             "initiator_status": self.status_for(Party.INITIATOR),
             "receptor_status": self.status_for(Party.RECEPTOR),
         }

@@ -132,6 +132,9 @@ def activity_create(
     for field, identity in (("initiator_id", initiator), ("receptor_id", receptor)):
         if identity.state != IdentityState.ACTIVE:
             raise StateConflict(f"The {field.removesuffix('_id')} identity is {identity.state}, not ACTIVE.")
+    if type == ActivityType.SWAP:
+        # The initiator must be able to give what they offer; the values are taken at acceptance.
+        _values(initiator, offered, "offered_details")
     now = timezone.now()
     share = type == ActivityType.SHARE
     with transaction.atomic():
@@ -159,9 +162,13 @@ def activity_create(
 
 
 def _guard_pending(activity: Activity) -> None:
+    # Checked before the request body: when the state forbids the answer it is a 409 whatever the body says.
     # Read-time guard: past valid_until the activity is canceled even if the sweep has not run.
-    if activity.effective_status() != activity.status:
-        raise StateConflict(f"The activity is {activity.effective_status()}: its validity period has ended.")
+    status = activity.effective_status()
+    if status != ActivityStatus.PENDING:
+        overdue = activity.status == ActivityStatus.PENDING
+        why = "its validity period has ended" if overdue else "it is no longer waiting for an answer"
+        raise StateConflict(f"The activity is {status}: {why}.")
 
 
 def _bioface_accepted(activity: Activity) -> bool:
@@ -197,6 +204,8 @@ def activity_accept(
         errors["accepted_details"] = [f"Required details cannot be left out: {', '.join(missing)}."]
     if activity.type in (ActivityType.REQUEST, ActivityType.SWAP) and sharing_period is None:
         errors["sharing_period"] = ["Choose how long the details are shared."]
+    if activity.type == ActivityType.AUTHORIZATION and sharing_period is not None:
+        errors["sharing_period"] = ["An authorization shares no details, so it has no sharing period."]
     if errors:
         raise ValidationError(errors)
     auth = activity.authorization or {}

@@ -25,6 +25,11 @@ def event_data(transition: Transition) -> dict[str, Any]:
     data = dict(transition.data)
     data.setdefault(key, transition.to_state)
     data[f"previous_{key}"] = transition.from_state or None
+    if transition.event_type == "activity.status_changed" and transition.from_state == "PENDING":
+        # Nobody ever sees PENDING: it is SENT to the initiator and ACTION_REQUIRED to the receptor.
+        data.update(
+            previous_status="SENT", previous_initiator_status="SENT", previous_receptor_status="ACTION_REQUIRED"
+        )
     if transition.reason:
         data.setdefault("reason", transition.reason)
     return data

@@ -15,6 +15,7 @@ from apps.activities.services import activity_create
 from apps.audit.services import Actor
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.services import identity_activate
+from apps.people.services import person_set_details
 from tests.factories import make_identity, make_person
 
 BASE = "/api/v1/orgs/acme/activities"
@@ -38,16 +39,18 @@ RECEPTOR_DETAILS = {
 }
 
 
-def make_party(org, email: str, *, managed: bool = True, **details: str) -> ExternalPersonalIdentity:
-    """An ACTIVE identity of `org`, linked to a person holding `details`."""
+def make_party(org, login: str, /, *, managed: bool = True, **details: str) -> ExternalPersonalIdentity:
+    """An ACTIVE identity of `org`, linked to a person (signing in as `login`) holding `details`."""
     identity = make_identity(
         org,
-        email=email,
+        email=login,
         first_name=details.get("first_name", "Test"),
         last_name=details.get("last_name", "Person"),
         managed=managed,
     )
-    return identity_activate(identity=identity, person=make_person(email, **details))
+    person = make_person(login)
+    person_set_details(person=person, details=details)
+    return identity_activate(identity=identity, person=person)
 
 
 @pytest.fixture
@@ -62,7 +65,9 @@ def receptor(org) -> ExternalPersonalIdentity:
 
 @pytest.fixture
 def unmanaged(org) -> ExternalPersonalIdentity:
-    return make_party(org, "noor@example.com", managed=False, first_name="Noor", last_name="Bakker", email="noor@example.com")
+    return make_party(
+        org, "noor@example.com", managed=False, first_name="Noor", last_name="Bakker", email="noor@example.com"
+    )
 
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -74,7 +79,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "requirements": [{"detail": "first_name", "required": True}, {"detail": "nationality", "required": False}],
         "offered_details": ["first_name", "email"],
     },
-    ActivityType.AUTHORIZATION: {"authorization": {"description": "Transfer 500 EUR to NL01BANK", "requires_bioface": False}},
+    ActivityType.AUTHORIZATION: {
+        "authorization": {"description": "Transfer 500 EUR to NL01BANK", "requires_bioface": False}
+    },
 }
 
 

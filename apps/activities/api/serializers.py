@@ -63,24 +63,23 @@ class ActivityAcceptSerializer(StrictSerializer):
         return _unique(value)
 
 
-class PartyQuerySerializer(StrictSerializer):
+class _AsFieldSerializer(StrictSerializer):
+    # `as` is a Python keyword: the field is declared as `as_`, and read, validated, reported in
+    # errors and documented as `as`.
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["as"] = fields.pop("as_")
+        return fields
+
+
+class PartyQuerySerializer(_AsFieldSerializer):
     as_ = serializers.ChoiceField(choices=Party.choices, required=False, default=Party.INITIATOR)
 
-    def to_internal_value(self, data: Any) -> Any:
-        data = dict(data.items()) if hasattr(data, "items") else data
-        if isinstance(data, dict) and "as" in data:
-            data["as_"] = data.pop("as")
-        return super().to_internal_value(data)
 
+class ActivityCompleteSerializer(_AsFieldSerializer):
+    """The party that finalizes (`as`); when both have, the activity is COMPLETED."""
 
-class ActivityCompleteSerializer(StrictSerializer):
     as_ = serializers.ChoiceField(choices=Party.choices)
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, dict) and "as" in data:
-            data = {**data, "as_": data["as"]}
-            data.pop("as")
-        return super().to_internal_value(data)
 
 
 class ActivityListQuerySerializer(PartyQuerySerializer):

@@ -56,7 +56,7 @@ class ActivityViewMixin(OrgAPIView):
     def party(self, request: Request) -> str:
         query = PartyQuerySerializer(data={"as": request.query_params.get("as", Party.INITIATOR)})
         query.is_valid(raise_exception=True)
-        return query.validated_data["as_"]
+        return query.validated_data["as"]
 
     def respond(self, activity: Activity, party: str, code: int = status.HTTP_200_OK) -> Response:
         return Response(ActivitySerializer(activity, context={"party": party}).data, status=code)
@@ -74,7 +74,7 @@ class ActivityListCreateApi(ActivityViewMixin):
         query = ActivityListQuerySerializer(data=params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        party = data["as_"]
+        party = data["as"]
         qs = activity_list(
             organization=self.organization,
             status=data.get("status"),
@@ -82,10 +82,11 @@ class ActivityListCreateApi(ActivityViewMixin):
             party_id=data.get("party_id"),
             party=party if "as" in params else None,
         )
-        if data.get("status") == "SENT":
-            party = Party.INITIATOR
-        elif data.get("status") == "ACTION_REQUIRED":
-            party = Party.RECEPTOR
+        shown_to = {"SENT": Party.INITIATOR, "ACTION_REQUIRED": Party.RECEPTOR}.get(data.get("status", ""))
+        if shown_to and "as" not in params:
+            party = shown_to  # the pending status names the side whose view is asked for
+        elif shown_to and shown_to != party:
+            qs = qs.none()  # the initiator never sees ACTION_REQUIRED, nor the receptor SENT
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(ActivitySerializer(page, many=True, context={"party": party}).data)
@@ -162,7 +163,7 @@ class ActivityCompleteApi(ActivityViewMixin):
         activity = self.get_activity(activity_id)
         serializer = ActivityCompleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        party = serializer.validated_data["as_"]
+        party = serializer.validated_data["as"]
         self.act_for(activity, party)
         return self.respond(activity_complete(activity=activity, party=party, actor=self.actor), party)
 
