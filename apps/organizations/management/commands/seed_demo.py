@@ -181,16 +181,14 @@ class Command(BaseCommand):
         """Verification processes in several states, replayed from the seed's provider examples."""
         if VerificationProcess.objects.filter(organization=organization).exists():
             return
-        ana = ExternalPersonalIdentity.objects.filter(
-            organization=organization, email_hash=lookup_hash(normalize_email("ana@example.com"))
-        ).first()
         for provider, sample in DEMO_PROCESSES:
             process_type = sandbox_callback(provider, sample)[3] if sample else None
             process = process_create(
                 organization=organization,
                 provider=provider if sample else "sandbox",
                 process_type=process_type,
-                identity=ana if sample == "accepted" else None,
+                # Not linked to a demo person: the seed's example document is someone else's.
+                identity=None,
                 actor=Actor.system("seed_demo"),
             )
             if sample:
