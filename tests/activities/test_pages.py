@@ -552,6 +552,11 @@ def test_an_authorization_shows_its_description_and_is_approved_without_a_period
     assert activity.status == ActivityStatus.ACCEPTED and activity.sharing_until is None
     shared = _section(client.get("/me/").content.decode(), "Shared now")
     assert "Transfer 500 EUR" in shared and "Until you revoke it" in shared
+    receipts = _section(client.get("/me/").content.decode(), "Consent receipts")
+    assert "Authorization approved on" in receipts
+    receipt = ConsentReceipt.objects.get(activity=activity)
+    assert receipt.details == [] and receipt.purpose == "Authorized: Transfer 500 EUR to NL01BANK0123"
+    assert "None: you approved an authorization" in client.get(f"/me/receipts/{receipt.pk}/").content.decode()
 
 
 def test_an_authorization_with_bioface_needs_an_accepted_face_check(client, ask, eva, eva_identity, settings):
