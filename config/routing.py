@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from django.urls import URLPattern
 
-websocket_urlpatterns: list[URLPattern] = []
+from apps.transfers.routing import websocket_urlpatterns as transfer_patterns
+
+websocket_urlpatterns: list[URLPattern] = [*transfer_patterns]

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.verifications.api.urls")),
     path("", include("apps.activities.api.urls")),
     path("", include("apps.identifications.api.urls")),
+    path("", include("apps.transfers.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("invitations/", include("apps.identities.urls")),
     path("verify/", include("apps.verifications.urls")),
     path("identify/", include("apps.identifications.urls")),
+    path("session/", include("apps.transfers.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -42,6 +42,7 @@ def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
 _UUID = {"type": "string", "format": "uuid"}
 _STATE = {"type": "string"}
 _NULLABLE_STATE = {"type": "string", "nullable": True}
+_SESSION_STATUSES = ["initialized", "retrieved", "confirmed", "declined", "expired"]
 _IDENTIFICATION_STATUSES = ["CREATED", "IN_PROGRESS", "IDENTIFIED", "FAILED", "CANCELED", "EXPIRED"]
 
 # Payload schemas published in the OpenAPI document (components), one per event type.
@@ -70,6 +71,16 @@ EVENT_DATA_SCHEMAS: dict[str, dict[str, Any]] = {
             "reason": {"type": "string"},
         },
         ["id", "status", "previous_status", "two_factor_type", "channel"],
+    ),
+    "session.status_changed": _object(
+        {
+            "session_id": _UUID,
+            "status": {"type": "string", "enum": _SESSION_STATUSES},
+            "previous_status": {"type": "string", "enum": _SESSION_STATUSES, "nullable": True},
+            "replaced_by": _UUID,
+            "reason": {"type": "string"},
+        },
+        ["session_id", "status", "previous_status"],
     ),
     PING: _object({"endpoint_id": _UUID, "message": {"type": "string"}}, ["endpoint_id"]),
 }

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.verifications",
     "apps.activities",
     "apps.identifications",
+    "apps.transfers",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {"task": "apps.api.tasks.purge_idempotency_records", "schedule": 3600.0},
     "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
     "sweep-activity-deadlines": {"task": "apps.activities.tasks.sweep_activity_deadlines", "schedule": 5.0},
+    "expire-overdue-sessions": {"task": "apps.transfers.tasks.expire_overdue_sessions", "schedule": 15.0},
+    "purge-session-data": {"task": "apps.transfers.tasks.purge_session_data", "schedule": 300.0},
     "fail-overdue-processes": {"task": "apps.verifications.tasks.fail_overdue_processes", "schedule": 30.0},
     "expire-overdue-identifications": {
         "task": "apps.identifications.tasks.expire_overdue_identifications",
@@ -194,6 +197,8 @@ PROVIDER_JWKS = env.json("PROVIDER_JWKS", default={})
 ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="facetec")
 # An open verification process fails with reason "timeout" after this long.
 VERIFICATION_TIMEOUT_SECONDS = env.int("VERIFICATION_TIMEOUT_SECONDS", default=24 * 3600)
+# A data-transfer session's confirmed data is purged this long after the answer.
+SESSION_DATA_RETENTION_SECONDS = env.int("SESSION_DATA_RETENTION_SECONDS", default=24 * 3600)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 WEBHOOKS_REQUIRE_HTTPS = False
 # After this long, the relay re-queues a delivery whose task or worker was lost.
@@ -239,6 +244,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IdentityStateEnum": "apps.identities.models.IdentityState",
         "ProcessStatusEnum": "apps.verifications.models.ProcessStatus",
+        "SessionStatusEnum": "apps.transfers.models.SessionStatus",
         "ActivityTypeEnum": "apps.activities.models.ActivityType",
         "ActivityStatusEnum": "apps.activities.api.serializers.SHOWN_STATUSES",
         "PersonalDetailEnum": "apps.people.vocabulary.DETAIL_NAMES",

@@ -28,7 +28,9 @@ def _process(org, sample=None):
         organization=org, provider="onfido", process_type="documentSelfie", actor=Actor.system("test")
     )
     if sample:
-        process = process_replay_sample(process=process, provider="onfido", sample=sample, actor=Actor.provider("onfido"))
+        process = process_replay_sample(
+            process=process, provider="onfido", sample=sample, actor=Actor.provider("onfido")
+        )
     return process
 
 
@@ -66,4 +68,6 @@ def test_it_downloads_the_full_result_of_a_final_process(staff_client, org):
     assert response.status_code == 200
     assert zipfile.ZipFile(io.BytesIO(response.content)).namelist() == ["process.json", "provider-result.json"]
     open_process = _process(org)
-    assert staff_client.get(f"/admin/verifications/verificationprocess/{open_process.pk}/fullresult/").status_code == 409
+    assert (
+        staff_client.get(f"/admin/verifications/verificationprocess/{open_process.pk}/fullresult/").status_code == 409
+    )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from apps.audit.admin import ReadOnlyAdminMixin, TransitionInline
+from apps.transfers.models import TransferSession
+
+
+@admin.register(TransferSession)
+class TransferSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Staff may look at sessions and their audit trail; the shared values stay out of sight."""
+
+    list_display = ("id", "organization", "status", "expires_at", "answered_at", "created_at")
+    list_filter = ("status", "organization", "created_at")
+    list_select_related = ("organization",)
+    search_fields = ("id",)
+    date_hierarchy = "created_at"
+    fields = (
+        "id",
+        "organization",
+        "status",
+        "scopes",
+        "accepted_scopes",
+        "vendor_data",
+        "callback",
+        "person",
+        "expires_at",
+        "answered_at",
+        "data_purged_at",
+        "replaced_by",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+    inlines = (TransitionInline,)

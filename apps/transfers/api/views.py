@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.api.errors import Gone
+from apps.api.views import OrgAPIView
+from apps.audit.errors import StateConflict
+from apps.audit.services import Actor
+from apps.organizations.models import Scope
+from apps.people.selectors import person_details
+from apps.people.vocabulary import DETAILS_BY_NAME
+from apps.transfers.api.serializers import (
+    SessionCreatedSerializer,
+    SessionCreateSerializer,
+    SessionDecisionSerializer,
+    SessionInformationSerializer,
+    SessionStatusSerializer,
+    SessionUpdateSerializer,
+)
+from apps.transfers.links import session_url
+from apps.transfers.models import OPEN_STATUSES, SessionStatus, TransferSession
+from apps.transfers.selectors import session_get
+from apps.transfers.services import (
+    session_answer,
+    session_create,
+    session_expire_if_overdue,
+    session_renew,
+    session_retrieve,
+    session_token_valid,
+)
+
+TAGS = ["Data-transfer sessions"]
+TOKEN_HEADER = OpenApiParameter(
+    "X-Session-Token", str, OpenApiParameter.HEADER, required=True, description="The session_token from creation."
+)
+
+
+def created_body(session: TransferSession, token: str) -> dict[str, Any]:
+    return SessionCreatedSerializer(
+        {
+            "session_id": session.pk,
+            "session_token": token,
+            "url": session_url(session),
+            "status": session.status,
+            "expires_at": session.expires_at,
+        }
+    ).data
+
+
+def information_body(session: TransferSession, person: Any) -> dict[str, Any]:
+    values = {d.name: d.value for d in person_details(person=person)}
+    return SessionInformationSerializer(
+        {
+            "session_id": session.pk,
+            "status": session.status,
+            "expires_at": session.expires_at,
+            "requester": {"name": session.organization.name},
+            "scopes": [
+                {"name": name, "label": DETAILS_BY_NAME[name].label, "value": values.get(name)}
+                for name in session.scopes
+            ],
+            "matching_code": session.matching_code,
+        }
+    ).data
+
+
+class SessionCreateApi(OrgAPIView):
+    required_scope = Scope.SESSIONS
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="sessions_create",
+        request=SessionCreateSerializer,
+        responses={201: SessionCreatedSerializer},
+        description="Start a short-lived data-transfer session; show `url` as a QR code (or embed the display page).",
+    )
+    def post(self, request: Request, org_id: str) -> Response:
+        serializer = SessionCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        session, token = session_create(
+            organization=self.organization,
+            scopes=data["scopes"],
+            vendor_data=data["vendor_data"],
+            callback=data["callback"],
+            expires_in=data["expires_in"],
+            actor=self.actor,
+        )
+        return Response(created_body(session, token), status=status.HTTP_201_CREATED)
+
+
+class SessionDecisionApi(OrgAPIView):
+    required_scope = Scope.SESSIONS
+    extra_error_codes = (409, 410)
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="sessions_decision",
+        responses=SessionDecisionSerializer,
+        description="409 while initialized or retrieved; `data` only when confirmed; 410 once purged.",
+    )
+    def get(self, request: Request, org_id: str, session_id: UUID) -> Response:
+        session = session_get(organization=self.organization, session_id=session_id)
+        if session is None:
+            raise exceptions.NotFound("No such session in this organization.")
+        session = session_expire_if_overdue(session=session)
+        if session.status in OPEN_STATUSES:
+            raise StateConflict(f"The session is still {session.status}.")
+        if session.data_purged_at is not None:
+            raise Gone("The session's data was purged after the retention period.")
+        return Response(
+            SessionDecisionSerializer(
+                {
+                    "id": session.pk,
+                    "status": session.status,
+                    "vendor_data": session.vendor_data,
+                    "data": session.data if session.status == SessionStatus.CONFIRMED else None,
+                }
+            ).data
+        )
+
+
+class TokenSessionApi(APIView):
+    """Authenticated by the session token in X-Session-Token; a wrong or missing token → 401."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type] = []
+    extra_error_codes = (401,)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'Session-Token header="X-Session-Token"'
+
+    def get_session(self, request: Request, session_id: UUID) -> TransferSession:
+        session = session_get(session_id=session_id)
+        # Unknown session and wrong token answer alike: nothing is revealed without the token.
+        if session is None or not session_token_valid(session, request.headers.get("X-Session-Token")):
+            raise exceptions.NotAuthenticated("Missing or invalid X-Session-Token.")
+        return session_expire_if_overdue(session=session)
+
+
+class SessionStatusApi(TokenSessionApi):
+    @extend_schema(
+        tags=TAGS, operation_id="sessions_status", auth=[], parameters=[TOKEN_HEADER], responses=SessionStatusSerializer
+    )
+    def get(self, request: Request, session_id: UUID) -> Response:
+        return Response(SessionStatusSerializer(self.get_session(request, session_id)).data)
+
+
+class SessionRenewApi(TokenSessionApi):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="sessions_renew",
+        auth=[],
+        parameters=[TOKEN_HEADER],
+        request=None,
+        responses={201: SessionCreatedSerializer},
+        description="While initialized or expired: a new session (new token and url); the old one expires with `replaced_by`.",
+    )
+    def post(self, request: Request, session_id: UUID) -> Response:
+        session = self.get_session(request, session_id)
+        new, token = session_renew(session=session, actor=Actor.system("session renewal"))
+        return Response(created_body(new, token), status=status.HTTP_201_CREATED)
+
+
+class PersonSessionApi(APIView):
+    """For the signed-in person (Django session; CSRF enforced on writes)."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes: list[type] = []
+    extra_error_codes = (401, 403)
+
+    def get_session(self, session_id: UUID) -> TransferSession:
+        session = session_get(session_id=session_id)
+        if session is None:
+            raise exceptions.NotFound("No such session.")
+        return session
+
+
+class SessionInformationApi(PersonSessionApi):
+    extra_error_codes = (401, 403, 409)
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="sessions_information",
+        auth=[{"cookieAuth": []}],
+        responses=SessionInformationSerializer,
+        description="The requester and requested scopes with the person's values; sets `retrieved`.",
+    )
+    def get(self, request: Request, session_id: UUID) -> Response:
+        session = session_retrieve(session=self.get_session(session_id), person=request.user)
+        return Response(information_body(session, request.user))
+
+
+class SessionUpdateApi(PersonSessionApi):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="sessions_update",
+        auth=[{"cookieAuth": []}],
+        request=SessionUpdateSerializer,
+        responses=SessionStatusSerializer,
+        description="Confirm with the accepted scopes, or decline. Only from `retrieved`; a second answer → 409.",
+    )
+    def post(self, request: Request, session_id: UUID) -> Response:
+        serializer = SessionUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        session = session_answer(
+            session=self.get_session(session_id),
+            person=request.user,
+            decision=serializer.validated_data["decision"],
+            accepted_scopes=serializer.validated_data["accepted_scopes"],
+        )
+        return Response(SessionStatusSerializer(session).data)

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
+
+from apps.people.fields import EncryptedJSONField
+
+
+class SessionStatus(models.TextChoices):
+    INITIALIZED = "initialized", "Initialized"
+    RETRIEVED = "retrieved", "Retrieved"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Expired"
+
+
+OPEN_STATUSES = (SessionStatus.INITIALIZED, SessionStatus.RETRIEVED)
+
+
+class TransferSession(FSMModelMixin, models.Model):
+    """A short-lived cross-device data-transfer session (seed 004)."""
+
+    EVENT_TYPE = "session.status_changed"
+    STATE_FIELD = "status"
+
+    id = models.UUIDField("session_id", primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="transfer_sessions"
+    )
+    scopes = models.JSONField(default=list, help_text="Requested personal-detail names.")
+    vendor_data = models.CharField(max_length=1000, blank=True)
+    callback = models.URLField(max_length=2000, blank=True)
+    # sha256 of the session token; the token itself is shown once, at creation.
+    token_hash = models.CharField(max_length=64, editable=False)
+    status = FSMField(default=SessionStatus.INITIALIZED, choices=SessionStatus.choices, protected=True)
+    expires_at = models.DateTimeField()
+    person = models.ForeignKey(
+        "people.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="transfer_sessions"
+    )
+    accepted_scopes = models.JSONField(default=list, blank=True)
+    # The confirmed values, encrypted; purged after SESSION_DATA_RETENTION_SECONDS.
+    data = EncryptedJSONField(null=True, blank=True)
+    data_purged_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "data-transfer session"
+        indexes = [
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(status__in=["initialized", "retrieved"]),
+                name="transfer_open_expiry",
+            ),
+            models.Index(
+                fields=["answered_at"],
+                condition=Q(data__isnull=False),
+                name="transfer_data_held",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"session {self.pk} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def matching_code(self) -> str:
+        """A short code shown on both screens so the person can check they match."""
+        return f"{self.pk.int % 10000:04d}"
+
+    def after_transition(self, *, from_state: str, actor: Any) -> None:
+        from apps.transfers.services import session_notify
+
+        session_notify(session=self)
+
+    def event_data(self) -> dict[str, Any]:
+        # No personal values: ids, status and scope names only.
+        data: dict[str, Any] = {"session_id": str(self.id), "status": self.status}
+        if self.replaced_by_id:
+            data["replaced_by"] = str(self.replaced_by_id)
+        return data
+
+    @transition(field=status, source=SessionStatus.INITIALIZED, target=SessionStatus.RETRIEVED)
+    def retrieve(self, *, person: Any) -> None:
+        """The person opened the session on their phone."""
+        self.person = person
+
+    @transition(field=status, source=SessionStatus.RETRIEVED, target=SessionStatus.CONFIRMED)
+    def confirm(self, *, person: Any, accepted_scopes: list[str], data: dict[str, Any]) -> None:
+        self.person = person
+        self.accepted_scopes = accepted_scopes
+        self.data = data
+        self.answered_at = timezone.now()
+
+    @transition(field=status, source=SessionStatus.RETRIEVED, target=SessionStatus.DECLINED)
+    def decline(self, *, person: Any) -> None:
+        self.person = person
+        self.answered_at = timezone.now()
+
+    @transition(field=status, source=list(OPEN_STATUSES), target=SessionStatus.EXPIRED)
+    def expire(self, *, replaced_by: TransferSession | None = None) -> None:
+        if replaced_by is not None:
+            self.replaced_by = replaced_by

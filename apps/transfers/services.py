@@ -1,0 +1,223 @@
+"""Writes for data-transfer sessions (seed 004)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.errors import StateConflict
+from apps.audit.services import Actor, transition_apply, transition_record
+from apps.organizations.models import Organization
+from apps.people.selectors import person_details
+from apps.people.vocabulary import DETAIL_NAMES
+from apps.transfers.models import OPEN_STATUSES, SessionStatus, TransferSession
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EXPIRES_IN = timedelta(minutes=10)
+MIN_EXPIRES_IN = timedelta(seconds=30)
+MAX_EXPIRES_IN = timedelta(hours=1)
+
+
+def group_name(session_id: Any) -> str:
+    return f"transfer-session-{session_id}"
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_token_valid(session: TransferSession, token: str | None) -> bool:
+    """Constant-time comparison of the presented token's hash with the stored one."""
+    if not token:
+        return False
+    return hmac.compare_digest(_hash(token), session.token_hash)
+
+
+def scopes_validate(scopes: list[str]) -> list[str]:
+    unknown = [s for s in scopes if s not in DETAIL_NAMES]
+    if unknown:
+        raise ValidationError({"scopes": [f"Unknown personal details: {', '.join(unknown)}."]})
+    if not scopes:
+        raise ValidationError({"scopes": ["Ask for at least one personal detail."]})
+    return list(dict.fromkeys(scopes))
+
+
+def session_create(
+    *,
+    organization: Organization,
+    scopes: list[str],
+    vendor_data: str = "",
+    callback: str = "",
+    expires_in: timedelta = DEFAULT_EXPIRES_IN,
+    actor: Actor,
+) -> tuple[TransferSession, str]:
+    """A new session and its token (returned once; only its hash is kept)."""
+    scopes = scopes_validate(scopes)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    with transaction.atomic():
+        session = TransferSession.objects.create(
+            organization=organization,
+            scopes=scopes,
+            vendor_data=vendor_data,
+            callback=callback,
+            token_hash=_hash(token),
+            created_at=now,
+            expires_at=now + expires_in,
+        )
+        transition_record(subject=session, from_state="", to_state=session.status, actor=actor, reason="created")
+        transaction.on_commit(lambda: _schedule_expiry(session))
+    return session, token
+
+
+def _schedule_expiry(session: TransferSession) -> None:
+    """Sessions are short: a countdown task expires them on time; the beat sweep backs it up."""
+    from apps.transfers.tasks import expire_session
+
+    try:
+        expire_session.apply_async(args=[str(session.pk)], eta=session.expires_at)
+    except Exception:  # the broker being down must not fail the request; the sweep catches it
+        logger.warning("Could not schedule the expiry of session %s", session.pk, exc_info=True)
+
+
+def session_notify(*, session: TransferSession) -> None:
+    """Every change: a signed POST to the callback and a push to the WebSocket group."""
+    if session.callback:
+        from apps.webhooks.services import notification_send
+
+        notification_send(
+            organization_id=session.organization_id,
+            url=session.callback,
+            event_type=TransferSession.EVENT_TYPE,
+            body=session.event_data(),
+        )
+    message = {"type": "session.status", "status": session.status}
+    if session.replaced_by_id:
+        message["replaced_by"] = str(session.replaced_by_id)
+    session_id = session.pk
+    transaction.on_commit(lambda: _push(session_id, message))
+
+
+def _push(session_id: Any, message: dict[str, Any]) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group_name(session_id), message)
+    except Exception:  # live status is best effort; polling is the fallback
+        logger.warning("Could not push the status of session %s", session_id, exc_info=True)
+
+
+def session_expire_if_overdue(*, session: TransferSession) -> TransferSession:
+    """Read-time guard: an open session past expires_at expires now."""
+    if session.status not in OPEN_STATUSES or session.expires_at > timezone.now():
+        return session
+    try:
+        return transition_apply(session, "expire", actor=Actor.system("expiry"), reason="expired")
+    except StateConflict:  # answered or expired meanwhile
+        return TransferSession.objects.get(pk=session.pk)
+
+
+def sessions_expire_overdue(*, batch_size: int = 500) -> int:
+    """Beat sweep: open sessions past expires_at expire. Idempotent."""
+    expired = 0
+    with transaction.atomic():
+        overdue = list(
+            TransferSession.objects.select_for_update(skip_locked=True)
+            .filter(status__in=OPEN_STATUSES, expires_at__lte=timezone.now())
+            .order_by("expires_at")[:batch_size]
+        )
+        for session in overdue:
+            transition_apply(session, "expire", actor=Actor.system("expiry sweep"), reason="expired")
+            expired += 1
+    return expired
+
+
+def sessions_purge_data(*, batch_size: int = 500) -> int:
+    """Confirmed data is kept SESSION_DATA_RETENTION_SECONDS after the answer, then purged."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_DATA_RETENTION_SECONDS)
+    ids = list(
+        TransferSession.objects.filter(data__isnull=False, answered_at__lte=cutoff).values_list("pk", flat=True)[
+            :batch_size
+        ]
+    )
+    return TransferSession.objects.filter(pk__in=ids).update(data=None, data_purged_at=timezone.now())
+
+
+def session_retrieve(*, session: TransferSession, person: Any) -> TransferSession:
+    """The signed-in person opened the session: initialized → retrieved (again: no change)."""
+    session = session_expire_if_overdue(session=session)
+    if session.status == SessionStatus.RETRIEVED and session.person_id == person.pk:
+        return session
+    if session.status != SessionStatus.INITIALIZED:
+        raise StateConflict(f"The session is already {session.status}.")
+    return transition_apply(session, "retrieve", actor=Actor.user(person), reason="retrieved", person=person)
+
+
+def session_answer(
+    *, session: TransferSession, person: Any, decision: str, accepted_scopes: list[str]
+) -> TransferSession:
+    """Confirm with the accepted scopes (a subset of the requested ones) or decline. Once."""
+    session = session_expire_if_overdue(session=session)
+    if session.status != SessionStatus.RETRIEVED:
+        raise StateConflict(f"The session is {session.status}; it can no longer be answered.")
+    if session.person_id is not None and session.person_id != person.pk:
+        raise StateConflict("Another person is answering this session.")
+    actor = Actor.user(person)
+    if decision == SessionStatus.DECLINED:
+        return transition_apply(session, "decline", actor=actor, reason="declined", person=person)
+    extra = [s for s in accepted_scopes if s not in session.scopes]
+    if extra:
+        raise ValidationError({"accepted_scopes": [f"Not requested: {', '.join(extra)}."]})
+    accepted = [s for s in session.scopes if s in accepted_scopes]
+    values = {d.name: d.value for d in person_details(person=person) if d.name in accepted}
+    return transition_apply(
+        session,
+        "confirm",
+        actor=actor,
+        reason="confirmed",
+        person=person,
+        accepted_scopes=accepted,
+        data=values,
+    )
+
+
+def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSession, str]:
+    """A new session like `session` (same scopes, vendor_data, callback, lifetime); the old one expires."""
+    session = session_expire_if_overdue(session=session)
+    if session.status not in (SessionStatus.INITIALIZED, SessionStatus.EXPIRED):
+        raise StateConflict(f"A {session.status} session cannot be renewed.")
+    if session.replaced_by_id:
+        raise StateConflict("The session was already renewed.")
+    lifetime = session.expires_at - session.created_at
+    lifetime = min(max(lifetime, MIN_EXPIRES_IN), MAX_EXPIRES_IN)
+    with transaction.atomic():
+        locked = TransferSession.objects.select_for_update().get(pk=session.pk)
+        if locked.replaced_by_id or locked.status not in (SessionStatus.INITIALIZED, SessionStatus.EXPIRED):
+            raise StateConflict("The session was already renewed or answered.")
+        new, token = session_create(
+            organization=locked.organization,
+            scopes=locked.scopes,
+            vendor_data=locked.vendor_data,
+            callback=locked.callback,
+            expires_in=lifetime,
+            actor=actor,
+        )
+        if locked.status == SessionStatus.INITIALIZED:
+            transition_apply(locked, "expire", actor=actor, reason="renewed", replaced_by=new)
+        else:
+            TransferSession.objects.filter(pk=locked.pk).update(replaced_by=new)
+    return new, token

@@ -1,0 +1,112 @@
+"""The consent page at a session's `url` (the phone)."""
+
+from __future__ import annotations
+
+import contextlib
+from uuid import UUID
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.http import require_http_methods
+
+from apps.audit.errors import StateConflict
+from apps.people.selectors import person_details
+from apps.people.vocabulary import DETAILS_BY_NAME
+from apps.transfers.links import session_url
+from apps.transfers.models import SessionStatus, TransferSession
+from apps.transfers.selectors import session_get
+from apps.transfers.services import (
+    session_answer,
+    session_expire_if_overdue,
+    session_retrieve,
+    session_token_valid,
+)
+
+
+def _by_token(request: HttpRequest, session_id: UUID) -> tuple[TransferSession | None, HttpResponse | None]:
+    """The token in a page URL is a capability: without it, nothing about the session is shown."""
+    session = session_get(session_id=session_id)
+    if session is None:
+        return None, render(request, "transfers/unknown.html", status=404)
+    if not session_token_valid(session, request.GET.get("token")):
+        return None, render(request, "transfers/unknown.html", status=401)
+    return session_expire_if_overdue(session=session), None
+
+
+@never_cache
+@require_http_methods(["GET"])
+def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    """The session's url as an SVG QR code."""
+    import qrcode
+    import qrcode.image.svg
+
+    session, refusal = _by_token(request, session_id)
+    if refusal is not None:
+        return refusal
+    image = qrcode.make(session_url(session), image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    return HttpResponse(image.to_string(), content_type="image/svg+xml")
+
+
+@never_cache
+@xframe_options_exempt  # integrators embed it; frame-ancestors allow-lists come later
+@require_http_methods(["GET"])
+def display_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    """The embeddable desktop page: QR, who asks for what, countdown, live status, renewal."""
+    session, refusal = _by_token(request, session_id)
+    if refusal is not None:
+        return refusal
+    return render(
+        request,
+        "transfers/display.html",
+        {
+            "session": session,
+            "token": request.GET["token"],
+            "organization": session.organization,
+            "labels": [DETAILS_BY_NAME[name].label for name in session.scopes],
+        },
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    session = session_get(session_id=session_id)
+    if session is None:
+        return render(request, "transfers/unknown.html", status=404)
+    session = session_expire_if_overdue(session=session)
+    person = request.user
+    if session.person_id not in (None, person.pk):
+        return render(request, "transfers/answered.html", {"session": session}, status=409)
+
+    if request.method == "POST" and session.status == SessionStatus.RETRIEVED:
+        decision = request.POST.get("decision")
+        if decision in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
+            accepted = [s for s in request.POST.getlist("scopes") if s in session.scopes]
+            with contextlib.suppress(StateConflict):  # answered meanwhile: the page below says so
+                session_answer(session=session, person=person, decision=decision, accepted_scopes=accepted)
+            return redirect(request.path)
+
+    if session.status == SessionStatus.INITIALIZED:
+        try:
+            session = session_retrieve(session=session, person=person)
+        except StateConflict:
+            session.refresh_from_db()
+    if session.status == SessionStatus.EXPIRED:
+        return render(request, "transfers/expired.html", {"session": session}, status=410)
+    if session.status in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
+        return render(request, "transfers/answered.html", {"session": session})
+
+    values = {d.name: d.value for d in person_details(person=person)}
+    scopes = [
+        {"name": name, "label": DETAILS_BY_NAME[name].label, "value": values.get(name)} for name in session.scopes
+    ]
+    return render(
+        request,
+        "transfers/consent.html",
+        {"session": session, "organization": session.organization, "scopes": scopes},
+    )

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.test import Client
+from django.utils import timezone
+
+from apps.transfers.models import TransferSession
+from tests.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+
+def test_it_sends_a_signed_out_person_to_sign_in(new_session, client):
+    body = new_session()
+    response = client.get(f"/session/{body['session_id']}")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/session/")
+    assert TransferSession.objects.get(pk=body["session_id"]).status == "initialized"
+
+
+def test_it_shows_the_requester_scopes_values_and_matching_code(new_session, phone):
+    sid = new_session()["session_id"]
+    page = phone.get(f"/session/{sid}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Acme Bank asks for your details" in html
+    assert "Ana" in html and "García" in html
+    assert TransferSession.objects.get(pk=sid).matching_code in html
+    assert TransferSession.objects.get(pk=sid).status == "retrieved"
+
+
+def test_it_confirms_the_chosen_scopes_with_csrf(new_session, phone, api):
+    sid = new_session()["session_id"]
+    html = phone.get(f"/session/{sid}").content.decode()
+    assert phone.post(f"/session/{sid}", {"decision": "confirmed", "scopes": ["last_name"]}).status_code == 403
+    response = phone.post(
+        f"/session/{sid}", {"decision": "confirmed", "scopes": ["last_name"], "csrfmiddlewaretoken": _csrf(html)}
+    )
+    assert response.status_code == 302
+    session = TransferSession.objects.get(pk=sid)
+    assert session.status == "confirmed"
+    assert session.data == {"last_name": "García"}
+    done = phone.get(f"/session/{sid}")
+    assert 'data-status="confirmed"' in done.content.decode()
+
+
+def test_it_declines(new_session, phone):
+    sid = new_session()["session_id"]
+    html = phone.get(f"/session/{sid}").content.decode()
+    phone.post(f"/session/{sid}", {"decision": "declined", "csrfmiddlewaretoken": _csrf(html)})
+    assert TransferSession.objects.get(pk=sid).status == "declined"
+    assert TransferSession.objects.get(pk=sid).data is None
+
+
+def test_it_says_when_the_session_is_unknown_expired_or_someone_elses(new_session, phone):
+    assert phone.get(f"/session/{uuid.uuid4()}").status_code == 404
+    sid = new_session(expires_in="PT30S")["session_id"]
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=False):
+        expired = phone.get(f"/session/{sid}")
+    assert expired.status_code == 410
+    assert "This request has expired" in expired.content.decode()
+
+    other = new_session()["session_id"]
+    phone.get(f"/session/{other}")
+    eve = Client()
+    eve.force_login(make_person("eve@example.com"))
+    response = eve.get(f"/session/{other}")
+    assert response.status_code == 409
+    assert "already answered" in response.content.decode()
+    assert "Ana" not in response.content.decode()
+
+
+def test_it_renders_the_session_url_as_an_svg_qr_code(new_session, client):
+    body = new_session()
+    response = client.get(f"/session/{body['session_id']}/qr.svg", {"token": body["session_token"]})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response.content.lstrip().startswith(b"<?xml") or b"<svg" in response.content[:200]
+
+
+@pytest.mark.parametrize("page", ["qr.svg", "display"])
+def test_it_refuses_pages_without_the_right_token(new_session, client, page):
+    body = new_session()
+    assert client.get(f"/session/{body['session_id']}/{page}").status_code == 401
+    assert client.get(f"/session/{body['session_id']}/{page}", {"token": "nope"}).status_code == 401
+    assert client.get(f"/session/{uuid.uuid4()}/{page}", {"token": body["session_token"]}).status_code == 404
+
+
+def test_it_shows_the_display_page_embeddable_with_code_and_countdown(new_session, client):
+    body = new_session()
+    response = client.get(f"/session/{body['session_id']}/display", {"token": body["session_token"]})
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response
+    html = response.content.decode()
+    assert "Acme Bank asks for your details" in html
+    assert "First name, Last name" in html
+    assert TransferSession.objects.get(pk=body["session_id"]).matching_code in html
+    assert 'id="transfer-countdown"' in html
+    assert "qr.svg?token=" in html
