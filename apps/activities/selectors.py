@@ -223,6 +223,8 @@ def activity_bioface_processes(*, activity: Activity) -> QuerySet[VerificationPr
 
 
 def activity_bioface_accepted(*, activity: Activity) -> bool:
-    """The same test activity_accept applies: an accepted FaceTec check (or a sandbox one replaying FaceTec)."""
+    """An accepted FaceTec check of the receptor for this activity (or a sandbox one replaying FaceTec).
+
+    activity_accept requires it for an AT_004 with requires_bioface; the consent page shows it."""
     facetec = Q(provider="facetec") | Q(provider="sandbox", sandbox_provider="facetec")
     return activity_bioface_processes(activity=activity).filter(facetec, status=ProcessStatus.ACCEPTED).exists()

@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.activities.models import (
@@ -19,6 +18,7 @@ from apps.activities.models import (
     Party,
     SharedSnapshot,
 )
+from apps.activities.selectors import activity_bioface_accepted
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
@@ -171,17 +171,6 @@ def _guard_pending(activity: Activity) -> None:
         raise StateConflict(f"The activity is {status}: {why}.")
 
 
-def _bioface_accepted(activity: Activity) -> bool:
-    from apps.verifications.models import ProcessStatus, VerificationProcess
-
-    facetec = Q(provider="facetec") | Q(provider="sandbox", sandbox_provider="facetec")
-    return (
-        VerificationProcess.objects.filter(activity=activity, identity=activity.receptor, status=ProcessStatus.ACCEPTED)
-        .filter(facetec)
-        .exists()
-    )
-
-
 def activity_accept(
     *,
     activity: Activity,
@@ -209,7 +198,11 @@ def activity_accept(
     if errors:
         raise ValidationError(errors)
     auth = activity.authorization or {}
-    if activity.type == ActivityType.AUTHORIZATION and auth.get("requires_bioface") and not _bioface_accepted(activity):
+    if (
+        activity.type == ActivityType.AUTHORIZATION
+        and auth.get("requires_bioface")
+        and not activity_bioface_accepted(activity=activity)
+    ):
         raise StateConflict("This authorization needs an accepted FaceTec verification of the receptor first.")
     with transaction.atomic():
         activity = transition_apply(

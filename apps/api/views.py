@@ -46,11 +46,11 @@ class OrgAPIView(APIView):
     def actor(self) -> Actor:
         return Actor.api_key(self.request.auth)
 
-    def paginate(self, queryset: Any, serializer_class: type) -> Response:
+    def paginate(self, queryset: Any, serializer_class: type, context: dict[str, Any] | None = None) -> Response:
         """One cursor page of `queryset`, shaped by `serializer_class`."""
         paginator = CursorPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer_class(page, many=True).data)
+        return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

@@ -87,9 +87,7 @@ class ActivityListCreateApi(ActivityViewMixin):
             party = shown_to  # the pending status names the side whose view is asked for
         elif shown_to and shown_to != party:
             qs = qs.none()  # the initiator never sees ACTION_REQUIRED, nor the receptor SENT
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(qs, request, view=self)
-        return paginator.get_paginated_response(ActivitySerializer(page, many=True, context={"party": party}).data)
+        return self.paginate(qs, ActivitySerializer, context={"party": party})
 
     @extend_schema(
         tags=TAGS,
