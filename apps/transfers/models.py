@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from apps.people.fields import EncryptedJSONField
+from apps.people.fields import EncryptedJSONField, EncryptedTextField
 
 
 class SessionStatus(models.TextChoices):
@@ -50,6 +50,10 @@ class TransferSession(FSMModelMixin, models.Model):
     replaced_by = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
     )
+    # The replacement's token, encrypted, so that every holder of this session's token (a
+    # second display tab, a retried request) gets the same replacement from `renew`.
+    # Cleared with the confirmed data after the retention window.
+    replacement_token = EncryptedTextField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -110,6 +114,7 @@ class TransferSession(FSMModelMixin, models.Model):
         self.answered_at = timezone.now()
 
     @transition(field=status, source=list(OPEN_STATUSES), target=SessionStatus.EXPIRED)
-    def expire(self, *, replaced_by: TransferSession | None = None) -> None:
+    def expire(self, *, replaced_by: TransferSession | None = None, replacement_token: str | None = None) -> None:
         if replaced_by is not None:
             self.replaced_by = replaced_by
+            self.replacement_token = replacement_token

@@ -154,7 +154,15 @@ def sessions_purge_data(*, batch_size: int = 500) -> int:
             :batch_size
         ]
     )
-    return TransferSession.objects.filter(pk__in=ids).update(data=None, data_purged_at=timezone.now())
+    purged = TransferSession.objects.filter(pk__in=ids).update(data=None, data_purged_at=timezone.now())
+    # Replacement tokens only serve display pages following a renewal; they go after the window too.
+    old_ids = list(
+        TransferSession.objects.filter(replacement_token__isnull=False, created_at__lte=cutoff).values_list(
+            "pk", flat=True
+        )[:batch_size]
+    )
+    TransferSession.objects.filter(pk__in=old_ids).update(replacement_token=None)
+    return purged
 
 
 def session_retrieve(*, session: TransferSession, person: Any) -> TransferSession:
@@ -195,19 +203,25 @@ def session_answer(
     )
 
 
-def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSession, str]:
-    """A new session like `session` (same scopes, vendor_data, callback, lifetime); the old one expires."""
+def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSession, str, bool]:
+    """A new session like `session` (same scopes, vendor_data, callback, lifetime); the old one expires.
+
+    Returns (replacement, its token, created). Renewing an already renewed session returns the
+    same replacement (created=False), so two display tabs showing one QR both follow the renewal.
+    """
     session = session_expire_if_overdue(session=session)
+    if session.replaced_by_id:
+        return _replacement(session)
     if session.status not in (SessionStatus.INITIALIZED, SessionStatus.EXPIRED):
         raise StateConflict(f"A {session.status} session cannot be renewed.")
-    if session.replaced_by_id:
-        raise StateConflict("The session was already renewed.")
     lifetime = session.expires_at - session.created_at
     lifetime = min(max(lifetime, MIN_EXPIRES_IN), MAX_EXPIRES_IN)
     with transaction.atomic():
         locked = TransferSession.objects.select_for_update().get(pk=session.pk)
-        if locked.replaced_by_id or locked.status not in (SessionStatus.INITIALIZED, SessionStatus.EXPIRED):
-            raise StateConflict("The session was already renewed or answered.")
+        if locked.replaced_by_id:
+            return _replacement(locked)
+        if locked.status not in (SessionStatus.INITIALIZED, SessionStatus.EXPIRED):
+            raise StateConflict(f"A {locked.status} session cannot be renewed.")
         new, token = session_create(
             organization=locked.organization,
             scopes=locked.scopes,
@@ -217,7 +231,18 @@ def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSe
             actor=actor,
         )
         if locked.status == SessionStatus.INITIALIZED:
-            transition_apply(locked, "expire", actor=actor, reason="renewed", replaced_by=new)
+            transition_apply(
+                locked, "expire", actor=actor, reason="renewed", replaced_by=new, replacement_token=token
+            )
         else:
-            TransferSession.objects.filter(pk=locked.pk).update(replaced_by=new)
-    return new, token
+            TransferSession.objects.filter(pk=locked.pk).update(replaced_by=new, replacement_token=token)
+            # Already expired: no state change, but the display pages learn about the replacement.
+            message = {"type": "session.status", "status": locked.status, "replaced_by": str(new.pk)}
+            transaction.on_commit(lambda: _push(locked.pk, message))
+    return new, token, True
+
+
+def _replacement(session: TransferSession) -> tuple[TransferSession, str, bool]:
+    if not session.replacement_token:
+        raise StateConflict("The session was renewed and its replacement is no longer available.")
+    return session.replaced_by, session.replacement_token, False

@@ -36,6 +36,14 @@ def _by_token(request: HttpRequest, session_id: UUID) -> tuple[TransferSession |
     return session_expire_if_overdue(session=session), None
 
 
+_CLOSED_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" role="img" aria-label="This code no longer works">'
+    '<rect width="200" height="200" fill="#f3f4f6"/>'
+    '<text x="100" y="105" text-anchor="middle" font-family="sans-serif" font-size="14" fill="#374151">'
+    "This code no longer works</text></svg>"
+)
+
+
 @never_cache
 @require_http_methods(["GET"])
 def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
@@ -46,6 +54,9 @@ def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
     session, refusal = _by_token(request, session_id)
     if refusal is not None:
         return refusal
+    if not session.is_open:
+        # An answered or expired session's QR must not be scannable any more.
+        return HttpResponse(_CLOSED_SVG, content_type="image/svg+xml", status=410)
     image = qrcode.make(session_url(session), image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     return HttpResponse(image.to_string(), content_type="image/svg+xml")
 

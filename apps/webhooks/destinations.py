@@ -51,6 +51,21 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+def destination_precheck(url: str) -> str:
+    """The check for a per-object notification URL given at creation (notificationUrl, callback).
+
+    Like destination_check, except that a host which does not resolve yet is accepted: the
+    integrator may set up its DNS after creating the object, and every send checks again.
+    Literal private addresses, and names resolving to them, are refused now.
+    """
+    try:
+        destination_check(url)
+    except UnsafeDestination as exc:
+        if "does not resolve" not in str(exc):
+            raise
+    return url
+
+
 def destination_check(url: str, *, allow_private: bool | None = None, require_https: bool | None = None) -> Destination:
     """Parse and resolve `url`; raise UnsafeDestination unless it may receive webhooks."""
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS if allow_private is None else allow_private

@@ -47,6 +47,7 @@
 
   function startPolling() {
     if (!pollTimer) pollTimer = setInterval(poll, 2000);
+    if (root.dataset.live !== "websocket") root.dataset.live = "polling";
   }
 
   function stopLive() {
@@ -61,14 +62,23 @@
     var opened = false;
     try { socket = new WebSocket(url); } catch (e) { return startPolling(); }
     var forId = state.id;
-    socket.onopen = function () { opened = true; poll(); };
+    socket.onopen = function () {
+      opened = true;
+      root.dataset.live = "websocket";
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      poll();
+    };
     socket.onmessage = function (message) {
       if (forId !== state.id) return;
       try { var data = JSON.parse(message.data); } catch (e) { return; }
       if (data.status && data.status !== state.status) show(data.status);
     };
     socket.onerror = function () { startPolling(); };
-    socket.onclose = function () { socket = null; if (!FINAL[state.status]) startPolling(); };
+    socket.onclose = function () {
+      socket = null;
+      root.dataset.live = "polling";
+      if (!FINAL[state.status]) startPolling();
+    };
     // If the socket does not open quickly, poll meanwhile.
     setTimeout(function () { if (!opened) startPolling(); }, 3000);
   }
@@ -77,7 +87,8 @@
     if (renewing) return;
     renewing = true;
     fetch("/api/v1/session/" + state.id + "/renew", { method: "POST", headers: { "X-Session-Token": state.token } })
-      .then(function (r) { return r.status === 201 ? r.json() : null; })
+      // 201: a new session; 200: another page renewed it first and this is the same replacement.
+      .then(function (r) { return r.status === 201 || r.status === 200 ? r.json() : null; })
       .then(function (body) {
         renewing = false;
         if (!body) return;

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -196,8 +197,33 @@ def test_it_renews_a_session_and_the_old_one_stops_working(new_session, phone):
     assert (renewed.scopes, renewed.vendor_data) == (["first_name", "last_name"], "v")
     assert renewed.expires_at - renewed.created_at == timedelta(minutes=2)
     assert phone.get(f"/api/v1/session/{old['session_id']}/information").status_code == 409
+    # Renewing again (a second display tab, a retried request) follows the same replacement.
+    again = APIClient().post(f"/api/v1/session/{old['session_id']}/renew", HTTP_X_SESSION_TOKEN=old["session_token"])
+    assert again.status_code == 200
+    assert again.json() == new
+    assert TransferSession.objects.count() == 2
+    assert _status(new["session_id"], new["session_token"]).status_code == 200
+    # The replacement token is kept encrypted and goes with the retention window.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT replacement_token FROM transfers_transfersession")
+        stored = [row[0] for row in cursor.fetchall() if row[0]]
+    assert len(stored) == 1 and new["session_token"] not in stored[0]
+    with time_machine.travel(timezone.now() + timedelta(days=2), tick=False):
+        sessions_purge_data()
     again = APIClient().post(f"/api/v1/session/{old['session_id']}/renew", HTTP_X_SESSION_TOKEN=old["session_token"])
     assert again.status_code == 409
+
+
+def test_it_refuses_callbacks_to_private_addresses(api):
+    with override_settings(WEBHOOKS_ALLOW_PRIVATE_NETWORKS=False):
+        for url in ("http://127.0.0.1/cb", "http://169.254.169.254/latest", "http://[::1]/x", "http://localhost/cb"):
+            response = api.post(CREATE_URL, {"scopes": ["email"], "callback": url}, format="json")
+            assert response.status_code == 400, url
+            assert response.json()["errors"][0]["field"] == "callback"
+        # A host that does not resolve yet is accepted; every send checks again.
+        response = api.post(CREATE_URL, {"scopes": ["email"], "callback": "https://hooks.invalid/cb"}, format="json")
+        assert response.status_code == 201
+    assert TransferSession.objects.count() == 1
 
 
 def test_it_renews_an_expired_session(new_session):

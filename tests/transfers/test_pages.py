@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from apps.audit.services import Actor, transition_apply
 from apps.transfers.models import TransferSession
 from tests.factories import make_person
 
@@ -85,6 +86,16 @@ def test_it_renders_the_session_url_as_an_svg_qr_code(new_session, client):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/svg+xml"
     assert response.content.lstrip().startswith(b"<?xml") or b"<svg" in response.content[:200]
+
+
+def test_the_qr_of_an_expired_session_no_longer_renders(new_session, client):
+    body = new_session()
+    session = TransferSession.objects.get(pk=body["session_id"])
+    transition_apply(session, "expire", actor=Actor.system("test"))
+    response = client.get(f"/session/{body['session_id']}/qr.svg", {"token": body["session_token"]})
+    assert response.status_code == 410
+    assert b"no longer works" in response.content
+    assert b"<path" not in response.content
 
 
 @pytest.mark.parametrize("page", ["qr.svg", "display"])

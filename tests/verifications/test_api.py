@@ -141,3 +141,12 @@ def test_it_lists_processes_filtered_by_status(api):
     body = api.get(URL, {"status": "canceled"}).json()
     assert [p["processId"] for p in body["results"]] == [first]
     assert api.get(URL, {"status": "bogus"}).status_code == 400
+
+
+def test_it_refuses_a_notification_url_pointing_inside_the_network(api, settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False
+    for url in ("http://10.0.0.8/hook", "http://169.254.169.254/latest/meta-data", "http://localhost:8000/n"):
+        response = _create(api, notificationUrl=url)
+        assert response.status_code == 400, url
+        assert response.json()["errors"][0]["field"] == "notificationUrl"
+    assert not VerificationProcess.objects.exists()

@@ -7,6 +7,7 @@ from apps.api.serializers import StrictSerializer
 from apps.people.vocabulary import DETAIL_NAMES
 from apps.transfers.models import SessionStatus
 from apps.transfers.services import DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, MIN_EXPIRES_IN
+from apps.webhooks.fields import NotificationUrlField
 
 
 class SessionCreateSerializer(StrictSerializer):
@@ -16,7 +17,7 @@ class SessionCreateSerializer(StrictSerializer):
         child=serializers.ChoiceField(choices=DETAIL_NAMES), allow_empty=False, max_length=len(DETAIL_NAMES)
     )
     vendor_data = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
-    callback = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
+    callback = NotificationUrlField(max_length=2000, required=False, allow_blank=True, default="")
     expires_in = IsoDurationField(
         minimum=MIN_EXPIRES_IN,
         maximum=MAX_EXPIRES_IN,

@@ -163,13 +163,17 @@ class SessionRenewApi(TokenSessionApi):
         auth=[],
         parameters=[TOKEN_HEADER],
         request=None,
-        responses={201: SessionCreatedSerializer},
-        description="While initialized or expired: a new session (new token and url); the old one expires with `replaced_by`.",
+        responses={201: SessionCreatedSerializer, 200: SessionCreatedSerializer},
+        description=(
+            "While initialized or expired: 201 with a new session (new token and url); the old one expires "
+            "with `replaced_by`. Renewing a session that was already renewed answers 200 with the same "
+            "replacement, so every page showing the old QR follows it."
+        ),
     )
     def post(self, request: Request, session_id: UUID) -> Response:
         session = self.get_session(request, session_id)
-        new, token = session_renew(session=session, actor=Actor.system("session renewal"))
-        return Response(created_body(new, token), status=status.HTTP_201_CREATED)
+        new, token, created = session_renew(session=session, actor=Actor.system("session renewal"))
+        return Response(created_body(new, token), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
 class PersonSessionApi(APIView):

@@ -8,6 +8,7 @@ from apps.api.serializers import StrictSerializer
 from apps.verifications.links import process_url
 from apps.verifications.models import ProcessStatus, VerificationProcess
 from apps.verifications.services import CALLBACK_EVENTS
+from apps.webhooks.fields import NotificationUrlField
 
 
 class ProcessCreateSerializer(StrictSerializer):
@@ -24,7 +25,7 @@ class ProcessCreateSerializer(StrictSerializer):
         allow_blank=True,
         help_text="onfido: document, documentSelfie, documentVideo; eid: attended, unattended, substantial; readid: ready.",
     )
-    notificationUrl = serializers.URLField(source="notification_url", max_length=2000, required=False, allow_blank=True)
+    notificationUrl = NotificationUrlField(source="notification_url", max_length=2000, required=False, allow_blank=True)
     redirectUrl = serializers.URLField(source="redirect_url", max_length=2000, required=False, allow_blank=True)
     identityId = serializers.UUIDField(source="identity_id", required=False, allow_null=True)
     activityId = serializers.UUIDField(
