@@ -8,7 +8,7 @@ PORT ?= 8000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PORT PUBLIC_BASE_URL
 
-.PHONY: run test venv install migrate lint clean
+.PHONY: run test venv install migrate lint clean fuzz soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,8 +50,32 @@ test: install
 	@mkdir -p var
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# make fuzz - schemathesis with thousands of cases (make test runs the same suite with a few per operation)
+FUZZ_MAX_EXAMPLES ?= 100
+FUZZ_STATEFUL_EXAMPLES ?= 300
+FUZZ_STATEFUL_STEPS ?= 20
+fuzz: install
+	@mkdir -p var
+	FUZZ_MAX_EXAMPLES=$(FUZZ_MAX_EXAMPLES) FUZZ_STATEFUL_EXAMPLES=$(FUZZ_STATEFUL_EXAMPLES) \
+	FUZZ_STATEFUL_STEPS=$(FUZZ_STATEFUL_STEPS) DJANGO_SETTINGS_MODULE=config.settings.test \
+	$(BIN)/python -m pytest tests/fuzz $(PYTEST_ARGS)
+
+# make soak - 10 minutes of mixed API traffic against gunicorn, a Celery worker and beat on the
+# local PostgreSQL (database h7, recreated) and Redis (db 7); fails on any error, memory or
+# connection growth, or an undelivered event. SOAK_MINUTES / SOAK_RATE / SOAK_DATABASE_URL /
+# SOAK_REDIS_URL change it; make test runs it for about 30 seconds when DATABASE_URL/REDIS_URL are set.
+SOAK_MINUTES ?= 10
+soak: install
+	@mkdir -p var
+	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m tests.reliability.soak --minutes $(SOAK_MINUTES) --json var/soak.json
+
 lint: install
 	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) var db.sqlite3
+
+# make bench              - every benchmark of docs/benchmarks.md (< 15 min; own database `bench`, Redis db 9)
+# make bench BENCH_QUICK=1 - the ~2-minute development run (BENCH_SCALE multiplies the data sizes)
+bench: install
+	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run $(BENCH_ARGS)

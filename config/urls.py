@@ -22,8 +22,10 @@ api_v1 = [
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="people:me", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    path("admin/dashboard/", include("apps.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.people.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("me/", include("apps.people.me_urls")),
     path("invitations/", include("apps.identities.urls")),
     path("verify/", include("apps.verifications.urls")),

@@ -7,18 +7,19 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.activities.models import Activity, ActivityType
-from apps.activities.selectors import detail_label
 from apps.people.models import PersonalDetail
+from apps.people.vocabulary import detail_display_label as detail_label
 
 # The periods a person can choose from; the API accepts any duration, people get round numbers.
-SHARING_PERIODS: dict[str, tuple[str, timedelta]] = {
-    "P1D": ("1 day", timedelta(days=1)),
-    "P7D": ("7 days", timedelta(days=7)),
-    "P30D": ("30 days", timedelta(days=30)),
-    "P90D": ("90 days", timedelta(days=90)),
-    "P365D": ("1 year", timedelta(days=365)),
+SHARING_PERIODS: dict[str, tuple[Any, timedelta]] = {
+    "P1D": (_("1 day"), timedelta(days=1)),
+    "P7D": (_("7 days"), timedelta(days=7)),
+    "P30D": (_("30 days"), timedelta(days=30)),
+    "P90D": (_("90 days"), timedelta(days=90)),
+    "P365D": (_("1 year"), timedelta(days=365)),
 }
 
 
@@ -47,10 +48,10 @@ class ConsentForm(forms.Form):
 
     accepted_details = forms.MultipleChoiceField(required=False, widget=forms.CheckboxSelectMultiple)
     sharing_period = forms.ChoiceField(
-        label="Share them for how long?",
+        label=_("Share them for how long?"),
         choices=[(key, label) for key, (label, _) in SHARING_PERIODS.items()],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how long the details are shared."},
+        error_messages={"required": _("Choose how long the details are shared.")},
     )
 
     def __init__(self, *args: Any, activity: Activity, values: dict[str, PersonalDetail], **kwargs: Any) -> None:

@@ -7,9 +7,10 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, transition
 
-from apps.people.fields import EncryptedJSONField
+from apps.audit.fsm import FSMModelMixin
+from apps.people.fields import EncryptedJSONField, EncryptedTextField
 
 CHANGE_PERMISSION = "activities.change_activity"
 
@@ -178,7 +179,8 @@ class ConsentReceipt(models.Model):
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="receipts")
     person = models.ForeignKey("people.User", on_delete=models.CASCADE, related_name="consent_receipts")
     party = models.CharField(max_length=16, choices=Party.choices)
-    recipient = models.CharField(max_length=200, help_text="Who receives the details.")
+    # The other party's name: personal data, so encrypted like the rest.
+    recipient = EncryptedTextField(help_text="Who receives the details.")
     organization_name = models.CharField(max_length=200)
     details = models.JSONField(default=list)
     purpose = models.TextField(blank=True)

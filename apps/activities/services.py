@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.activities.models import (
@@ -20,7 +21,8 @@ from apps.activities.models import (
 )
 from apps.activities.selectors import activity_bioface_accepted
 from apps.audit.errors import StateConflict
-from apps.audit.services import Actor, transition_apply, transition_record
+from apps.audit.models import Transition
+from apps.audit.services import Actor, transition_apply, transition_record, transitions_announce
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import Organization
 from apps.people.models import PersonalDetail
@@ -256,27 +258,135 @@ def activity_revoke(*, activity: Activity, actor: Actor) -> Activity:
     return transition_apply(activity, "expire", actor=actor, reason="revoked")
 
 
+def _sweep(*, sources: tuple[str, ...], deadline: str, target: str, actor: Actor, reason: str, batch_size: int) -> int:
+    """One batch of a deadline sweep, set-based: lock up to `batch_size` overdue activities
+    (skip-locked), move them to `target` and append their audit transitions (the event outbox)
+    with the same states, event type, payload, actor and reason as transition_apply writes
+    row by row. Leaving a sharing status deletes the shared snapshots, as Activity.expire does.
+    """
+    now = timezone.now()
+    content_type = ContentType.objects.get_for_model(Activity)
+    drop_snapshots = target == ActivityStatus.EXPIRED
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            count = _sweep_sql(sources, deadline, target, actor, reason, batch_size, now, content_type.pk)
+        else:
+            rows = list(
+                Activity.objects.select_for_update(skip_locked=True)
+                .filter(status__in=sources, **{f"{deadline}__lte": now})
+                .order_by(deadline)
+                .values_list("pk", "status", "type", "organization_id")[:batch_size]
+            )
+            ids = [row[0] for row in rows]
+            Activity.objects.filter(pk__in=ids).update(status=target, updated_at=now)
+            if drop_snapshots:
+                SharedSnapshot.objects.filter(activity_id__in=ids).delete()
+            Transition.objects.bulk_create(
+                Transition(
+                    content_type=content_type,
+                    object_id=str(pk),
+                    organization_id=organization_id,
+                    from_state=from_state,
+                    to_state=target,
+                    event_type=Activity.EVENT_TYPE,
+                    data=_swept_event_data(pk, type, target),
+                    actor_type=actor.type,
+                    actor_id=actor.id,
+                    actor_label=actor.label[:200],
+                    reason=reason,
+                    created_at=now,
+                )
+                for pk, from_state, type, organization_id in rows
+            )
+            count = len(rows)
+        if count:
+            transitions_announce()
+    return count
+
+
+def _swept_event_data(pk: Any, type: str, target: str) -> dict[str, Any]:
+    # Activity.event_data() of a CANCELED or EXPIRED activity: every view shows the final status.
+    return {"id": str(pk), "type": type, "status": target, "initiator_status": target, "receptor_status": target}
+
+
+def _sweep_sql(
+    sources: tuple[str, ...],
+    deadline: str,
+    target: str,
+    actor: Actor,
+    reason: str,
+    batch_size: int,
+    now: Any,
+    content_type_id: int,
+) -> int:
+    """PostgreSQL: the batch in one statement (lock, update, delete snapshots, insert transitions)."""
+    activity = Activity._meta.db_table
+    snapshot = SharedSnapshot._meta.db_table
+    deadline_column = Activity._meta.get_field(deadline).column
+    drop = ""
+    if target == ActivityStatus.EXPIRED:  # table names come from the models
+        drop = f", dropped AS (DELETE FROM {snapshot} s USING changed WHERE s.activity_id = changed.id)"  # noqa: S608
+    # The statuses are written into the statement (they are the model's own constants) so that
+    # the planner can use the partial deadline index, whose condition names them.
+    statuses = ", ".join(f"'{ActivityStatus(status).value}'" for status in sources)
+    sql = f"""
+        WITH batch AS (
+            SELECT id, status FROM {activity}
+            WHERE status IN ({statuses}) AND {deadline_column} <= %(now)s
+            ORDER BY {deadline_column} LIMIT %(limit)s FOR UPDATE SKIP LOCKED
+        ), changed AS (
+            UPDATE {activity} a SET status = %(target)s, updated_at = %(now)s FROM batch
+            WHERE a.id = batch.id
+            RETURNING a.id, batch.status AS from_state, a.type, a.organization_id
+        ){drop}
+        INSERT INTO {Transition._meta.db_table} (
+            content_type_id, object_id, organization_id, from_state, to_state, event_type, data,
+            actor_type, actor_id, actor_label, reason, created_at, published_at
+        )
+        SELECT %(content_type)s, changed.id::text, changed.organization_id, changed.from_state, %(target)s,
+            %(event_type)s,
+            jsonb_build_object('id', changed.id::text, 'type', changed.type, 'status', %(target)s::text,
+                'initiator_status', %(target)s::text, 'receptor_status', %(target)s::text),
+            %(actor_type)s, %(actor_id)s, %(actor_label)s, %(reason)s, %(now)s, NULL
+        FROM changed
+    """  # noqa: S608 - table and column names come from the models, values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "now": now,
+                "limit": batch_size,
+                "target": target,
+                "content_type": content_type_id,
+                "event_type": Activity.EVENT_TYPE,
+                "actor_type": actor.type,
+                "actor_id": actor.id,
+                "actor_label": actor.label[:200],
+                "reason": reason,
+            },
+        )
+        return cursor.rowcount
+
+
 def activities_cancel_overdue(*, batch_size: int = 500) -> int:
     """Beat sweep: pending past valid_until → CANCELED. Batched, skip-locked, idempotent."""
-    with transaction.atomic():
-        overdue = list(
-            Activity.objects.select_for_update(skip_locked=True)
-            .filter(status=ActivityStatus.PENDING, valid_until__lte=timezone.now())
-            .order_by("valid_until")[:batch_size]
-        )
-        for activity in overdue:
-            transition_apply(activity, "cancel", actor=Actor.system("validity sweep"), reason="validity period ended")
-    return len(overdue)
+    return _sweep(
+        sources=(ActivityStatus.PENDING,),
+        deadline="valid_until",
+        target=ActivityStatus.CANCELED,
+        actor=Actor.system("validity sweep"),
+        reason="validity period ended",
+        batch_size=batch_size,
+    )
 
 
 def activities_expire_overdue(*, batch_size: int = 500) -> int:
     """Beat sweep: ACCEPTED or COMPLETED past sharing_until → EXPIRED, shared values deleted."""
-    with transaction.atomic():
-        overdue = list(
-            Activity.objects.select_for_update(skip_locked=True)
-            .filter(status__in=[ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED], sharing_until__lte=timezone.now())
-            .order_by("sharing_until")[:batch_size]
-        )
-        for activity in overdue:
-            transition_apply(activity, "expire", actor=Actor.system("sharing sweep"), reason="sharing period ended")
-    return len(overdue)
+    return _sweep(
+        sources=(ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED),
+        deadline="sharing_until",
+        target=ActivityStatus.EXPIRED,
+        actor=Actor.system("sharing sweep"),
+        reason="sharing period ended",
+        batch_size=batch_size,
+    )

@@ -13,6 +13,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,7 +26,6 @@ from apps.activities.selectors import (
     activity_bioface_accepted,
     activity_bioface_processes,
     activity_details,
-    detail_label,
     person_activity_get,
     person_receipt_get,
     person_receipts,
@@ -33,6 +34,7 @@ from apps.activities.services import activity_accept, activity_complete, activit
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.people.selectors import person_details
+from apps.people.vocabulary import detail_display_label as detail_label
 from apps.verifications.links import process_url
 from apps.verifications.models import OPEN_STATUSES
 from apps.verifications.services import process_create
@@ -42,7 +44,7 @@ def _get(request: HttpRequest, activity_id: UUID, *, receptor_only: bool = False
     """The activity seen through the person's own identity; anyone else gets 404, never a hint it exists."""
     mine = person_activity_get(person=request.user, activity_id=activity_id)
     if mine is None or (receptor_only and mine.party != Party.RECEPTOR):
-        raise Http404("No such activity.")
+        raise Http404(_("No such activity."))
     return mine
 
 
@@ -126,16 +128,22 @@ def activity_page(request: HttpRequest, activity_id: UUID) -> HttpResponse:
 def _accepted_message(activity: Any, mine: PersonActivity) -> str:
     who = mine.counterpart_name
     if activity.type == ActivityType.AUTHORIZATION:
-        return f"You gave {who} your authorization."
+        return _("You gave %(who)s your authorization.") % {"who": who}
     if not activity.accepted_details:
-        return f"You accepted {who}'s request without sharing any details."
+        return _("You accepted %(who)s's request without sharing any details.") % {"who": who}
     shared = ", ".join(detail_label(d) for d in activity.accepted_details)
-    until = activity.sharing_until.strftime("%d %b %Y, %H:%M UTC")
-    return f"You share {shared} with {who} until {until}. Your consent receipt is on this page."
+    until = formats.date_format(activity.sharing_until, "j M Y, H:i") + " UTC"
+    return _("You share %(details)s with %(who)s until %(until)s. Your consent receipt is on this page.") % {
+        "details": shared,
+        "who": who,
+        "until": until,
+    }
 
 
 def _status_sentence(mine: PersonActivity) -> str:
-    return f"This activity is no longer waiting for an answer: it is {mine.status.lower()}."
+    return _("This activity is no longer waiting for an answer: it is %(status)s.") % {
+        "status": _(mine.status_label).lower()
+    }
 
 
 @login_required
@@ -146,7 +154,7 @@ def activity_decline_view(request: HttpRequest, activity_id: UUID) -> HttpRespon
         activity_decline(activity=mine.activity, actor=Actor.user(request.user))
     except StateConflict as exc:
         return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
-    messages.success(request, f"You declined {mine.counterpart_name}'s request. Nothing was shared.")
+    messages.success(request, _("You declined %(who)s's request. Nothing was shared.") % {"who": mine.counterpart_name})
     return redirect("people:me")
 
 
@@ -160,7 +168,8 @@ def activity_revoke_view(request: HttpRequest, activity_id: UUID) -> HttpRespons
     except StateConflict as exc:
         return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
     messages.success(
-        request, f"The sharing with {mine.counterpart_name} has ended. The shared values have been deleted."
+        request,
+        _("The sharing with %(who)s has ended. The shared values have been deleted.") % {"who": mine.counterpart_name},
     )
     return redirect("people:me")
 
@@ -174,9 +183,11 @@ def activity_complete_view(request: HttpRequest, activity_id: UUID) -> HttpRespo
     except StateConflict as exc:
         return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
     if activity.status == ActivityStatus.COMPLETED:
-        messages.success(request, "Both sides have marked this as done: it is completed.")
+        messages.success(request, _("Both sides have marked this as done: it is completed."))
     else:
-        messages.success(request, f"Marked as done. It is completed once {mine.counterpart_name} does too.")
+        messages.success(
+            request, _("Marked as done. It is completed once %(who)s does too.") % {"who": mine.counterpart_name}
+        )
     return redirect("people:activities:activity", activity_id=activity.pk)
 
 
@@ -187,7 +198,7 @@ def activity_bioface_view(request: HttpRequest, activity_id: UUID) -> HttpRespon
     mine = _get(request, activity_id, receptor_only=True)
     activity = mine.activity
     if not (mine.is_pending and (activity.authorization or {}).get("requires_bioface")):
-        return _render(request, mine, conflict="This activity does not need a face check now.", status=409)
+        return _render(request, mine, conflict=_("This activity does not need a face check now."), status=409)
     provider = settings.ACTIVITIES_BIOFACE_PROVIDER
     process = activity_bioface_processes(activity=activity).filter(provider=provider, status__in=OPEN_STATUSES).first()
     if process is None:
@@ -208,7 +219,7 @@ def activity_bioface_view(request: HttpRequest, activity_id: UUID) -> HttpRespon
 def receipt_page(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
     receipt = person_receipt_get(person=request.user, receipt_id=receipt_id)
     if receipt is None:
-        raise Http404("No such receipt.")
+        raise Http404(_("No such receipt."))
     return render(
         request,
         "activities/receipt.html",
@@ -225,7 +236,7 @@ def receipt_page(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
 def receipt_json(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
     receipt = person_receipt_get(person=request.user, receipt_id=receipt_id)
     if receipt is None:
-        raise Http404("No such receipt.")
+        raise Http404(_("No such receipt."))
     response = HttpResponse(
         json.dumps(receipt.as_json(), indent=2, ensure_ascii=False), content_type="application/json"
     )

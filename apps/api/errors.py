@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django_fsm import TransitionNotAllowed
 from rest_framework import exceptions, status
@@ -28,6 +29,17 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "The request body is too large."
     default_code = "too_large"
+
+
+# The database is unreachable (restarting, failing over, out of connections): a retryable 503.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 5
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The service is temporarily unavailable; retry shortly."
+    default_code = "unavailable"
 
 
 class Conflict(exceptions.APIException):
@@ -84,6 +96,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, RequestDataTooBig):
         # Raised by request.body past DATA_UPLOAD_MAX_MEMORY_SIZE: the client's fault, not a 500.
         exc = PayloadTooLarge()
+    elif isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable: %s", type(exc).__name__)
+        exc = ServiceUnavailable()
+        exc.wait = RETRY_AFTER_SECONDS
     elif isinstance(exc, (TransitionNotAllowed, StateConflict)):
         exc = Conflict(detail=str(exc) or Conflict.default_detail)
     elif isinstance(exc, DjangoValidationError):

@@ -7,8 +7,10 @@ while the first request is still running → 409.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions, status
@@ -85,7 +87,9 @@ def idempotency_finish(record: IdempotencyRecord, response: Response) -> None:
     if response.status_code >= 500:
         idempotency_abandon(record)
         return
-    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=response.data)
+    # Through DjangoJSONEncoder first: the stored body is encrypted JSON text.
+    body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+    IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=body)
 
 
 def idempotency_replay(record: IdempotencyRecord) -> Response:

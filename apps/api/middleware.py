@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 
-from apps.api.errors import json_error
+from apps.api.errors import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, json_error
 
 logger = logging.getLogger("apps.api")
 
@@ -46,6 +46,19 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            # Pages and API alike: a retryable 503, not a 500 (nothing is wrong with the request).
+            logger.warning("Database unavailable on %s %s: %s", request.method, request.path, type(exception).__name__)
+            if request.path.startswith(API_PREFIX):
+                response = json_error(503, "unavailable", "The service is temporarily unavailable; retry shortly.")
+            else:
+                response = HttpResponse(
+                    "The service is temporarily unavailable. Please try again in a moment.\n",
+                    status=503,
+                    content_type="text/plain; charset=utf-8",
+                )
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         if not request.path.startswith(API_PREFIX) or isinstance(exception, DJANGO_HANDLED):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)

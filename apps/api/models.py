@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
+
+from apps.people.fields import EncryptedJSONField
 
 
 class IdempotencyRecord(models.Model):
@@ -12,7 +13,8 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in flight.")
-    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    # Encrypted: a response may carry personal values (an identity's name and email, ...).
+    response_body = EncryptedJSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:

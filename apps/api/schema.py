@@ -55,6 +55,16 @@ class AutoSchema(openapi.AutoSchema):
                 responses[str(code)] = response
         return responses
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        """A field the serializer leaves out when empty (`omitted_when_empty`) is not `required`."""
+        result = super()._map_basic_serializer(serializer, direction)
+        omitted = set(getattr(serializer, "omitted_when_empty", ()))
+        if omitted and "required" in result:
+            result["required"] = [name for name in result["required"] if name not in omitted]
+            if not result["required"]:
+                del result["required"]
+        return result
+
     def get_description(self) -> str:
         """The method's or the concrete view's docstring, never OrgAPIView's developer notes."""
         from apps.api.views import OrgAPIView
@@ -98,5 +108,90 @@ def add_event_components(result: dict[str, Any], **kwargs: Any) -> dict[str, Any
         schemas[name] = {
             **event_envelope_schema(event_type, data_schema),
             "description": f"Body of a `{event_type}` webhook, signed per Standard Webhooks.",
+        }
+    return result
+
+
+def _object_links(id_param: str, id_pointer: str, *operation_ids: str) -> dict[str, tuple[str, dict[str, str]]]:
+    """Links from a response holding an object to the operations on that object."""
+    parameters = {"path.org_id": "$request.path.org_id", f"path.{id_param}": f"$response.body#{id_pointer}"}
+    return {operation_id: (operation_id, parameters) for operation_id in operation_ids}
+
+
+_SESSION_TOKEN = {
+    "path.session_id": "$response.body#/session_id",
+    "header.X-Session-Token": "$response.body#/session_token",
+}
+
+# (operationId, status) → {link name: (target operationId, parameters)}: how an integrator
+# goes from the object it created to what it can do with it next.
+LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
+    ("identities_create", "201"): _object_links(
+        "identity_id", "/id", "identities_retrieve", "identities_update", "identities_resend_invitation"
+    ),
+    ("activities_create", "201"): _object_links(
+        "activity_id",
+        "/id",
+        "activities_retrieve",
+        "activities_details",
+        "activities_accept",
+        "activities_decline",
+        "activities_complete",
+        "activities_withdraw",
+    ),
+    ("processes_create", "201"): _object_links(
+        "process_id", "/processId", "processes_retrieve", "processes_cancel", "processes_fullresult"
+    ),
+    ("identifications_otp_create", "201"): _object_links(
+        "admin_identification_id",
+        "/id",
+        "identifications_otp_retrieve",
+        "identifications_otp_cancel",
+        "identifications_otp_resend",
+        "identifications_otp_destroy",
+    ),
+    ("sessions_create", "201"): {
+        **_object_links("session_id", "/session_id", "sessions_decision"),
+        "sessions_status": ("sessions_status", _SESSION_TOKEN),
+        "sessions_renew": ("sessions_renew", _SESSION_TOKEN),
+    },
+    ("webhooks_create", "201"): _object_links(
+        "webhook_id",
+        "/id",
+        "webhooks_retrieve",
+        "webhooks_delete",
+        "webhooks_deliveries_list",
+        "webhooks_ping",
+        "webhooks_rotate_secret",
+    ),
+    ("webhooks_deliveries_list", "200"): {
+        "webhooks_deliveries_redeliver": (
+            "webhooks_deliveries_redeliver",
+            {
+                "path.org_id": "$request.path.org_id",
+                "path.webhook_id": "$request.path.webhook_id",
+                "path.delivery_id": "$response.body#/results/0/id",
+            },
+        )
+    },
+}
+
+
+def add_links(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: OpenAPI links from each created object to its operations."""
+    operations = {
+        operation.get("operationId"): operation
+        for path_item in result.get("paths", {}).values()
+        for operation in path_item.values()
+        if isinstance(operation, dict)
+    }
+    for (operation_id, status), links in LINKS.items():
+        response = operations.get(operation_id, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        response["links"] = {
+            name: {"operationId": target, "parameters": parameters}
+            for name, (target, parameters) in links.items()
+            if target in operations
         }
     return result

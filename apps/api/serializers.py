@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import QueryDict
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
@@ -26,6 +27,10 @@ class StrictSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         errors: dict[str, Any] = {}
+        if isinstance(data, QueryDict):
+            # Query parameters: a blank value is validated as given (`?cursor=` → 400), not
+            # taken for an omitted one as DRF does with form input.
+            data = data.dict()
         if isinstance(data, dict):
             for name in data:
                 if name in self.read_only_input:
@@ -33,6 +38,13 @@ class StrictSerializer(serializers.Serializer):
                     errors[name] = [ErrorDetail(message, code="read_only")]
                 elif name not in self.fields or self.fields[name].read_only:
                     errors[name] = [ErrorDetail("Unknown field.", code="unknown_field")]
+                elif (
+                    isinstance(self.fields[name], serializers.CharField)
+                    and data[name] is not None
+                    and not isinstance(data[name], str)
+                ):
+                    # DRF turns 0 or 1.5 into "0" or "1.5"; a text field takes only a JSON string.
+                    errors[name] = [ErrorDetail("Not a valid string.", code="invalid")]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

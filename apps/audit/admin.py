@@ -1,15 +1,19 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
-from django.http import HttpRequest
-from django_fsm.admin import FSMAdminMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django_fsm import Transition as FSMTransition
+from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
 from apps.audit.errors import StateConflict
 from apps.audit.models import Transition
 from apps.audit.services import Actor, transition_apply
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReasonForm
 
 
 class ReadOnlyAdminMixin:
@@ -41,9 +45,9 @@ class TransitionInline(ReadOnlyAdminMixin, GenericTabularInline):
 
 
 @admin.register(Transition)
-class TransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransitionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     list_display = ("created_at", "event_type", "object_id", "from_state", "to_state", "actor_label", "reason")
-    list_filter = ("event_type", "to_state", "actor_type", "organization")
+    list_filter = ("event_type", "to_state", "actor_type", "organization", "created_at")
     search_fields = ("object_id", "actor_id", "reason")
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Transition._meta.fields]
@@ -54,19 +58,66 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     """django-fsm-2's transition buttons, applied through the audited service path.
 
     The stock mixin calls the transition and saves; here the change goes through
-    transition_apply, so the row is locked and the audit log written like any other change.
+    transition_apply (or the admin's service for it, see `fsm_apply`), so the row is locked
+    and the audit log written like any other change. Buttons show only to staff who may
+    change the object, and only for transitions its state allows. Transitions named in
+    `fsm_reason_transitions` first ask for a reason, which goes to the audit log.
     """
+
+    change_form_template = "admin/backoffice/change_form.html"
+    # Transitions marked admin=False on the model that staff may still run here.
+    fsm_extra_transitions: tuple[str, ...] = ()
+    fsm_reason_transitions: tuple[str, ...] = ()
+
+    def is_fsm_transition_visible(self, transition: FSMTransition) -> bool:
+        return transition.name in self.fsm_extra_transitions or super().is_fsm_transition_visible(transition)
+
+    def get_fsm_transition_form(self, transition: FSMTransition) -> Any:
+        if transition.name in self.fsm_reason_transitions:
+            return ReasonForm
+        return super().get_fsm_transition_form(transition)
+
+    def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any) -> Iterator[FSMObjectTransition]:
+        if obj is None or not self.has_change_permission(request, obj):
+            return iter(())
+        return super()._get_fsm_extra_context(request=request, obj=obj)
+
+    def fsm_allowed(self, request: HttpRequest, obj: Any, transition_name: str) -> bool:
+        """Whether `transition_name` is one of the buttons this staff member sees on `obj`."""
+        return any(
+            transition.name == transition_name
+            for block in self._get_fsm_extra_context(request=request, obj=obj)
+            for transition in block.available_transitions
+        )
+
+    def fsm_transition_view(
+        self, request: HttpRequest, object_id: str, transition_name: str, **kwargs: Any
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+        if not self.fsm_allowed(request, obj, transition_name):
+            raise PermissionDenied
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
+    def fsm_apply(self, request: HttpRequest, obj: Any, transition_name: str, *, reason: str, **kwargs: Any) -> Any:
+        """Run one transition for a staff member; admins override it to go through a service."""
+        return transition_apply(obj, transition_name, actor=Actor.user(request.user), reason=reason, **kwargs)
 
     def _apply_fsm_transition(
         self, *, obj: Any, transition_name: str, request: HttpRequest, kwargs: Any = None
     ) -> bool:
+        label = transition_name.replace("_", " ").capitalize()
+        if not self.fsm_allowed(request, obj, transition_name):
+            self.message_user(request, f"{label}: not allowed.", level=messages.ERROR)
+            return False
+        arguments = dict(kwargs or {})
+        reason = arguments.pop("reason", "") or "back office"
         try:
             self._get_fsm_transition_func(obj=obj, transition_name=transition_name)
-            transition_apply(
-                obj, transition_name, actor=Actor.user(request.user), reason="back office", **(kwargs or {})
-            )
+            self.fsm_apply(request, obj, transition_name, reason=reason, **arguments)
         except StateConflict as exc:
             self.message_user(request, str(exc), level=messages.ERROR)
             return False
-        self.message_user(request, f"{transition_name.replace('_', ' ').capitalize()}: done.", level=messages.SUCCESS)
+        self.message_user(request, f"{label}: done.", level=messages.SUCCESS)
         return True

@@ -7,6 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
+from django.db.models.signals import post_save
 from django_fsm import can_proceed
 
 from apps.audit.errors import StateConflict
@@ -101,3 +102,11 @@ def transition_apply(subject: M, transition: str, *, actor: Actor, reason: str =
         if hook is not None:
             hook(from_state=from_state, actor=actor)
     return locked
+
+
+def transitions_announce(*, using: str = "default") -> None:
+    """After transitions written in bulk (set-based sweeps, no post_save per row): tell the
+    listeners once, as a single new row would (the webhook relay then publishes them all)."""
+    latest = Transition.objects.using(using).order_by("-id").first()
+    if latest is not None:
+        post_save.send(sender=Transition, instance=latest, created=True, update_fields=None, raw=False, using=using)

@@ -3,13 +3,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.audit.admin import AuditedFSMAdminMixin, ReadOnlyAdminMixin, TransitionInline
-from apps.identifications.models import OtpIdentification, OtpMessage
-from apps.identifications.services import identification_image
+from apps.audit.errors import StateConflict
+from apps.audit.services import Actor
+from apps.backoffice.admin_tools import BackOfficeAdmin, report, run_with_reason
+from apps.identifications.models import MessageStatus, OtpIdentification, OtpMessage
+from apps.identifications.services import identification_cancel, identification_image, identification_resend
 
 
 class OtpMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -24,10 +28,13 @@ class OtpMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(OtpIdentification)
-class OtpIdentificationAdmin(AuditedFSMAdminMixin, admin.ModelAdmin):
+class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
+    # Integrators cancel through the API; staff may too, always with a reason.
+    fsm_extra_transitions = ("cancel",)
+    fsm_reason_transitions = ("cancel",)
     list_display = ("id", "status", "channel", "two_factor_type", "organization", "expires_at", "created_at")
-    list_filter = ("status", "channel", "two_factor_type", "organization", "created_at")
+    list_filter = ("status", "channel", "two_factor_type", "organization", "created_at", "expires_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
     date_hierarchy = "created_at"
@@ -54,9 +61,46 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = (OtpMessageInline, TransitionInline)
+    actions = ("resend_message", "cancel_with_reason")
+    object_actions = ("resend_message",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def fsm_apply(self, request: HttpRequest, obj: Any, transition_name: str, *, reason: str, **kwargs: Any) -> Any:
+        if transition_name == "cancel":
+            return identification_cancel(identification=obj, reason=reason, actor=Actor.user(request.user))
+        return super().fsm_apply(request, obj, transition_name, reason=reason, **kwargs)
+
+    @admin.action(description="Resend the identification link", permissions=["change"])
+    def resend_message(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> None:
+        """The link to the actor's page again, over the identification's channel; only open ones."""
+        done, failures = 0, []
+        for identification in queryset.select_related("organization"):
+            try:
+                message = identification_resend(identification=identification)
+            except StateConflict as exc:
+                failures.append(f"{identification.pk}: {exc}")
+                continue
+            if message.status != MessageStatus.SENT:
+                failures.append(f"{identification.pk}: the message could not be sent ({message.error}).")
+                continue
+            self.log_change(request, identification, f"Identification link resent over {message.channel}.")
+            done += 1
+        report(self, request, done, failures, "Identification link resent")
+
+    @admin.action(description="Cancel selected identifications (asks for a reason)", permissions=["change"])
+    def cancel_with_reason(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> HttpResponse | None:
+        return run_with_reason(
+            self,
+            request,
+            queryset,
+            action="cancel_with_reason",
+            title="Cancel OTP identifications",
+            apply_one=lambda identification, reason: identification_cancel(
+                identification=identification, reason=reason, actor=Actor.user(request.user)
+            ),
+        )
 
     @admin.display(description="Document images")
     def document_images(self, obj: OtpIdentification) -> str:
@@ -96,3 +140,17 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, admin.ModelAdmin):
         response["Content-Security-Policy"] = "sandbox"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+@admin.register(OtpMessage)
+class OtpMessageAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
+    """Every message sent to actors, across identifications (never its body nor, here, its destination)."""
+
+    organization_path = "identification__organization"
+    list_display = ("created_at", "identification", "kind", "channel", "status", "error")
+    list_filter = ("status", "kind", "channel", "identification__organization", "created_at")
+    list_select_related = ("identification",)
+    search_fields = ("identification__id", "error")
+    date_hierarchy = "created_at"
+    fields = ("identification", "kind", "channel", "status", "error", "created_at")
+    readonly_fields = fields

@@ -1,17 +1,21 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from apps.identifications.services import MAX_IMAGE_BYTES
+
+_IMAGE_HELP = format_lazy(_("JPEG, PNG or PDF, at most {} MB."), MAX_IMAGE_BYTES // (1024 * 1024))
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label="One-time code",
+        label=_("One-time code"),
         min_length=6,
         max_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]{6}"}),
-        help_text="The six digits we sent you.",
+        help_text=_("The six digits we sent you."),
     )
 
 
@@ -25,12 +29,12 @@ class SecondFactorForm(forms.Form):
 
 class DocumentImagesForm(forms.Form):
     front_image = forms.FileField(
-        label="Front of your document",
-        help_text=f"JPEG, PNG or PDF, at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB.",
+        label=_("Front of your document"),
+        help_text=_IMAGE_HELP,
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
     )
     back_image = forms.FileField(
-        label="Back of your document",
-        help_text=f"JPEG, PNG or PDF, at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB.",
+        label=_("Back of your document"),
+        help_text=_IMAGE_HELP,
         widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
     )

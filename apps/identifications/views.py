@@ -7,6 +7,8 @@ from uuid import UUID
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -25,8 +27,8 @@ from apps.identifications.services import (
 )
 
 SECOND_FACTOR_LABELS = {
-    TwoFactorType.DOCUMENT_NUMBER: "Your document number",
-    TwoFactorType.EMAIL: "Your email address",
+    TwoFactorType.DOCUMENT_NUMBER: gettext_lazy("Your document number"),
+    TwoFactorType.EMAIL: gettext_lazy("Your email address"),
 }
 
 
@@ -56,7 +58,7 @@ def identification_page(request: HttpRequest, identification_id: UUID, token: st
     identification = identification_open(identification=identification)
     step = _step(identification)
     code_form = CodeForm()
-    factor_form = SecondFactorForm(label=SECOND_FACTOR_LABELS.get(identification.two_factor_type, "Second factor"))
+    factor_form = SecondFactorForm(label=SECOND_FACTOR_LABELS.get(identification.two_factor_type, _("Second factor")))
     images_form = DocumentImagesForm()
     notice, error, status, headers = "", "", 200, {}
 
@@ -78,7 +80,7 @@ def identification_page(request: HttpRequest, identification_id: UUID, token: st
                 status = 400
             elif step == "second_factor" and "second_factor" in request.POST:
                 factor_form = SecondFactorForm(
-                    request.POST, label=SECOND_FACTOR_LABELS.get(identification.two_factor_type, "Second factor")
+                    request.POST, label=SECOND_FACTOR_LABELS.get(identification.two_factor_type, _("Second factor"))
                 )
                 if factor_form.is_valid():
                     result = identification_check_second_factor(
@@ -106,18 +108,20 @@ def identification_page(request: HttpRequest, identification_id: UUID, token: st
                 status = 400
             else:
                 status = 409
-                error = "This step is already done. Here is where you are now."
+                error = _("This step is already done. Here is where you are now.")
         except RateLimited as exc:
             status, error = 429, str(exc)
             headers["Retry-After"] = str(exc.retry_after)
         except StateConflict:
             identification.refresh_from_db()
-            status, error = 409, "This identification has moved on. Here is where it stands now."
+            status, error = 409, _("This identification has moved on. Here is where it stands now.")
         identification.refresh_from_db()
         step = _step(identification)
     elif request.GET.get("sent") and step == "code":
-        where = "phone" if identification.channel == Channel.SMS else "email"
-        notice = f"We sent a code to your {where}. It is valid for 10 minutes."
+        if identification.channel == Channel.SMS:
+            notice = _("We sent a code to your phone. It is valid for 10 minutes.")
+        else:
+            notice = _("We sent a code to your email. It is valid for 10 minutes.")
 
     response = render(
         request,
@@ -133,7 +137,7 @@ def identification_page(request: HttpRequest, identification_id: UUID, token: st
             "notice": notice,
             "error": error,
             "identified": identification.status == IdentificationStatus.IDENTIFIED,
-            "channel_label": "phone" if identification.channel == Channel.SMS else "email",
+            "channel_label": _("phone") if identification.channel == Channel.SMS else _("email"),
         },
         status=status,
     )

@@ -6,8 +6,9 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, transition
 
+from apps.audit.fsm import FSMModelMixin
 from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.fields import EncryptedEmailField, EncryptedTextField
 

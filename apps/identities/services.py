@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -19,6 +21,8 @@ from apps.identities.tokens import invitation_token_make
 from apps.organizations.models import Organization
 from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import User
+
+logger = logging.getLogger(__name__)
 
 # The only state changes an integrator may ask for (seed 002); everything else is 409.
 _STATE_CHANGES = {
@@ -43,7 +47,13 @@ def _email_taken(*, organization: Organization, email: str, exclude_id: Any = No
 def _enqueue_invitation(identity: ExternalPersonalIdentity) -> None:
     from apps.identities.tasks import send_invitation
 
-    transaction.on_commit(lambda: send_invitation.delay(str(identity.pk)))
+    def enqueue() -> None:
+        try:
+            send_invitation.delay(str(identity.pk))
+        except Exception:  # a broker outage must not fail the request: the beat sweep sends it
+            logger.warning("Could not queue the invitation of %s; the sweep will send it", identity.pk, exc_info=True)
+
+    transaction.on_commit(enqueue)
 
 
 def identity_create(
@@ -105,8 +115,11 @@ def identity_resend_invitation(*, identity: ExternalPersonalIdentity, actor: Act
     _enqueue_invitation(identity)
 
 
-def identity_send_invitation(*, identity_id: Any) -> bool:
-    """Email the invitation link now. Returns False when the identity no longer needs one."""
+def identity_send_invitation(*, identity_id: Any, only_unsent: bool = False) -> bool:
+    """Email the invitation link now. Returns False when the identity no longer needs one.
+
+    only_unsent: send only if no invitation went out yet (the sweep's catch-up).
+    """
     with transaction.atomic():
         identity = (
             ExternalPersonalIdentity.objects.select_for_update()
@@ -115,6 +128,8 @@ def identity_send_invitation(*, identity_id: Any) -> bool:
             .first()
         )
         if identity is None or identity.state != IdentityState.INVITED:
+            return False
+        if only_unsent and identity.invitation_sent_at is not None:
             return False
         identity.invitation_sent_at = timezone.now()
         identity.invitation_count += 1
@@ -135,6 +150,15 @@ def identity_send_invitation(*, identity_id: Any) -> bool:
         html_message=render_to_string("identities/email/invitation.html", context),
     )
     return True
+
+
+def identities_send_unsent_invitations(*, older_than: timedelta = timedelta(minutes=1), batch_size: int = 100) -> int:
+    """Beat sweep: an invitation whose task was never queued (broker outage) goes out late, not never."""
+    cutoff = timezone.now() - older_than
+    pending = ExternalPersonalIdentity.objects.filter(
+        state=IdentityState.INVITED, invitation_sent_at__isnull=True, created_at__lte=cutoff
+    ).values_list("pk", flat=True)[:batch_size]
+    return sum(identity_send_invitation(identity_id=pk, only_unsent=True) for pk in list(pending))
 
 
 def identity_activate(*, identity: ExternalPersonalIdentity, person: User) -> ExternalPersonalIdentity:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -41,7 +42,9 @@ def invitation(request: HttpRequest, identity_id: UUID, token: str) -> HttpRespo
         try:
             if action == "link" and request.user.is_authenticated:
                 identity_activate(identity=identity, person=request.user)
-                messages.success(request, f"Your identity with {identity.organization.name} is now active.")
+                messages.success(
+                    request, _("Your identity with %(org)s is now active.") % {"org": identity.organization.name}
+                )
                 return redirect("people:me")
             if action == "create" and existing_account is None:
                 form = NewAccountPasswordForm(identity.email_address, data=request.POST)
@@ -56,7 +59,8 @@ def invitation(request: HttpRequest, identity_id: UUID, token: str) -> HttpRespo
                         identity_activate(identity=identity, person=person)
                     login(request, person, backend="apps.people.backends.EmailBackend")
                     messages.success(
-                        request, f"Welcome! Your identity with {identity.organization.name} is now active."
+                        request,
+                        _("Welcome! Your identity with %(org)s is now active.") % {"org": identity.organization.name},
                     )
                     return redirect("people:me")
         except StateConflict:

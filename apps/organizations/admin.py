@@ -3,13 +3,15 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.utils import timezone
 
+from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.organizations.models import ApiKey, Membership, Organization, Scope
-from apps.organizations.services import api_key_create
+from apps.organizations.services import api_key_create, api_key_revoke
+from apps.people.crypto import lookup_hash, normalize_email
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -31,11 +33,38 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(BackOfficeAdmin):
+    organization_path = "pk"
     list_display = ("slug", "name", "created_at")
+    list_filter = ("created_at",)
     search_fields = ("slug", "name")
     date_hierarchy = "created_at"
     inlines = (ApiKeyInline, MembershipInline)
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            # Staff see only their organizations: whoever creates one works for it.
+            Membership.objects.get_or_create(organization=obj, user=request.user)
+
+
+@admin.register(Membership)
+class MembershipAdmin(BackOfficeAdmin):
+    """Which organizations each staff member works for (and so which objects they see)."""
+
+    list_display = ("user", "organization", "created_at")
+    list_filter = ("organization", "created_at")
+    list_select_related = ("organization", "user")
+    search_fields = ("user__email_hash", "organization__slug")
+    search_help_text = "Search by the exact email address or the organization's id."
+    date_hierarchy = "created_at"
+    autocomplete_fields = ("user",)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if "@" in term:
+            return queryset.filter(user__email_hash=lookup_hash(normalize_email(term))), False
+        return queryset.filter(organization__slug=term) if term else queryset, False
 
 
 class ApiKeyCreateForm(forms.ModelForm):
@@ -51,9 +80,10 @@ class ApiKeyCreateForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(BackOfficeAdmin):
     list_display = ("prefix", "organization", "name", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("organization", ("revoked_at", admin.EmptyFieldListFilter))
+    list_filter = ("organization", ("revoked_at", admin.EmptyFieldListFilter), "created_at", "last_used_at")
+    list_select_related = ("organization",)
     search_fields = ("prefix", "name", "organization__slug")
     date_hierarchy = "created_at"
     readonly_fields = ("prefix", "organization", "scopes", "created_at", "last_used_at", "revoked_at")
@@ -102,7 +132,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke selected API keys")
+    @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {count} API key(s).")
+        keys = list(queryset.filter(revoked_at__isnull=True))
+        for key in keys:
+            api_key_revoke(api_key=key)
+            self.log_change(request, key, "Revoked in the back office.")
+        self.message_user(request, f"Revoked {len(keys)} API key(s).", level=messages.SUCCESS)

@@ -1,19 +1,51 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from apps.people.models import User
+from apps.people.backends import login_lockout_remaining
+from apps.people.models import DetailSource, PersonalDetail, User
+from apps.people.vocabulary import DETAILS_BY_NAME, PERSONAL_DETAILS, DetailSpec, clean_detail
 
 
 class EmailAuthenticationForm(AuthenticationForm):
     """Django's login form; the `username` field holds the email address."""
 
     username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+        label=_("Email"), widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
     )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "locked_out": _(
+            "Too many failed sign-in attempts for this email address or from this network. "
+            "Wait %(minutes)s and try again."
+        ),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        # Checked before the password, and again after a failure that started the cool-off.
+        self._refuse_while_locked_out()
+        try:
+            return super().clean()
+        except ValidationError:
+            self._refuse_while_locked_out()
+            raise
+
+    def _refuse_while_locked_out(self) -> None:
+        remaining = login_lockout_remaining(self.request, self.cleaned_data.get("username"))
+        if remaining:
+            minutes = math.ceil(remaining / 60)
+            raise ValidationError(
+                self.error_messages["locked_out"],
+                code="locked_out",
+                params={"minutes": f"{minutes} minute{'s' if minutes != 1 else ''}"},
+            )
 
 
 class NewAccountPasswordForm(SetPasswordForm):
@@ -27,3 +59,93 @@ class NewAccountPasswordForm(SetPasswordForm):
     def add_prefix(self, field_name: str) -> str:
         # Public field names are password1 / password2 (API.md).
         return {"new_password1": "password1", "new_password2": "password2"}.get(field_name, field_name)
+
+
+_KIND_ERRORS = {
+    "date": _("Enter a date as YYYY-MM-DD, for example 1990-04-23."),
+    "gender": _("Choose F, M or X."),
+    "country": _("Enter a three-letter ISO 3166-1 country code, such as ESP or NLD."),
+    "phone": _("Enter the number in international form, for example +34600000000."),
+    "email": _("Enter a valid email address."),
+    "text": _("Enter at most 500 characters."),
+}
+_GENDER_CHOICES = [("", _("Not given")), ("F", _("F (female)")), ("M", _("M (male)")), ("X", _("X (unspecified)"))]
+
+
+def _widget(spec: DetailSpec) -> forms.Widget:
+    if spec.kind == "date":
+        return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    if spec.kind == "email":
+        return forms.EmailInput(attrs={"autocomplete": "email"})
+    if spec.kind == "phone":
+        return forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"})
+    if spec.kind == "gender":
+        return forms.Select(choices=_GENDER_CHOICES)
+    if spec.kind == "country":
+        return forms.TextInput(attrs={"maxlength": 3, "autocapitalize": "characters", "size": 4})
+    autocomplete = {"first_name": "given-name", "last_name": "family-name", "address": "street-address"}
+    return forms.TextInput(attrs={"autocomplete": autocomplete.get(spec.name, "off")})
+
+
+class PersonalDetailsForm(forms.Form):
+    """The person's own details: self-declared ones are editable (empty removes one), verified ones
+    are shown disabled, so a posted value for them is ignored; apps.people.services keeps provenance."""
+
+    def __init__(self, *args: Any, details: list[PersonalDetail], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = {d.name: d for d in details}
+        self.verified = {name: d for name, d in current.items() if d.source == DetailSource.VERIFIED}
+        for spec in PERSONAL_DETAILS:
+            detail = current.get(spec.name)
+            verified = spec.name in self.verified
+            self.fields[spec.name] = forms.CharField(
+                label=spec.display_label,
+                required=False,
+                max_length=None,
+                strip=True,
+                initial=detail.value if detail else "",
+                disabled=verified,
+                help_text=_("Verified: only a new verification changes it.") if verified else spec.display_description,
+                widget=_widget(spec),
+            )
+
+    @property
+    def editable_names(self) -> list[str]:
+        return [name for name in self.fields if name not in self.verified]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in self.editable_names:
+            value = cleaned.get(name) or ""
+            if not value:
+                continue
+            try:
+                cleaned[name] = clean_detail(name, value)
+            except ValidationError:
+                self.add_error(name, _KIND_ERRORS[DETAILS_BY_NAME[name].kind])
+        return cleaned
+
+    def changes(self) -> dict[str, str]:
+        """What the person wants, for the editable details only."""
+        return {name: self.cleaned_data.get(name) or "" for name in self.editable_names}
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting the account asks for the password again."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": _("Enter your password to confirm.")},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("That is not your password."), code="wrong_password")
+        return password

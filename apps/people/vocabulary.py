@@ -1,4 +1,7 @@
-"""The one vocabulary of personal detail names used by people, activities and sessions."""
+"""The one vocabulary of personal detail names used by people, activities and sessions.
+
+Labels and descriptions are English strings marked for the catalogue (gettext_noop): the API
+speaks English, pages translate them through DetailSpec.display_label / display_description."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_noop as _
 
 
 @dataclass(frozen=True)
@@ -16,31 +21,42 @@ class DetailSpec:
     kind: str  # text | email | phone | date | country | gender
     description: str
 
+    # `label` and `description` stay English (API messages use them); pages show these.
+    @property
+    def display_label(self) -> str:
+        return gettext_lazy(self.label)
+
+    @property
+    def display_description(self) -> str:
+        return gettext_lazy(self.description)
+
 
 PERSONAL_DETAILS: tuple[DetailSpec, ...] = (
-    DetailSpec("first_name", "First name", "text", "Given name(s)."),
-    DetailSpec("last_name", "Last name", "text", "Family name(s)."),
-    DetailSpec("email", "Email address", "email", "An email address the person reads."),
-    DetailSpec("phone", "Phone number", "phone", "In international form, e.g. +34600000000."),
-    DetailSpec("date_of_birth", "Date of birth", "date", "YYYY-MM-DD."),
-    DetailSpec("place_of_birth", "Place of birth", "text", "City or place of birth."),
-    DetailSpec("nationality", "Nationality", "country", "ISO 3166-1 alpha-3 country code, e.g. NLD."),
-    DetailSpec("gender", "Gender", "gender", "F, M or X."),
-    DetailSpec("address", "Address", "text", "Postal address on one line."),
+    DetailSpec("first_name", _("First name"), "text", _("Given name(s).")),
+    DetailSpec("last_name", _("Last name"), "text", _("Family name(s).")),
+    DetailSpec("email", _("Email address"), "email", _("An email address the person reads.")),
+    DetailSpec("phone", _("Phone number"), "phone", _("In international form, e.g. +34600000000.")),
+    DetailSpec("date_of_birth", _("Date of birth"), "date", _("YYYY-MM-DD.")),
+    DetailSpec("place_of_birth", _("Place of birth"), "text", _("City or place of birth.")),
+    DetailSpec("nationality", _("Nationality"), "country", _("ISO 3166-1 alpha-3 country code, e.g. NLD.")),
+    DetailSpec("gender", _("Gender"), "gender", _("F, M or X.")),
+    DetailSpec("address", _("Address"), "text", _("Postal address on one line.")),
     DetailSpec(
         "document_type",
-        "Document type",
+        _("Document type"),
         "text",
-        "passport, identityCard, drivingLicense, residencePermit, visa or other.",
+        _("passport, identityCard, drivingLicense, residencePermit, visa or other."),
     ),
-    DetailSpec("document_number", "Document number", "text", "The identity document's number."),
-    DetailSpec("document_expiry", "Document expiry date", "date", "YYYY-MM-DD."),
-    DetailSpec("document_issuing_country", "Document issuing country", "country", "ISO 3166-1 alpha-3."),
-    DetailSpec("personal_identification_number", "Personal identification number", "text", "A national id number."),
+    DetailSpec("document_number", _("Document number"), "text", _("The identity document's number.")),
+    DetailSpec("document_expiry", _("Document expiry date"), "date", _("YYYY-MM-DD.")),
+    DetailSpec("document_issuing_country", _("Document issuing country"), "country", _("ISO 3166-1 alpha-3.")),
+    DetailSpec(
+        "personal_identification_number", _("Personal identification number"), "text", _("A national id number.")
+    ),
 )
 DETAILS_BY_NAME = {spec.name: spec for spec in PERSONAL_DETAILS}
 DETAIL_NAMES = tuple(DETAILS_BY_NAME)
-DETAIL_CHOICES = [(spec.name, spec.label) for spec in PERSONAL_DETAILS]
+DETAIL_CHOICES = [(spec.name, gettext_lazy(spec.label)) for spec in PERSONAL_DETAILS]
 
 _PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
 _COUNTRY = re.compile(r"^[A-Z]{3}$")
@@ -78,3 +94,9 @@ def clean_detail(name: str, value: str) -> str:
 
         validate_email(value)
     return value
+
+
+def detail_display_label(name: str) -> str:
+    """The label pages show for a detail name, in the active language."""
+    spec = DETAILS_BY_NAME.get(name)
+    return str(spec.display_label) if spec else name

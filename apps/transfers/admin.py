@@ -3,15 +3,16 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.audit.admin import ReadOnlyAdminMixin, TransitionInline
+from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.transfers.models import TransferSession
 
 
 @admin.register(TransferSession)
-class TransferSessionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class TransferSessionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     """Staff may look at sessions and their audit trail; the shared values stay out of sight."""
 
     list_display = ("id", "organization", "status", "expires_at", "answered_at", "created_at")
-    list_filter = ("status", "organization", "created_at")
+    list_filter = ("status", "organization", "created_at", "expires_at", "answered_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
     date_hierarchy = "created_at"

@@ -6,8 +6,9 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import FSMField, FSMModelMixin, transition
+from django_fsm import FSMField, transition
 
+from apps.audit.fsm import FSMModelMixin
 from apps.people.fields import EncryptedJSONField, EncryptedTextField
 
 
@@ -86,7 +87,9 @@ class TransferSession(FSMModelMixin, models.Model):
 
     def after_transition(self, *, from_state: str, actor: Any) -> None:
         from apps.transfers.services import session_notify
+        from apps.transfers.status_cache import status_changed
 
+        status_changed(self)
         session_notify(session=self)
 
     def event_data(self) -> dict[str, Any]:

@@ -231,9 +231,7 @@ def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSe
             actor=actor,
         )
         if locked.status == SessionStatus.INITIALIZED:
-            transition_apply(
-                locked, "expire", actor=actor, reason="renewed", replaced_by=new, replacement_token=token
-            )
+            transition_apply(locked, "expire", actor=actor, reason="renewed", replaced_by=new, replacement_token=token)
         else:
             TransferSession.objects.filter(pk=locked.pk).update(replaced_by=new, replacement_token=token)
             # Already expired: no state change, but the display pages learn about the replacement.

@@ -8,10 +8,12 @@ from uuid import UUID
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import escape
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_http_methods
 
+from apps.api.security import embeddable
 from apps.audit.errors import StateConflict
 from apps.people.selectors import person_details
 from apps.people.vocabulary import DETAILS_BY_NAME
@@ -36,12 +38,14 @@ def _by_token(request: HttpRequest, session_id: UUID) -> tuple[TransferSession |
     return session_expire_if_overdue(session=session), None
 
 
-_CLOSED_SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" role="img" aria-label="This code no longer works">'
-    '<rect width="200" height="200" fill="#f3f4f6"/>'
-    '<text x="100" y="105" text-anchor="middle" font-family="sans-serif" font-size="14" fill="#374151">'
-    "This code no longer works</text></svg>"
-)
+def _closed_svg() -> str:
+    text = escape(gettext("This code no longer works"))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 200 200" role="img" aria-label="{text}">'
+        '<rect width="200" height="200" fill="#f3f4f6"/>'
+        '<text x="100" y="105" text-anchor="middle" font-family="sans-serif" font-size="14" fill="#374151">'
+        f"{text}</text></svg>"
+    )
 
 
 @never_cache
@@ -56,13 +60,13 @@ def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
         return refusal
     if not session.is_open:
         # An answered or expired session's QR must not be scannable any more.
-        return HttpResponse(_CLOSED_SVG, content_type="image/svg+xml", status=410)
+        return HttpResponse(_closed_svg(), content_type="image/svg+xml", status=410)
     image = qrcode.make(session_url(session), image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     return HttpResponse(image.to_string(), content_type="image/svg+xml")
 
 
 @never_cache
-@xframe_options_exempt  # integrators embed it; frame-ancestors allow-lists come later
+@embeddable  # integrators frame it: CSP frame-ancestors from SESSION_DISPLAY_FRAME_ANCESTORS
 @require_http_methods(["GET"])
 def display_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     """The embeddable desktop page: QR, who asks for what, countdown, live status, renewal."""
@@ -76,7 +80,7 @@ def display_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
             "session": session,
             "token": request.GET["token"],
             "organization": session.organization,
-            "labels": [DETAILS_BY_NAME[name].label for name in session.scopes],
+            "labels": [DETAILS_BY_NAME[name].display_label for name in session.scopes],
         },
     )
 
@@ -114,7 +118,8 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
 
     values = {d.name: d.value for d in person_details(person=person)}
     scopes = [
-        {"name": name, "label": DETAILS_BY_NAME[name].label, "value": values.get(name)} for name in session.scopes
+        {"name": name, "label": DETAILS_BY_NAME[name].display_label, "value": values.get(name)}
+        for name in session.scopes
     ]
     return render(
         request,

@@ -4,30 +4,32 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from apps.audit.admin import AuditedFSMAdminMixin, TransitionInline
 from apps.audit.errors import StateConflict
+from apps.audit.services import Actor
+from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
 from apps.verifications.api.serializers import ProcessSerializer
 from apps.verifications.models import VerificationProcess
-from apps.verifications.services import process_fullresult_zip
+from apps.verifications.services import process_cancel, process_fullresult_zip
 
 
 def _json_block(value: Any) -> str:
     if not value:
         return "—"
-    return format_html(
-        '<pre style="white-space: pre-wrap; max-width: 60rem">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False)
-    )
+    return format_html('<pre class="backoffice-json">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False))
 
 
 @admin.register(VerificationProcess)
-class VerificationProcessAdmin(AuditedFSMAdminMixin, admin.ModelAdmin):
+class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
+    fsm_reason_transitions = ("cancel",)
     list_display = ("id", "provider", "process_type", "status", "organization", "created_at")
-    list_filter = ("provider", "status", "organization", "created_at")
+    list_filter = ("provider", "process_type", "status", "organization", "created_at", "deadline_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
     date_hierarchy = "created_at"
@@ -51,9 +53,28 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, admin.ModelAdmin):
     )
     readonly_fields = fields
     inlines = (TransitionInline,)
+    actions = ("cancel_with_reason",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def fsm_apply(self, request: HttpRequest, obj: Any, transition_name: str, *, reason: str, **kwargs: Any) -> Any:
+        if transition_name == "cancel":
+            return process_cancel(process=obj, actor=Actor.user(request.user), reason=reason)
+        return super().fsm_apply(request, obj, transition_name, reason=reason, **kwargs)
+
+    @admin.action(description="Cancel selected processes (asks for a reason)", permissions=["change"])
+    def cancel_with_reason(self, request: HttpRequest, queryset: QuerySet[VerificationProcess]) -> HttpResponse | None:
+        return run_with_reason(
+            self,
+            request,
+            queryset,
+            action="cancel_with_reason",
+            title="Cancel verification processes",
+            apply_one=lambda process, reason: process_cancel(
+                process=process, actor=Actor.user(request.user), reason=reason
+            ),
+        )
 
     @admin.display(description="Fail reason")
     def fail_reason_block(self, obj: VerificationProcess) -> str:

@@ -6,8 +6,9 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django_fsm import RETURN_VALUE, FSMField, FSMModelMixin, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
+from apps.audit.fsm import FSMModelMixin
 from apps.people.fields import EncryptedJSONField
 
 CHANGE_PERMISSION = "verifications.change_verificationprocess"

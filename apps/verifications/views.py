@@ -8,6 +8,7 @@ from uuid import UUID
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -20,7 +21,7 @@ from apps.verifications.services import process_fail_if_overdue, process_sandbox
 
 
 class SandboxOutcomeForm(forms.Form):
-    outcome = forms.ChoiceField(label="Provider and outcome", widget=forms.RadioSelect)
+    outcome = forms.ChoiceField(label=_("Provider and outcome"), widget=forms.RadioSelect)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -1,16 +1,15 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.audit.admin import ReadOnlyAdminMixin
+from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.webhooks.destinations import UnsafeDestination, destination_check
 from apps.webhooks.events import EVENT_TYPES
-from apps.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+from apps.webhooks.models import Delivery, DeliveryAttempt, Event, NotificationSecret, WebhookEndpoint
 from apps.webhooks.services import delivery_redeliver
 
 
@@ -39,7 +38,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin):
+class WebhookEndpointAdmin(BackOfficeAdmin):
     form = WebhookEndpointForm
     list_display = ("url", "organization", "description", "created_at")
     list_filter = ("organization", "created_at")
@@ -54,7 +53,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     list_display = ("created_at", "type", "organization", "id")
     list_filter = ("type", "organization", "created_at")
     search_fields = ("id",)
@@ -70,9 +69,9 @@ class DeliveryAttemptInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     list_display = ("created_at", "event", "url", "status", "attempt_count", "last_status_code", "next_attempt_at")
-    list_filter = ("status", "organization", "event__type", "created_at")
+    list_filter = ("status", "organization", "event__type", "created_at", "succeeded_at")
     search_fields = ("id", "url", "event__id")
     date_hierarchy = "created_at"
     list_select_related = ("event",)
@@ -94,15 +93,45 @@ class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     )
     inlines = (DeliveryAttemptInline,)
     actions = ("redeliver",)
+    object_actions = ("redeliver",)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Viewing needs the change permission for actions; fields stay read-only.
+    def has_redeliver_permission(self, request: HttpRequest) -> bool:
+        # The delivery's fields stay read-only; the change permission is what lets an operator resend it.
         return request.user.has_perm("webhooks.change_delivery")
 
-    @admin.action(description="Redeliver selected deliveries (same event, same webhook-id)")
+    @admin.action(description="Redeliver (same event, same webhook-id)", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = 0
         for delivery in queryset.select_related("event", "endpoint"):
-            delivery_redeliver(delivery=delivery)
+            again = delivery_redeliver(delivery=delivery)
+            self.log_change(request, delivery, f"Redelivered as delivery {again.pk}.")
             count += 1
-        self.message_user(request, f"Queued {count} redelivery(ies).", level=messages.SUCCESS)
+        if count:
+            self.message_user(request, f"Queued {count} redelivery(ies).", level=messages.SUCCESS)
+        else:
+            self.message_user(request, "Nothing to redeliver.", level=messages.WARNING)
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
+    organization_path = "delivery__organization"
+    list_display = ("started_at", "delivery", "number", "status_code", "duration_ms", "error")
+    list_filter = ("status_code", "delivery__organization", "delivery__status", "started_at")
+    list_select_related = ("delivery__event",)
+    search_fields = ("delivery__id", "delivery__url", "error")
+    date_hierarchy = "started_at"
+    fields = ("delivery", "number", "started_at", "duration_ms", "status_code", "error", "response_excerpt")
+    readonly_fields = fields
+
+
+@admin.register(NotificationSecret)
+class NotificationSecretAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
+    """When each organization's notification secret was last rotated; the secrets never show."""
+
+    list_display = ("organization", "rotated_at", "previous_secret_expires_at")
+    list_filter = ("organization", "rotated_at")
+    list_select_related = ("organization",)
+    search_fields = ("organization__slug", "organization__name")
+    date_hierarchy = "rotated_at"
+    fields = ("organization", "rotated_at", "previous_secret_expires_at")
+    readonly_fields = fields

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "apps.activities",
     "apps.identifications",
     "apps.transfers",
+    "apps.dashboard",
+    "apps.backoffice",
 ]
 
 MIDDLEWARE = [
@@ -85,6 +87,11 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A persistent connection the database dropped (restart, failover) is replaced, not reused.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # An unreachable server (a partition, a host down) fails requests in seconds instead of hanging them.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "people.User"
@@ -140,7 +147,15 @@ def derive_key(secret: str, purpose: str) -> str:
 # --- Cache, broker, channels ----------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A Redis outage degrades the cache to misses (rate limits and lockouts fail open) instead of
+    # failing requests; short socket timeouts keep a hung Redis from hanging requests.
+    CACHES = {
+        "default": {
+            "BACKEND": "apps.api.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -156,7 +171,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A task a killed worker held unacknowledged is delivered again after this many seconds.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -169,6 +185,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {"task": "apps.api.tasks.purge_idempotency_records", "schedule": 3600.0},
     "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
+    "send-unsent-invitations": {"task": "apps.identities.tasks.send_unsent_invitations", "schedule": 60.0},
     "sweep-activity-deadlines": {"task": "apps.activities.tasks.sweep_activity_deadlines", "schedule": 5.0},
     "expire-overdue-sessions": {"task": "apps.transfers.tasks.expire_overdue_sessions", "schedule": 15.0},
     "purge-session-data": {"task": "apps.transfers.tasks.purge_session_data", "schedule": 300.0},
@@ -182,6 +199,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 # --- Email and SMS ---------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# A stalled SMTP server fails the send (and the task retries) instead of holding a worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Identity Portal <no-reply@portal.localhost>")
 # console, file (one file per message under SMS_FILE_PATH), locmem (tests) or a dotted class path.
 SMS_BACKEND = env("SMS_BACKEND", default="console")
@@ -260,6 +281,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.api.schema.add_event_components",
+        "apps.api.schema.add_links",
     ],
     "AUTHENTICATION_WHITELIST": [],
 }
@@ -272,3 +294,58 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Web security: CSP, clickjacking, cookies ----------------------------------------
+# Every page and API answer carries a strict Content-Security-Policy (django-csp): only the
+# portal's own scripts, styles and images, no inline script, and no framing. The one page
+# meant to be framed, the data-transfer display page, replaces frame-ancestors with
+# SESSION_DISPLAY_FRAME_ANCESTORS (apps.api.security.embeddable).
+INSTALLED_APPS += ["csp"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "apps.api.security.CSPMiddleware"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Pages whose inline <script>/<style> blocks (rendered by a third-party template, no user
+# input) are allowed by their SHA-256 hashes rather than by 'unsafe-inline': Swagger UI.
+CSP_INLINE_HASH_PATHS = ["/api/docs/"]
+# Who may frame /session/<id>/display: CSP source expressions, e.g. https://shop.example.com
+SESSION_DISPLAY_FRAME_ANCESTORS = env.list("SESSION_DISPLAY_FRAME_ANCESTORS", default=["'self'"])
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# --- end of web security ---------------------------------------------------------------
+
+# --- Sign-in attempts (apps.people.backends) --------------------------------------------
+# LOGIN_MAX_ATTEMPTS failed sign-ins for one email (or LOGIN_MAX_ATTEMPTS_PER_IP from one
+# address) within LOGIN_LOCKOUT_SECONDS refuse sign-in for that email or address for
+# LOGIN_LOCKOUT_SECONDS. Counted in the default cache.
+LOGIN_MAX_ATTEMPTS = env.int("LOGIN_MAX_ATTEMPTS", default=5)
+LOGIN_MAX_ATTEMPTS_PER_IP = env.int("LOGIN_MAX_ATTEMPTS_PER_IP", default=30)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Polls of GET /api/v1/session/{id}/status per session and client address
+# (apps.api.throttles.SessionStatusRateThrottle); DRF rate syntax, e.g. "10/s", "300/min".
+SESSION_STATUS_RATE_LIMIT = env("SESSION_STATUS_RATE_LIMIT", default="10/s")
+# Error reports (ADMINS email) show no form values, local variables, cookie values or user
+# email: each may hold personal data or a sign-in (apps.api.reporting).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.api.reporting.PersonalDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "apps.api.reporting.PersonalDataExceptionReporter"
+# Reverse proxies (load balancers) in front of the portal that append the client's address
+# to X-Forwarded-For; per-address limits (sign-in, status polling) read the client address
+# from there. 0: REMOTE_ADDR. Behind one load balancer: 1.
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)

@@ -1,29 +1,62 @@
-"""Production: secrets have no defaults; hardening lives here only."""
+"""Production: secrets have no defaults; hardening lives here only.
+
+Required: SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL, REDIS_URL, EMAIL_URL (see
+docs/deployment.md). TLS ends at the load balancer, which must set X-Forwarded-Proto.
+`manage.py check --deploy` is clean with these settings (tests/security/test_deploy_check.py).
+"""
 
 from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import derive_key, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hmac"))
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS is empty: set at least one Fernet key.")
+# Origins allowed to POST forms through a proxy that rewrites Host, e.g. https://portal.example.com
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- Database connections -------------------------------------------------------------
+# Persistent connections, checked before reuse (the database may have restarted).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# --- HTTPS ------------------------------------------------------------------------------
+# The load balancer terminates TLS and says so in X-Forwarded-Proto; plain http is redirected,
+# except /healthz, which load balancers and container health checks call over http.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+
+# --- Cookies ----------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-SECURE_HSTS_PRELOAD = True
-SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
-X_FRAME_OPTIONS = "DENY"
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+
+# --- Email ----------------------------------------------------------------------------------
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ's email URL).
+if env("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+
+# --- Integrations -----------------------------------------------------------------------
+# Webhook and notification destinations must be https (and on public addresses, as in base).
 WEBHOOKS_REQUIRE_HTTPS = True
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+
+# --- Static files -------------------------------------------------------------------------
+# Hashed names (collected at image build time), so whitenoise serves them cached forever.
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}

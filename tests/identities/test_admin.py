@@ -12,6 +12,7 @@ from apps.audit.selectors import transitions_for
 from apps.audit.services import Actor, transition_apply
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
+from apps.organizations.models import Membership
 from apps.people.models import User
 from tests.factories import make_identity, make_person
 
@@ -222,6 +223,7 @@ def test_it_does_not_add_identities_in_the_back_office(staff, org):
 def test_it_shows_no_transition_to_staff_without_change_permission(client, org):
     viewer = User.objects.create_user("viewer@example.com", "viewer-pass-123", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_externalpersonalidentity"))
+    Membership.objects.create(organization=org, user=viewer)
     client.force_login(viewer)
     identity = _active(org)
 

@@ -16,6 +16,7 @@ from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import ApiKey, Organization
 from apps.people.crypto import lookup_hash
 from apps.people.models import PersonalDetail, User
+from apps.transfers.models import TransferSession
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,10 @@ def _snapshot() -> dict[str, object]:
         "users": sorted(User.objects.values_list("email_hash", "is_staff", "is_superuser", "password")),
         "details": PersonalDetail.objects.count(),
         "identities": sorted((i.email_address, i.state, i.person_id) for i in ExternalPersonalIdentity.objects.all()),
-        "transitions": list(Transition.objects.values_list("id", flat=True)),
+        # Each run adds one fresh data-transfer session (its token can only be printed once).
+        "transitions": list(
+            Transition.objects.exclude(event_type="session.status_changed").values_list("id", flat=True)
+        ),
         "api_keys": list(ApiKey.objects.values_list("id", flat=True)),
     }
 
@@ -53,6 +57,9 @@ def test_it_is_idempotent():
     assert _raw_key(first) is not None
     assert _raw_key(second) is None
     assert "create_api_key demo" in second
+    links = [line.strip() for out in (first, second) for line in out.splitlines() if "/display?token=" in line]
+    assert len(links) == 2 and links[0] != links[1]
+    assert TransferSession.objects.filter(status="initialized").count() == 2
 
 
 def test_it_leaves_identities_in_every_state_with_their_audit_trail():

@@ -48,13 +48,17 @@ def test_it_offers_cancel_only_while_open_and_logs_it(staff_client, org):
     assert b'value="cancel"' in page.content
     prefix = "audit-transition-content_type-object_id"
     management = {f"{prefix}-TOTAL_FORMS": "1", f"{prefix}-INITIAL_FORMS": "1", f"{prefix}-MAX_NUM_FORMS": "0"}
-    staff_client.post(
+    response = staff_client.post(
         f"/admin/verifications/verificationprocess/{open_process.pk}/change/",
         {**management, "_fsm_transition_to": "cancel"},
     )
+    # Canceling asks for a reason first.
+    assert response.status_code == 302
+    assert VerificationProcess.objects.get(pk=open_process.pk).status == "pending"
+    staff_client.post(response["Location"], {"reason": "duplicate request"})
     assert VerificationProcess.objects.get(pk=open_process.pk).status == "canceled"
     row = Transition.objects.get(object_id=str(open_process.pk), to_state="canceled")
-    assert row.actor_type == "user"
+    assert (row.actor_type, row.reason) == ("user", "duplicate request")
 
     final = _process(org, "accepted")
     page = staff_client.get(f"/admin/verifications/verificationprocess/{final.pk}/change/")

@@ -167,7 +167,7 @@ class ActivityCompleteApi(ActivityViewMixin):
 
 
 class ActivityDetailsApi(ActivityViewMixin):
-    extra_error_codes = (410,)
+    extra_error_codes = (409, 410)
 
     @extend_schema(
         tags=TAGS,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.errors import Gone
+from apps.api.throttles import SessionStatusRateThrottle
 from apps.api.views import OrgAPIView
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
@@ -37,6 +39,7 @@ from apps.transfers.services import (
     session_retrieve,
     session_token_valid,
 )
+from apps.transfers.status_cache import status_cached, status_remember, token_matches
 
 TAGS = ["Data-transfer sessions"]
 TOKEN_HEADER = OpenApiParameter(
@@ -149,11 +152,23 @@ class TokenSessionApi(APIView):
 
 
 class SessionStatusApi(TokenSessionApi):
+    throttle_classes = [SessionStatusRateThrottle]
+    extra_error_codes = (401, 429)
+
     @extend_schema(
         tags=TAGS, operation_id="sessions_status", auth=[], parameters=[TOKEN_HEADER], responses=SessionStatusSerializer
     )
     def get(self, request: Request, session_id: UUID) -> Response:
-        return Response(SessionStatusSerializer(self.get_session(request, session_id)).data)
+        # Hot path: the cached entry, kept exact by the transitions (apps.transfers.status_cache).
+        entry = status_cached(session_id)
+        if entry is not None and not (entry["open"] and entry["expires_at"] <= time.time()):
+            if not token_matches(request.headers.get("X-Session-Token"), entry["token_hash"]):
+                raise exceptions.NotAuthenticated("Missing or invalid X-Session-Token.")
+            return Response(entry["body"])
+        # Not cached, or open past expires_at: the database, where the read-time guard expires it.
+        session = self.get_session(request, session_id)
+        status_remember(session)
+        return Response(SessionStatusSerializer(session).data)
 
 
 class SessionRenewApi(TokenSessionApi):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import URLValidator
 from rest_framework import serializers
 
 from apps.api.serializers import StrictSerializer
@@ -26,7 +27,13 @@ class ProcessCreateSerializer(StrictSerializer):
         help_text="onfido: document, documentSelfie, documentVideo; eid: attended, unattended, substantial; readid: ready.",
     )
     notificationUrl = NotificationUrlField(source="notification_url", max_length=2000, required=False, allow_blank=True)
-    redirectUrl = serializers.URLField(source="redirect_url", max_length=2000, required=False, allow_blank=True)
+    redirectUrl = serializers.URLField(
+        source="redirect_url",
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
     identityId = serializers.UUIDField(source="identity_id", required=False, allow_null=True)
     activityId = serializers.UUIDField(
         source="activity_id",
@@ -38,6 +45,17 @@ class ProcessCreateSerializer(StrictSerializer):
 
 class ProcessSerializer(serializers.Serializer):
     """The seed's "Get process" shape."""
+
+    # Absent rather than null, as in the seed's examples (and so not `required` in the schema).
+    omitted_when_empty = (
+        "processType",
+        "notificationUrl",
+        "redirectUrl",
+        "finalResult",
+        "failReason",
+        "identityId",
+        "activityId",
+    )
 
     processId = serializers.UUIDField(source="id")
     provider = serializers.CharField()
@@ -77,16 +95,7 @@ class ProcessSerializer(serializers.Serializer):
 
     def to_representation(self, process: VerificationProcess) -> dict[str, Any]:
         data = super().to_representation(process)
-        # Absent rather than null, as in the seed's examples.
-        for key in (
-            "processType",
-            "notificationUrl",
-            "redirectUrl",
-            "finalResult",
-            "failReason",
-            "identityId",
-            "activityId",
-        ):
+        for key in self.omitted_when_empty:
             if data.get(key) is None:
                 data.pop(key, None)
         return data

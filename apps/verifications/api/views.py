@@ -118,6 +118,8 @@ class ProcessCancelApi(ProcessViewMixin):
 
 
 class ProcessFullResultApi(ProcessViewMixin):
+    extra_error_codes = (409,)
+
     @extend_schema(
         tags=TAGS,
         operation_id="processes_fullresult",

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -35,6 +36,12 @@ ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "demo-admin-pass"  # noqa: S105 - public demo credentials, printed on purpose
 PERSON_PASSWORD = "demo-person-pass"  # noqa: S105
 API_KEY_NAME = "demo"
+# Back-office staff of the demo organization, one per role (the groups of apps/backoffice).
+STAFF: tuple[tuple[str, str], ...] = (
+    ("viewer@example.com", "viewer"),
+    ("operator@example.com", "operator"),
+    ("administrator@example.com", "administrator"),
+)
 
 # People who sign in to the portal, with their self-declared details.
 PEOPLE: dict[str, dict[str, str]] = {
@@ -115,6 +122,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             organization = self._organization()
             admin = self._admin(organization)
+            for email, role in STAFF:
+                self._staff(organization, email, role)
             people = {email: self._person(email, details) for email, details in PEOPLE.items()}
             for spec in IDENTITIES:
                 self._identity(organization, spec, people=people, admin=admin)
@@ -122,7 +131,13 @@ class Command(BaseCommand):
             self._activities(organization)
             self._identifications(organization)
             raw_key = self._api_key(organization)
+            display_url = self._session(organization)
         self._print_sign_in(raw_key)
+        self.stdout.write(
+            "  Data-transfer session (a new one each run; the page renews it when it expires):\n"
+            f"    {display_url}\n"
+            "    Open it on the desktop, then its QR's link on a phone or a second browser signed in as ana."
+        )
 
     def _organization(self) -> Organization:
         organization = Organization.objects.filter(slug=ORG_SLUG).first()
@@ -140,6 +155,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Created superuser {ADMIN_EMAIL}.")
         Membership.objects.get_or_create(organization=organization, user=admin)
         return admin
+
+    def _staff(self, organization: Organization, email: str, role: str) -> None:
+        user = User.objects.filter_by_email(email).first()
+        if user is None:
+            user = person_create(email=email, password=ADMIN_PASSWORD, check_password=False)
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+            user.groups.add(Group.objects.get(name=role))
+            self.stdout.write(f"Created {role} {email} (back office, {organization.slug} only).")
+        Membership.objects.get_or_create(organization=organization, user=user)
 
     def _person(self, email: str, details: dict[str, str]) -> User:
         person = User.objects.filter_by_email(email).first()
@@ -224,6 +249,18 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"Created OTP identification for dora@example.com: {identification.status}.")
 
+    def _session(self, organization: Organization) -> str:
+        """A fresh session on every run: its token is shown once, so an old one cannot be reprinted."""
+        from apps.transfers.services import session_create
+
+        session, token = session_create(
+            organization=organization,
+            scopes=["first_name", "last_name", "date_of_birth"],
+            vendor_data="seed_demo",
+            actor=Actor.system("seed_demo"),
+        )
+        return f"{settings.PUBLIC_BASE_URL}/session/{session.pk}/display?token={token}"
+
     def _api_key(self, organization: Organization) -> str | None:
         if ApiKey.objects.filter(organization=organization, name=API_KEY_NAME).exists():
             return None
@@ -239,6 +276,7 @@ class Command(BaseCommand):
             *(f"    {email} / {PERSON_PASSWORD}" for email in PEOPLE),
             f"  Back office:     {base}/admin/",
             f"    {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
+            *(f"    {email} / {ADMIN_PASSWORD}   ({role})" for email, role in STAFF),
             f"  API docs:        {base}/api/docs/   (organization paths: /api/v1/orgs/{ORG_SLUG}/...)",
         ]
         if raw_key:

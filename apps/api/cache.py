@@ -1,0 +1,162 @@
+"""A Redis cache that degrades to misses while Redis is unreachable.
+
+The cache holds only counters and short-lived hints (API rate limits, login and OTP attempt
+counters). Django's RedisCache raises on a connection error, which would turn a Redis outage
+into failed requests; here every operation answers as if the key were absent instead, so
+writes keep succeeding and the limits fail open until Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.functional import cached_property
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+WARN_EVERY_SECONDS = 10.0
+
+
+class _SharedRedisCacheClient(RedisCacheClient):
+    """Django's client builds a redis.Redis object for every operation; this one keeps one per
+    connection pool. redis.Redis is safe to share between threads (each command borrows a
+    connection from the pool), and the pool starts afresh in a forked child."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+        self._clients_lock = threading.Lock()
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            with self._clients_lock:
+                client = self._clients.get(index)
+                if client is None:
+                    client = self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return client
+
+
+_clients: dict[str, _SharedRedisCacheClient] = {}
+_clients_lock = threading.Lock()
+
+
+class ResilientRedisCache(RedisCache):
+    _last_warning = 0.0
+
+    @cached_property
+    def _cache(self) -> _SharedRedisCacheClient:
+        """One client (and connection pool) per process and configuration.
+
+        Django makes a cache object per thread, each of which would otherwise open its own pool.
+        """
+        identity = repr((self._servers, sorted(self._options.items())))
+        with _clients_lock:
+            client = _clients.get(identity)
+            if client is None:
+                client = _clients[identity] = _SharedRedisCacheClient(self._servers, **self._options)
+        return client
+
+    def _unreachable(self, operation: str, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - ResilientRedisCache._last_warning >= WARN_EVERY_SECONDS:
+            ResilientRedisCache._last_warning = now
+            logger.warning("Cache unreachable (%s: %s); answering as a miss", operation, type(exc).__name__)
+
+    def incr_window(self, key: Any, timeout: int, version: int | None = None) -> int | None:
+        """Count one more hit on a counter that lives `timeout` seconds: one round trip (INCR and
+        EXPIRE in a pipeline). None while Redis is unreachable, so a limit fails open."""
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+            pipeline.incr(key)
+            pipeline.expire(key, timeout)
+            count, _ = pipeline.execute()
+        except UNREACHABLE as exc:
+            self._unreachable("incr_window", exc)
+            return None
+        return int(count)
+
+    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
+        try:
+            return super().add(key, value, timeout, version)
+        except UNREACHABLE as exc:
+            self._unreachable("add", exc)
+            return False
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        try:
+            return super().get(key, default, version)
+        except UNREACHABLE as exc:
+            self._unreachable("get", exc)
+            return default
+
+    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
+        try:
+            super().set(key, value, timeout, version)
+        except UNREACHABLE as exc:
+            self._unreachable("set", exc)
+
+    def touch(self, key: Any, timeout: Any = None, version: int | None = None) -> bool:
+        try:
+            return super().touch(key, timeout, version)
+        except UNREACHABLE as exc:
+            self._unreachable("touch", exc)
+            return False
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return super().delete(key, version)
+        except UNREACHABLE as exc:
+            self._unreachable("delete", exc)
+            return False
+
+    def get_many(self, keys: Any, version: int | None = None) -> dict[Any, Any]:
+        try:
+            return super().get_many(keys, version)
+        except UNREACHABLE as exc:
+            self._unreachable("get_many", exc)
+            return {}
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return super().has_key(key, version)
+        except UNREACHABLE as exc:
+            self._unreachable("has_key", exc)
+            return False
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        try:
+            return super().incr(key, delta, version)
+        except UNREACHABLE as exc:
+            self._unreachable("incr", exc)
+            # What a missing key raises: callers already fall back to set().
+            raise ValueError(f"Key '{key}' not found") from exc
+
+    def set_many(self, data: dict[Any, Any], timeout: Any = None, version: int | None = None) -> list[Any]:
+        try:
+            return super().set_many(data, timeout, version)
+        except UNREACHABLE as exc:
+            self._unreachable("set_many", exc)
+            return list(data)
+
+    def delete_many(self, keys: Any, version: int | None = None) -> None:
+        try:
+            super().delete_many(keys, version)
+        except UNREACHABLE as exc:
+            self._unreachable("delete_many", exc)
+
+    def clear(self) -> bool:
+        try:
+            return super().clear()
+        except UNREACHABLE as exc:
+            self._unreachable("clear", exc)
+            return False

@@ -1,0 +1,45 @@
+"""Idempotency records keep the first response for replays; responses may hold personal
+values, so the body is now encrypted like every other personal value."""
+
+from django.db import migrations
+
+import apps.people.fields
+
+TABLE = "api_idempotencyrecord"
+
+
+def _convert(schema_editor, convert, *, encrypted: bool) -> None:
+    quote = schema_editor.quote_name
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, response_body FROM {quote(TABLE)} WHERE response_body IS NOT NULL")  # noqa: S608
+        for pk, value in cursor.fetchall():
+            if value.startswith("gAAAA") == encrypted:
+                continue
+            cursor.execute(f"UPDATE {quote(TABLE)} SET response_body = %s WHERE id = %s", [convert(value), pk])  # noqa: S608
+
+
+def encrypt_bodies(apps, schema_editor) -> None:
+    from apps.people.crypto import encrypt
+
+    _convert(schema_editor, encrypt, encrypted=True)
+
+
+def decrypt_bodies(apps, schema_editor) -> None:
+    from apps.people.crypto import decrypt
+
+    _convert(schema_editor, decrypt, encrypted=False)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("api", "0002_initial"),
+    ]
+
+    operations = [
+        migrations.AlterField(
+            model_name="idempotencyrecord",
+            name="response_body",
+            field=apps.people.fields.EncryptedJSONField(blank=True, null=True),
+        ),
+        migrations.RunPython(encrypt_bodies, decrypt_bodies, elidable=False),
+    ]

@@ -1,0 +1,256 @@
+"""What every back-office ModelAdmin shares: organization scoping, CSV export of the filtered
+list, and object buttons that run the admin's own actions on one object."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import (
+    display_for_field,
+    display_for_value,
+    flatten_fieldsets,
+    label_for_field,
+    lookup_field,
+)
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import slugify
+
+from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
+
+EXPORT_PERMISSION = "backoffice.export_csv"
+# Spreadsheets run a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_CHUNK = 500
+
+
+def csv_safe(value: str) -> str:
+    """A cell a spreadsheet shows as text: formula-like values get a leading apostrophe."""
+    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
+
+
+class _Echo:
+    """csv.writer writes into this and gets the line back, for streaming."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Written to the audit trail with your name.",
+    )
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Say why.")
+        return reason
+
+
+class CsvExportAdminMixin:
+    """An "Export CSV" button on the changelist: the rows the current filters, search and
+    ordering select, with the columns the list shows and nothing else."""
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request) and request.user.has_perm(EXPORT_PERMISSION)  # type: ignore[attr-defined]
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        return [
+            path(
+                "export-csv/",
+                self.admin_site.admin_view(self.export_csv_view),  # type: ignore[attr-defined]
+                name=f"{opts.app_label}_{opts.model_name}_export",
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        context = {**(extra_context or {}), "can_export_csv": self.has_export_permission(request)}
+        return super().changelist_view(request, extra_context=context)  # type: ignore[misc]
+
+    def export_csv_columns(self, changelist: Any) -> list[Any]:
+        return [name for name in changelist.list_display if name != "action_checkbox"]
+
+    def export_csv_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest("Unknown filter.")
+        columns = self.export_csv_columns(changelist)
+        opts = self.model._meta  # type: ignore[attr-defined]
+        filename = f"{slugify(opts.verbose_name_plural)}-{timezone.now():%Y%m%d-%H%M%S}.csv"
+        response = StreamingHttpResponse(self._csv_rows(changelist.queryset, columns), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    def _csv_rows(self, queryset: models.QuerySet, columns: list[Any]) -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        header = [str(label_for_field(name, self.model, self)) for name in columns]  # type: ignore[attr-defined]
+        yield writer.writerow([csv_safe(label) for label in header])
+        for obj in queryset.iterator(chunk_size=EXPORT_CHUNK):
+            yield writer.writerow([csv_safe(self._csv_cell(obj, name)) for name in columns])
+
+    def _csv_cell(self, obj: models.Model, name: Any) -> str:
+        """The value as the changelist shows it, as plain text."""
+        try:
+            field, attr, value = lookup_field(name, obj, self)
+        except (AttributeError, ObjectDoesNotExist):
+            return ""
+        if isinstance(value, datetime.datetime):
+            # Machine-readable in a spreadsheet, in the back office's time zone.
+            return (
+                timezone.localtime(value).isoformat(timespec="seconds")
+                if timezone.is_aware(value)
+                else value.isoformat()
+            )
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if field is None:
+            boolean = getattr(attr, "boolean", False)
+            text = display_for_value(value, "", boolean)
+        elif isinstance(field, models.ForeignKey) and value is not None:
+            text = str(value)
+        else:
+            text = display_for_field(value, field, "")
+        return strip_tags(str(text))
+
+
+class ObjectActionsAdminMixin:
+    """Buttons on an object's page that run one of the admin's actions on that object only.
+
+    `object_actions` names actions of the admin; a button shows only when the action is
+    available to the staff member (Django filters actions by their permissions).
+    """
+
+    object_actions: tuple[str, ...] = ()
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        return [
+            path(
+                "<path:object_id>/run/<str:action>/",
+                self.admin_site.admin_view(self.object_action_view),  # type: ignore[attr-defined]
+                name=f"{opts.app_label}_{opts.model_name}_object_action",
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    def available_object_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
+        actions = self.get_actions(request)  # type: ignore[attr-defined]
+        return [(name, str(actions[name][2])) for name in self.object_actions if name in actions]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        buttons = [
+            (label, reverse(f"admin:{opts.app_label}_{opts.model_name}_object_action", args=[object_id, name]))
+            for name, label in self.available_object_actions(request)
+        ]
+        context: dict[str, Any] = {**(extra_context or {}), "object_action_buttons": buttons}
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if obj is not None and not self._has_editable_parts(request, obj):
+            # Nothing on the page can be edited: a Save button would only confuse.
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
+        return super().change_view(request, object_id, form_url, extra_context=context)  # type: ignore[misc]
+
+    def _has_editable_parts(self, request: HttpRequest, obj: models.Model) -> bool:
+        fields = set(flatten_fieldsets(self.get_fieldsets(request, obj)))  # type: ignore[attr-defined]
+        if fields - set(self.get_readonly_fields(request, obj)):  # type: ignore[attr-defined]
+            return True
+        return any(
+            inline.has_change_permission(request, obj) or inline.has_add_permission(request, obj)
+            for inline in self.get_inline_instances(request, obj)  # type: ignore[attr-defined]
+        )
+
+    def object_action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)  # type: ignore[attr-defined]
+        actions = self.get_actions(request)  # type: ignore[attr-defined]
+        if action not in self.object_actions or action not in actions:
+            raise PermissionDenied
+        opts = self.model._meta  # type: ignore[attr-defined]
+        change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(change_url)
+        func = actions[action][0]
+        queryset = self.get_queryset(request).filter(pk=obj.pk)  # type: ignore[attr-defined]
+        response = func(self, request, queryset)
+        return response if isinstance(response, HttpResponse) else HttpResponseRedirect(change_url)
+
+
+class BackOfficeAdmin(OrganizationScopedAdminMixin, CsvExportAdminMixin, ObjectActionsAdminMixin, admin.ModelAdmin):
+    """The base of every back-office ModelAdmin."""
+
+    change_list_template = "admin/backoffice/change_list.html"
+    change_form_template = "admin/backoffice/change_form.html"
+
+
+def report(model_admin: Any, request: HttpRequest, done: int, failures: list[str], what: str) -> None:
+    """One success message for what was done, one error message per refusal."""
+    if done:
+        model_admin.message_user(request, f"{what}: {done} done.", level=messages.SUCCESS)
+    for failure in failures:
+        model_admin.message_user(request, failure, level=messages.ERROR)
+    if not done and not failures:
+        model_admin.message_user(request, f"{what}: nothing to do.", level=messages.WARNING)
+
+
+def run_with_reason(
+    model_admin: Any,
+    request: HttpRequest,
+    queryset: models.QuerySet,
+    *,
+    action: str,
+    title: str,
+    apply_one: Any,
+) -> HttpResponse | None:
+    """An action that asks for a reason on an intermediate page, then applies `apply_one(obj, reason)`
+    to each selected object. Refusals (StateConflict) become error messages."""
+    from apps.audit.errors import StateConflict
+
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        done, failures = 0, []
+        for obj in queryset:
+            try:
+                apply_one(obj, form.cleaned_data["reason"])
+            except StateConflict as exc:
+                failures.append(f"{obj}: {exc}")
+            else:
+                done += 1
+        report(model_admin, request, done, failures, title)
+        return None
+    opts = model_admin.model._meta
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        "opts": opts,
+        "app_label": opts.app_label,
+        "form": form,
+        "objects": list(queryset),
+        "action": action,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "admin/backoffice/reason_form.html", context)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext
+
+from apps.dashboard import selectors
+from apps.dashboard.forms import DashboardFilterForm
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Charts of the last days' activity, for the organizations the staff member works for."""
+    visible = selectors.organizations_visible_to(request.user)
+    organization, period = DashboardFilterForm(request.GET or None, organizations=visible).filters()
+    # The form on the page shows the filters in effect, not the rejected values.
+    form = DashboardFilterForm(initial={"organization": organization, "days": period}, organizations=visible)
+    organizations = visible.filter(pk=organization.pk) if organization else visible
+    days = selectors.period_days(days=period)
+    scope = {"organizations": organizations, "days": days}
+    context = {
+        **admin.site.each_context(request),
+        "title": gettext("Dashboard"),
+        "form": form,
+        "organization": organization,
+        "period": period,
+        "first_day": days[0],
+        "last_day": days[-1],
+        "has_organizations": visible.exists(),
+        "activities": selectors.activities_by_status_per_day(**scope),
+        "verifications": selectors.verification_outcomes_by_provider(**scope),
+        "identifications": selectors.identification_funnel(**scope),
+        "sessions": selectors.session_outcomes(**scope),
+        "webhooks": selectors.webhook_health(**scope),
+        "recent_failures": selectors.webhook_recent_failures(**scope),
+    }
+    return render(request, "admin/dashboard.html", context)

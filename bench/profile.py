@@ -1,0 +1,166 @@
+"""Profile one benchmarked request in-process (cProfile), for the notes on missed targets.
+
+    python -m bench.profile status|get_process|get_activity|post_activity|post_session|nodb|one_row [N]
+    python -m bench.profile sweep [N]   # EXPLAIN ANALYZE of one sweep batch among N activities
+    python -m bench.profile deliver [N] # N webhook delivery attempts to a receiver on 127.0.0.1
+
+Builds the benchmark database and data as bench/run.py does, sends N requests through the
+WSGI handler with production settings (bench.settings) and prints the functions with the
+most cumulative and own time. The database is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import pstats
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import common
+
+
+def _explain_sweep(total: int) -> None:
+    """The plan and timings of one batch of the validity sweep, rolled back."""
+    from unittest import mock
+
+    from django.db import connection, transaction
+
+    from apps.activities import services
+    from bench import timers
+
+    timers._setup(total)
+    timers._vacuum()
+
+    class Explain:
+        def __init__(self) -> None:
+            self.cursor = connection.cursor()
+            self.rowcount = 0
+
+        def __enter__(self) -> Explain:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.cursor.close()
+
+        def execute(self, sql: str, params: object) -> None:
+            self.cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + sql, params)
+            print("\n".join(row[0] for row in self.cursor.fetchall()))
+
+    class Rollback(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            connection.ensure_connection()
+            with mock.patch.object(services, "connection", mock.Mock(vendor="postgresql", cursor=Explain)):
+                services.activities_cancel_overdue(batch_size=500)
+            raise Rollback
+    except Rollback:
+        pass
+
+
+def _profile_deliveries(count: int) -> None:
+    """delivery_attempt in-process (no Celery): the cost of one delivery, end to end but the queue."""
+    from apps.organizations.services import organization_create
+    from apps.webhooks.models import Delivery
+    from apps.webhooks.services import delivery_attempt, endpoint_create, events_relay
+    from bench.webhooks import Receiver, _burst
+
+    receiver = Receiver().start()
+    org = organization_create(slug="bench-hooks", name="Bench hooks")
+    endpoint_create(organization=org, url=f"http://127.0.0.1:{receiver.port}/hook", events=["activity.status_changed"])
+    _burst(org.pk, count)
+    while events_relay():
+        pass
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    profiler.enable()
+    for pk in ids:
+        delivery_attempt(delivery_id=pk)
+    profiler.disable()
+    elapsed = time.perf_counter() - started
+    receiver.stop()
+    print(
+        f"deliver: {len(ids)} attempts in {elapsed:.2f}s = {elapsed / len(ids) * 1e6:.0f} µs/delivery (received {receiver.count})"
+    )
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
+        print(out.getvalue())
+
+
+def main() -> int:
+    what = sys.argv[1] if len(sys.argv) > 1 else "status"
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+    common.apply_env()
+    common.database_create()
+    common.redis_flush()
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.test import Client
+
+        from bench import fixtures
+
+        call_command("migrate", verbosity=0, interactive=False)
+        if what == "sweep":
+            _explain_sweep(count)
+            return 0
+        if what == "deliver":
+            _profile_deliveries(count)
+            return 0
+        fx = fixtures.build(sessions=50, activities=120, processes=120)
+        client = Client(HTTP_HOST="127.0.0.1")
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {fx['api_key']}"}
+        org = fx["org"]
+        sid, token = fx["sessions"][0]
+        calls = {
+            "nodb": lambda: client.get("/bench/nodb"),
+            "one_row": lambda: client.get("/bench/one-row/5"),
+            "insert": lambda: client.post("/bench/insert", b"{}", content_type="application/json"),
+            "status": lambda: client.get(f"/api/v1/session/{sid}/status", HTTP_X_SESSION_TOKEN=token),
+            "get_process": lambda: client.get(f"/api/v1/orgs/{org}/processes/{fx['processes'][0]}", **auth),
+            "get_activity": lambda: client.get(f"/api/v1/orgs/{org}/activities/{fx['activities'][0]}", **auth),
+            "list_activities_100": lambda: client.get(f"/api/v1/orgs/{org}/activities?page_size=100", **auth),
+            "post_activity": lambda: client.post(
+                f"/api/v1/orgs/{org}/activities", fixtures.activity_body(fx), content_type="application/json", **auth
+            ),
+            "post_session": lambda: client.post(
+                f"/api/v1/orgs/{org}/sessions", fixtures.session_body(), content_type="application/json", **auth
+            ),
+        }
+        call = calls[what]
+        for _ in range(50):
+            response = call()
+            assert response.status_code < 300, (response.status_code, response.content[:300])
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for _ in range(count):
+            call()
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        print(f"{what}: {count} requests in {elapsed:.2f}s in-process = {elapsed / count * 1e6:.0f} µs/request")
+        for order in ("cumulative", "tottime"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(25)
+            print(out.getvalue())
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        common.database_drop()
+        common.redis_flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""Every model in the back office can be filtered and searched, and every audited one shows its trail."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.db import models
+
+from apps.audit.admin import TransitionInline
+from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
+
+pytestmark = pytest.mark.django_db
+
+PROJECT = [m for m in apps.get_models() if m.__module__.startswith("apps.") and m._meta.managed]
+AUDITED = [m for m in PROJECT if hasattr(m, "EVENT_TYPE") and hasattr(m, "STATE_FIELD")]
+
+
+@pytest.mark.parametrize("model_admin", list(admin.site._registry.values()), ids=lambda a: a.model._meta.label)
+def test_every_registered_admin_has_filters_and_search(model_admin):
+    assert model_admin.list_filter, f"{model_admin} has no list_filter"
+    assert model_admin.search_fields, f"{model_admin} has no search_fields"
+
+
+@pytest.mark.parametrize("model", PROJECT, ids=lambda m: m._meta.label)
+def test_every_project_model_is_in_the_back_office_scoped_to_organizations(model):
+    model_admin = admin.site._registry.get(model)
+
+    assert model_admin is not None, f"{model._meta.label} is not registered"
+    assert isinstance(model_admin, OrganizationScopedAdminMixin)
+    dates = [f for f in model._meta.fields if isinstance(f, models.DateTimeField)]
+    if dates:
+        assert model_admin.date_hierarchy, f"{model._meta.label} has no date_hierarchy"
+
+
+@pytest.mark.parametrize("model", AUDITED, ids=lambda m: m._meta.label)
+def test_every_audited_model_shows_its_audit_trail(model):
+    assert TransitionInline in admin.site._registry[model].inlines
+
+
+def test_every_list_filter_names_the_organization_where_the_model_has_one():
+    for model, model_admin in admin.site._registry.items():
+        if any(f.name == "organization" for f in model._meta.fields):
+            assert "organization" in model_admin.list_filter, model._meta.label

@@ -1,0 +1,464 @@
+"""Broken object level authorization, generated from the URL configuration.
+
+Every route under /api/v1/ is found by walking the resolver. Each route's path parameters must
+be known here: `org_id`, or an object id with a builder in OBJECTS, or a parameter listed in
+NOT_OBJECTS with the reason it names no tenant's object. A new route with an unknown parameter
+fails `test_every_api_route_is_covered`, naming it, so a new endpoint cannot go untested.
+
+For every route and every method its view allows, organization A's objects are called:
+- with organization B's key and B's slug (A's ids in B's paths) → 404;
+- with organization B's key and A's slug → 404 (HasOrgScope never reveals another tenant);
+- with an A key holding every scope but the view's → 403 `missing_scope`;
+- token-authenticated session routes with B's session token or an API key → 401;
+- the person-facing session routes as another signed-in person → 409 (the session is bound
+  to the person who opened it) or, signed out, 401/403;
+and no answer carries A's ids or personal values, and no audit row is written. A positive
+control (A's own key) makes sure each 404 is about the tenant, not a broken fixture.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.test import APIClient
+
+from apps.activities.models import ActivityType
+from apps.activities.services import activity_create
+from apps.audit.models import Transition
+from apps.audit.services import Actor
+from apps.identifications.services import ActorData, identification_create
+from apps.organizations.models import DEFAULT_SCOPES, Organization, Scope
+from apps.organizations.permissions import HasOrgScope
+from apps.transfers.api.views import PersonSessionApi, TokenSessionApi
+from apps.transfers.services import session_create, session_retrieve
+from apps.verifications.services import process_create
+from apps.webhooks.services import endpoint_create, endpoint_ping
+from tests.activities.conftest import DEFAULTS, make_party
+from tests.factories import OrganizationFactory, make_api_key, make_identity, make_person
+from tests.webhooks.conftest import Receiver
+
+API_PREFIX = "api/v1/"
+METHODS = ("get", "post", "put", "patch", "delete")
+# Path parameters that name no organization's object, with the reason.
+NOT_OBJECTS = {
+    "org_id": "the organization itself, checked against the key by HasOrgScope",
+    "provider": "a provider name; the callback is authenticated by the provider's HMAC signature",
+}
+# Routes under /api/v1/ that name no object and need no key, with the reason.
+PUBLIC_VIEWS = {
+    "PersonalDetailsApi": "the public vocabulary of personal detail names",
+    "ProviderCallbackApi": "provider results, authenticated by X-Provider-Signature (tests/verifications)",
+}
+
+
+# --- The URL configuration ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # e.g. api/v1/orgs/<slug:org_id>/processes/<uuid:process_id>
+    params: tuple[str, ...]
+    view: type
+
+    @property
+    def methods(self) -> list[str]:
+        allowed = [m for m in METHODS if m in self.view.http_method_names and hasattr(self.view, m)]
+        return sorted(allowed, key=lambda m: m == "delete")  # a delete goes last
+
+    def path(self, **values: str) -> str:
+        path = "/" + self.route
+        for name in self.params:
+            converter = next(p for p in _segments(self.route) if p[1] == name)[0]
+            path = path.replace(f"<{converter}:{name}>" if converter else f"<{name}>", str(values[name]))
+        return path
+
+    def __str__(self) -> str:
+        return f"/{self.route} ({self.view.__name__})"
+
+
+def _segments(route: str) -> list[tuple[str, str]]:
+    import re
+
+    return [(m[1] or "", m[2]) for m in re.finditer(r"<(?:(\w+):)?(\w+)>", route)]
+
+
+def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        else:
+            yield route, entry
+
+
+def api_routes() -> list[Route]:
+    """Every /api/v1/ route once (the trailing-slash twin of a route is the same view)."""
+    seen: set[str] = set()
+    routes = []
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if not route.startswith(API_PREFIX) or route.rstrip("/") in seen:
+            continue
+        seen.add(route.rstrip("/"))
+        view = getattr(pattern.callback, "view_class", None) or getattr(pattern.callback, "cls", None)
+        routes.append(Route(route, tuple(name for _, name in _segments(route)), view))
+    return routes
+
+
+ROUTES = api_routes()
+
+
+def kind(route: Route) -> str:
+    """How the route authenticates: org (API key + HasOrgScope), token, person, public."""
+    view = route.view
+    if view is None:
+        return "unknown"
+    if view.__name__ in PUBLIC_VIEWS:
+        return "public"
+    if any(issubclass(p, HasOrgScope) for p in view.permission_classes) and "org_id" in route.params:
+        return "org"
+    if issubclass(view, TokenSessionApi):
+        return "token"
+    if issubclass(view, PersonSessionApi) or SessionAuthentication in view.authentication_classes:
+        return "person"
+    return "unknown"
+
+
+def object_params(route: Route) -> list[str]:
+    return [p for p in route.params if p not in NOT_OBJECTS]
+
+
+# --- Two organizations' objects ---------------------------------------------------------
+
+
+@dataclass
+class Tenant:
+    org: Organization
+    key: str
+    ids: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)  # values that must never reach another tenant
+    session_token: str = ""
+
+
+def _identity(t: Tenant, tag: str) -> None:
+    email = f"invited-{tag}@example.com"
+    identity = make_identity(t.org, email=email, first_name=f"Inez{tag}", last_name=f"Invited{tag}")
+    t.ids["identity_id"] = str(identity.pk)
+    t.secrets += [email, f"Inez{tag}", f"Invited{tag}"]
+
+
+def _activity(t: Tenant, tag: str) -> None:
+    initiator = make_party(t.org, f"ana-{tag}@example.com", first_name=f"Ana{tag}", email=f"ana-{tag}@example.com")
+    receptor = make_party(t.org, f"eva-{tag}@example.com", first_name=f"Eva{tag}", email=f"eva-{tag}@example.com")
+    activity = activity_create(
+        organization=t.org,
+        actor=Actor.system("test"),
+        type=ActivityType.REQUEST,
+        initiator_id=initiator.pk,
+        receptor_id=receptor.pk,
+        purpose=f"Purpose {tag}",
+        **DEFAULTS[ActivityType.REQUEST],
+    )
+    t.ids["activity_id"] = str(activity.pk)
+    t.ids["party_identity_ids"] = f"{initiator.pk},{receptor.pk}"
+    t.secrets += [str(initiator.pk), str(receptor.pk), f"ana-{tag}@example.com", f"Purpose {tag}"]
+
+
+def _process(t: Tenant, tag: str) -> None:
+    process = process_create(
+        organization=t.org,
+        provider="sandbox",
+        process_type=None,
+        redirect_url=f"https://{tag}.example.com/back",
+        actor=Actor.system("test"),
+    )
+    t.ids["process_id"] = str(process.pk)
+    t.secrets.append(f"{tag}.example.com")
+
+
+def _identification(t: Tenant, tag: str) -> None:
+    identification = identification_create(
+        organization=t.org,
+        actor_data=ActorData(name=f"Otto{tag}", surname="Actor", email=f"otto-{tag}@example.com"),
+        channel="EMAIL",
+        expires_in=timedelta(days=1),
+        actor=Actor.system("test"),
+    )
+    t.ids["admin_identification_id"] = str(identification.pk)
+    t.secrets += [f"Otto{tag}", f"otto-{tag}@example.com"]
+
+
+def _session(t: Tenant, tag: str) -> None:
+    session, token = session_create(
+        organization=t.org, scopes=["first_name"], vendor_data=f"vendor-{tag}", actor=Actor.system("test")
+    )
+    t.ids["session_id"] = str(session.pk)
+    t.session_token = token
+    t.secrets += [f"vendor-{tag}", token]
+
+
+def _webhook(t: Tenant, tag: str, receiver: Receiver) -> None:
+    endpoint, secret = endpoint_create(
+        organization=t.org, url=receiver.url(f"/hook-{tag}"), events=["identity.state_changed"]
+    )
+    delivery = endpoint_ping(endpoint=endpoint)
+    t.ids["webhook_id"] = str(endpoint.pk)
+    t.ids["delivery_id"] = str(delivery.pk)
+    t.secrets += [f"/hook-{tag}", secret]
+
+
+# Path parameter → what builds the object it names. A new object route's parameter goes here.
+OBJECTS: dict[str, Callable[..., None]] = {
+    "identity_id": _identity,
+    "activity_id": _activity,
+    "process_id": _process,
+    "admin_identification_id": _identification,
+    "session_id": _session,
+    "webhook_id": _webhook,
+    "delivery_id": _webhook,
+}
+
+
+def build(org: Organization, tag: str, receiver: Receiver) -> Tenant:
+    tenant = Tenant(org=org, key=make_api_key(org))
+    for builder in dict.fromkeys(OBJECTS.values()):
+        builder(tenant, tag, receiver) if builder is _webhook else builder(tenant, tag)
+    tenant.secrets += [v for k, v in tenant.ids.items() if k != "party_identity_ids"]
+    return tenant
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    started = Receiver()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def tenants(db, receiver) -> tuple[Tenant, Tenant]:
+    a = build(OrganizationFactory(slug="org-a", name="Org A"), "a", receiver)
+    b = build(OrganizationFactory(slug="org-b", name="Org B"), "b", receiver)
+    return a, b
+
+
+def api(key: str | None = None) -> APIClient:
+    client = APIClient()
+    if key:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    return client
+
+
+def call(client: Any, method: str, path: str, **extra: Any) -> Any:
+    if method in ("get", "delete"):
+        return getattr(client, method)(path, **extra)
+    return getattr(client, method)(path, "{}", content_type="application/json", **extra)
+
+
+def assert_no_leak(response: Any, a: Tenant, what: str) -> None:
+    body = response.content.decode(errors="replace")
+    leaked = [s for s in a.secrets if s and s in body]
+    assert not leaked, f"{what}: the answer carries organization A's data {leaked}: {body[:500]}"
+
+
+# --- The tests ----------------------------------------------------------------------------
+
+
+def test_every_api_route_is_covered():
+    """Each /api/v1/ route authenticates in a known way and each path parameter has a builder."""
+    problems = []
+    for route in ROUTES:
+        if kind(route) == "unknown":
+            problems.append(f"{route}: unknown authentication; teach tests/security/test_bola.py about it")
+        for name in object_params(route):
+            if name not in OBJECTS:
+                problems.append(f"{route}: path parameter '{name}' has no builder in OBJECTS")
+        if kind(route) == "public" and object_params(route):
+            problems.append(f"{route}: a public route names an object '{object_params(route)}'")
+    assert not problems, "\n".join(problems)
+    assert len([r for r in ROUTES if kind(r) == "org" and object_params(r)]) >= 20
+
+
+def _ids(route: Route) -> str:
+    return route.route.removeprefix(API_PREFIX)
+
+
+ORG_ROUTES = [r for r in ROUTES if kind(r) == "org"]
+TOKEN_ROUTES = [r for r in ROUTES if kind(r) == "token"]
+PERSON_ROUTES = [r for r in ROUTES if kind(r) == "person"]
+
+
+def _values(route: Route, tenant: Tenant, slug: str) -> dict[str, str]:
+    values = {"org_id": slug}
+    for name in object_params(route):
+        if name not in tenant.ids:
+            pytest.fail(f"{route}: no object for path parameter '{name}'")
+        values[name] = tenant.ids[name]
+    return values
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids)
+def test_another_organization_cannot_reach_the_object(route, tenants):
+    a, b = tenants
+    outsider = api(b.key)
+    transitions = Transition.objects.count()
+    for method in route.methods:
+        for slug in (b.org.slug, a.org.slug):
+            values = _values(route, a, slug)
+            if slug == b.org.slug and not object_params(route):
+                # B's own collection: a list must hold none of A's objects; creating in B is B's right.
+                if method == "get":
+                    response = call(outsider, method, route.path(**values))
+                    assert response.status_code == 200, (str(route), response.content[:300])
+                    assert_no_leak(response, a, f"{method.upper()} {route} as B")
+                continue
+            response = call(outsider, method, route.path(**values))
+            what = f"{method.upper()} {route.path(**values)} with B's key"
+            assert response.status_code == 404, f"{what}: {response.status_code} {response.content[:300]!r}"
+            assert response.json()["errors"], what
+            assert_no_leak(response, a, what)
+    # A route naming two objects: B's own parent with A's child must not reach A's child either.
+    for mixed in object_params(route) if len(object_params(route)) > 1 else []:
+        values = {**_values(route, b, b.org.slug), mixed: a.ids[mixed]}
+        for method in route.methods:
+            response = call(outsider, method, route.path(**values))
+            what = f"{method.upper()} {route.path(**values)}: B's path with A's {mixed}"
+            assert response.status_code == 404, f"{what}: {response.status_code} {response.content[:300]!r}"
+            assert_no_leak(response, a, what)
+    assert Transition.objects.count() == transitions, f"{route}: B's calls changed state"
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids)
+def test_a_key_without_the_scope_is_refused(route, tenants):
+    a, _ = tenants
+    scope = route.view.required_scope
+    assert scope in {s.value for s in Scope}, f"{route}: the view declares no known required_scope"
+    lacking = api(make_api_key(a.org, scopes=[s for s in DEFAULT_SCOPES if s != scope]))
+    transitions = Transition.objects.count()
+    for method in route.methods:
+        path = route.path(**_values(route, a, a.org.slug))
+        response = call(lacking, method, path)
+        what = f"{method.upper()} {path} without '{scope}'"
+        assert response.status_code == 403, f"{what}: {response.status_code} {response.content[:300]!r}"
+        assert response.json()["errors"][0]["code"] == "missing_scope", what
+        assert_no_leak(response, a, what)
+    assert Transition.objects.count() == transitions
+
+
+@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids)
+def test_the_owner_reaches_the_object(route, tenants):
+    """Positive control: A's own key gets past the object lookup on every method."""
+    a, _ = tenants
+    owner = api(a.key)
+    for method in route.methods:
+        path = route.path(**_values(route, a, a.org.slug))
+        response = call(owner, method, path)
+        assert response.status_code not in (401, 403, 404, 405), (
+            f"{method.upper()} {path} as A: {response.status_code} {response.content[:300]!r}"
+        )
+
+
+@pytest.mark.parametrize("route", TOKEN_ROUTES, ids=_ids)
+def test_session_token_routes_need_that_sessions_token(route, tenants):
+    a, b = tenants
+    transitions = Transition.objects.count()
+    path = route.path(**_values(route, a, ""))
+    for method in route.methods:
+        attempts = {
+            "B's session token": call(APIClient(), method, path, HTTP_X_SESSION_TOKEN=b.session_token),
+            "B's API key": call(api(b.key), method, path),
+            "A's API key": call(api(a.key), method, path),
+            "no token": call(APIClient(), method, path),
+        }
+        for who, response in attempts.items():
+            what = f"{method.upper()} {path} with {who}"
+            assert response.status_code == 401, f"{what}: {response.status_code} {response.content[:300]!r}"
+            assert_no_leak(response, a, what)
+        owner = call(APIClient(), method, path, HTTP_X_SESSION_TOKEN=a.session_token)
+        assert owner.status_code not in (401, 403, 404), (str(route), owner.content[:300])
+    assert Transition.objects.count() >= transitions
+
+
+@pytest.mark.parametrize("route", PERSON_ROUTES, ids=_ids)
+def test_person_session_routes_are_bound_to_the_person_who_opened_it(route, tenants):
+    """A's session, opened by Ana: signed out → 401/403; another person → 409 and nothing of A's."""
+    from apps.transfers.models import TransferSession
+
+    a, _ = tenants
+    opener = make_person("opener@example.com", first_name="Opener")
+    session_retrieve(session=TransferSession.objects.get(pk=a.ids["session_id"]), person=opener)
+    path = route.path(**_values(route, a, ""))
+    stranger = Client(enforce_csrf_checks=False)
+    stranger.force_login(make_person("stranger@example.com", first_name="Stranger"))
+    transitions = Transition.objects.count()
+    for method in route.methods:
+        body = json.dumps({"decision": "confirmed", "accepted_scopes": ["first_name"]})
+        send: dict[str, Any] = {} if method == "get" else {"data": body, "content_type": "application/json"}
+        signed_out = getattr(Client(), method)(path, **send)
+        assert signed_out.status_code in (401, 403), (str(route), signed_out.status_code)
+        assert_no_leak(signed_out, a, f"{method.upper()} {path} signed out")
+        response = getattr(stranger, method)(path, **send)
+        what = f"{method.upper()} {path} as another person"
+        assert response.status_code == 409, f"{what}: {response.status_code} {response.content[:300]!r}"
+        assert_no_leak(response, a, what)
+    assert Transition.objects.count() == transitions
+
+
+def test_bodies_cannot_name_another_organizations_objects(tenants):
+    """Ids inside request bodies are looked up in the caller's organization too."""
+    a, b = tenants
+    outsider = api(b.key)
+    initiator_id, receptor_id = a.ids["party_identity_ids"].split(",")
+    attempts = {
+        "process for A's identity": (
+            f"/api/v1/orgs/{b.org.slug}/processes",
+            {"provider": "sandbox", "identityId": a.ids["identity_id"]},
+        ),
+        "process for A's activity": (
+            f"/api/v1/orgs/{b.org.slug}/processes",
+            {"provider": "sandbox", "identityId": receptor_id, "activityId": a.ids["activity_id"]},
+        ),
+        "activity between A's identities": (
+            f"/api/v1/orgs/{b.org.slug}/activities",
+            {
+                "type": "REQUEST",
+                "initiator_id": initiator_id,
+                "receptor_id": receptor_id,
+                "purpose": "x",
+                "requirements": [{"detail": "first_name", "required": True}],
+            },
+        ),
+    }
+    transitions = Transition.objects.count()
+    for what, (path, body) in attempts.items():
+        response = outsider.post(path, body, format="json")
+        assert response.status_code in (400, 404), f"{what}: {response.status_code} {response.content[:300]!r}"
+        assert_no_leak(response, a, what)
+    assert Transition.objects.count() == transitions
+
+
+def test_an_idempotency_key_never_replays_another_organizations_answer(tenants):
+    """Idempotency records are scoped to the API key: B reusing A's key string gets its own answer."""
+    a, b = tenants
+    body = {"emailAddress": "same@example.com", "firstName": "Sam", "lastName": "Same", "managed": True}
+    first = api(a.key).post(
+        f"/api/v1/orgs/{a.org.slug}/external-personal-identities", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert first.status_code == 201
+    again = api(b.key).post(
+        f"/api/v1/orgs/{b.org.slug}/external-personal-identities", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again
+    assert again.json()["id"] != first.json()["id"]
+    across = api(b.key).post(
+        f"/api/v1/orgs/{a.org.slug}/external-personal-identities", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert across.status_code == 404
+    assert first.json()["id"] not in across.content.decode()
