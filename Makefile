@@ -61,7 +61,7 @@ fuzz: install
 	$(BIN)/python -m pytest tests/fuzz $(PYTEST_ARGS)
 
 # make soak - 10 minutes of mixed API traffic against gunicorn, a Celery worker and beat on the
-# local PostgreSQL (database h7, recreated) and Redis (db 7); fails on any error, memory or
+# local PostgreSQL (database portal_soak, recreated) and Redis (db 7); fails on any error, memory or
 # connection growth, or an undelivered event. SOAK_MINUTES / SOAK_RATE / SOAK_DATABASE_URL /
 # SOAK_REDIS_URL change it; make test runs it for about 30 seconds when DATABASE_URL/REDIS_URL are set.
 SOAK_MINUTES ?= 10

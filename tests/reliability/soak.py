@@ -4,7 +4,7 @@ fail, leak or be lost.
     python -m tests.reliability.soak --minutes 10        (make soak; SOAK_MINUTES overrides)
 
 It recreates its own database on the PostgreSQL server (SOAK_DATABASE_URL, default
-postgres://postgres@127.0.0.1:5432/h7) and uses its own Redis db and a queue of its own
+postgres://postgres@127.0.0.1:5432/portal_soak) and uses its own Redis db and a queue of its own
 (SOAK_REDIS_URL, default redis://127.0.0.1:6379/7), starts gunicorn, a Celery worker and beat,
 and a webhook receiver on 127.0.0.1 subscribed to every event. A pacer issues requests at a
 fixed rate from a thread pool: identities created, renamed and switched ACTIVE ↔ DEACTIVATED,
@@ -44,7 +44,7 @@ import requests
 
 from tests.reliability.faults_support import Portal, WebhookSink, delivery_counts, rss_kib, wait_until
 
-DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/h7"
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/portal_soak"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/7"
 WEB_WORKERS, WEB_THREADS, WORKER_CONCURRENCY = 2, 4, 2
 

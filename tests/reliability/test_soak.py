@@ -1,7 +1,7 @@
 """The soak in its short configuration (about 30 seconds): `make soak` runs it for 10 minutes.
 
 Needs PostgreSQL and Redis servers (DATABASE_URL=postgres://…, REDIS_URL): the soak starts
-gunicorn, a Celery worker and beat against a database of its own (`h7`, recreated) on the same
+gunicorn, a Celery worker and beat against a database of its own (`portal_soak`, recreated) on the same
 PostgreSQL server and Redis db 7 on the same Redis server, with a queue of its own.
 """
 
@@ -33,7 +33,7 @@ def test_a_short_soak_has_no_errors_no_leaks_and_delivers_every_event(tmp_path):
         minutes=float(os.environ.get("SOAK_TEST_MINUTES", "0.5")),
         rate=15,
         toggles=3,
-        database_url=os.environ.get("SOAK_DATABASE_URL") or _on_same_server(DATABASE_URL, "/h7"),
+        database_url=os.environ.get("SOAK_DATABASE_URL") or _on_same_server(DATABASE_URL, "/portal_soak"),
         redis_url=os.environ.get("SOAK_REDIS_URL") or _on_same_server(REDIS_URL, "/7"),
         workdir=tmp_path,
         log=lambda line: None,
