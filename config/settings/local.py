@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import derive_key, env
+from .base import DATABASES, derive_key, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-secret-key-change-me-0123456789")
@@ -13,3 +13,11 @@ FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hma
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=True)
 # Nobody has a FaceTec account on a laptop: the consent page's face check is a sandbox process.
 ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="sandbox")
+
+# `make run` shares one SQLite file between the web server, the worker's processes and beat:
+# writers take the lock up front and wait for it (instead of failing with "database is
+# locked" on a read-to-write upgrade), and WAL lets readers go on while one of them writes.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
