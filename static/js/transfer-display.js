@@ -3,7 +3,11 @@
   "use strict";
   var root = document.getElementById("transfer-display");
   if (!root) return;
-  var LABELS = { initialized: "Initialized", retrieved: "Retrieved", confirmed: "Confirmed", declined: "Declined", expired: "Expired" };
+  // Status labels come translated from the page (data-label-<status>).
+  var LABELS = {};
+  ["initialized", "retrieved", "confirmed", "declined", "expired"].forEach(function (status) {
+    LABELS[status] = root.getAttribute("data-label-" + status) || status;
+  });
   var FINAL = { confirmed: true, declined: true };
   var state = {
     id: root.dataset.sessionId,

@@ -117,3 +117,14 @@ def test_it_shows_the_display_page_embeddable_with_code_and_countdown(new_sessio
     assert TransferSession.objects.get(pk=body["session_id"]).matching_code in html
     assert 'id="transfer-countdown"' in html
     assert "qr.svg?token=" in html
+
+
+def test_the_display_page_speaks_spanish_with_its_live_labels(new_session, client):
+    body = new_session()
+    response = client.get(
+        f"/session/{body['session_id']}/display", {"token": body["session_token"]}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+    html = response.content.decode()
+    assert '<span class="badge" id="transfer-status" role="status" aria-live="polite">Iniciada</span>' in html
+    # The script takes its status labels from the page, so pushed changes are in Spanish too.
+    assert 'data-label-confirmed="Confirmada"' in html
