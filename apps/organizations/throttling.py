@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
 
+from apps.api.throttles import WindowRateThrottle
 from apps.organizations.models import ApiKey
 
 if TYPE_CHECKING:
@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
-class ApiKeyRateThrottle(SimpleRateThrottle):
+class ApiKeyRateThrottle(WindowRateThrottle):
     """API_RATE_LIMIT requests per key (default 600/min); 429 with Retry-After past it."""
 
     scope = "api_key"

@@ -119,6 +119,9 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     # When a Celery task was last queued for it; the relay re-queues only stale ones.
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # How often the relay queued it again without a task claiming it: each re-queue doubles
+    # the wait before the next, so a long queue is not flooded with copies of its backlog.
+    requeues = models.PositiveSmallIntegerField(default=0, editable=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)

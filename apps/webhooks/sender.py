@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import heapq
+import itertools
+import logging
+import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,6 +25,8 @@ CONNECT_TIMEOUT = 3.0
 TOTAL_TIMEOUT = 10.0
 EXCERPT_BYTES = 1024
 USER_AGENT = "IdentityPortal-Webhooks/1.0"
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,59 @@ def sign_headers(*, secrets: list[str], message_id: str, timestamp: datetime, bo
     }
 
 
+class _Watchdog:
+    """One thread per process that calls each registered callback once its deadline passes.
+
+    Starting a timer thread per connection cost more than the loopback send itself; this
+    thread sleeps until the earliest deadline and is started again in a forked child.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._live: set[int] = set()
+        self._counter = itertools.count()
+        self._pid = 0
+
+    def schedule(self, deadline: float, callback: Callable[[], None]) -> int:
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or a fork left the thread behind
+                self._pid = os.getpid()
+                self._heap.clear()
+                self._live.clear()
+                threading.Thread(target=self._run, args=(self._pid,), name="webhook-deadlines", daemon=True).start()
+            token = next(self._counter)
+            heapq.heappush(self._heap, (deadline, token, callback))
+            self._live.add(token)
+            self._lock.notify()
+            return token
+
+    def cancel(self, token: int) -> None:
+        with self._lock:
+            self._live.discard(token)
+
+    def _run(self, pid: int) -> None:
+        while True:
+            with self._lock:
+                if self._pid != pid:
+                    return
+                while self._heap and self._heap[0][1] not in self._live:
+                    heapq.heappop(self._heap)
+                wait = self._heap[0][0] - time.monotonic() if self._heap else None
+                if wait is None or wait > 0:
+                    self._lock.wait(wait)
+                    continue
+                _, token, callback = heapq.heappop(self._heap)
+                self._live.discard(token)
+            try:
+                callback()
+            except Exception:
+                logger.exception("Webhook deadline callback failed")
+
+
+_watchdog = _Watchdog()
+
+
 class _DeadlineConnection(HTTPConnection):
     """Shuts its socket down when the send's total time is up.
 
@@ -47,9 +107,7 @@ class _DeadlineConnection(HTTPConnection):
 
     def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._watchdog = threading.Timer(max(deadline - time.monotonic(), 0.0), self._expire)
-        self._watchdog.daemon = True
-        self._watchdog.start()
+        self._watchdog = _watchdog.schedule(deadline, self._expire)
 
     def _expire(self) -> None:
         if self.sock is not None:
@@ -57,7 +115,7 @@ class _DeadlineConnection(HTTPConnection):
                 self.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        self._watchdog.cancel()
+        _watchdog.cancel(self._watchdog)
         super().close()
 
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import urllib3
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connections, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from apps.audit.models import Transition
@@ -235,22 +235,42 @@ def _requeue_after() -> timedelta:
     return timedelta(seconds=settings.WEBHOOKS_REQUEUE_AFTER_SECONDS)
 
 
+# Each re-queue of a delivery no task has claimed doubles the wait before the next one, up to
+# 2**REQUEUE_BACKOFF_STEPS windows: a queue running further behind than the window then holds a
+# few copies of its backlog, not one more per window.
+REQUEUE_BACKOFF_STEPS = 5
+
+
+def _stale(now: Any) -> Q:
+    """Queued long enough ago, counting its re-queues, that its task may have been lost."""
+    window = _requeue_after()
+    stale = Q(enqueued_at__isnull=True)
+    for step in range(REQUEUE_BACKOFF_STEPS):
+        stale |= Q(requeues=step, enqueued_at__lt=now - window * 2**step)
+    return stale | Q(requeues__gte=REQUEUE_BACKOFF_STEPS, enqueued_at__lt=now - window * 2**REQUEUE_BACKOFF_STEPS)
+
+
 def deliveries_dispatch_due(*, limit: int = 1000) -> int:
     """Queue deliveries that are due and have no live task: long retries, lost tasks, dead workers."""
     now = timezone.now()
     # A worker that died mid-send left its claim; the attempt is retried (same webhook-id).
     Delivery.objects.filter(
         status=DeliveryStatus.SENDING, claimed_at__lt=now - max(_requeue_after(), CLAIM_MINIMUM)
-    ).update(status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=None)
+    ).update(status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=None, requeues=0)
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - _requeue_after()))
+            .filter(_stale(now))
             .values_list("pk", flat=True)[:limit]
         )
         if due:
-            Delivery.objects.filter(pk__in=due).update(enqueued_at=now)
+            # A delivery queued before (enqueued_at set) counts one more re-queue; one that had
+            # no task yet (a long retry, a reset claim) starts over.
+            Delivery.objects.filter(pk__in=due).update(
+                enqueued_at=now,
+                requeues=Case(When(enqueued_at__isnull=True, then=Value(0)), default=F("requeues") + 1),
+            )
             _enqueue((pk, 0) for pk in due)
     return len(due)
 
@@ -269,7 +289,7 @@ def delivery_attempt(*, delivery_id: Any) -> str | None:
     now = timezone.now()
     # Compare-and-set claim: of two workers handed the same delivery, one sends.
     claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-        status=DeliveryStatus.SENDING, claimed_at=now
+        status=DeliveryStatus.SENDING, claimed_at=now, requeues=0
     )
     if not claimed:
         return None
@@ -301,39 +321,73 @@ def delivery_attempt(*, delivery_id: Any) -> str | None:
     retry = not succeeded and not permanent and _is_retryable(status_code, error) and number < MAX_ATTEMPTS
     delay = RETRY_DELAYS[number - 1] if retry else None
     finished = timezone.now()
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=number,
-            started_at=now,
-            duration_ms=duration_ms,
-            status_code=status_code,
-            error=error,
-            response_excerpt=excerpt,
+    fields: dict[str, Any] = {
+        "attempt_count": number,
+        "claimed_at": None,
+        "last_status_code": status_code,
+        "last_error": error,
+        "last_response_excerpt": excerpt,
+        "updated_at": finished,
+    }
+    queue_in: timedelta | None = None
+    if succeeded:
+        fields.update(status=DeliveryStatus.SUCCEEDED, succeeded_at=finished, next_attempt_at=None)
+    elif retry and delay is not None:
+        queue_in = delay if delay <= COUNTDOWN_LIMIT else None
+        fields.update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=finished + delay,
+            enqueued_at=finished + delay if queue_in is not None else None,
         )
-        fields: dict[str, Any] = {
-            "attempt_count": number,
-            "claimed_at": None,
-            "last_status_code": status_code,
-            "last_error": error,
-            "last_response_excerpt": excerpt,
-            "updated_at": finished,
-        }
-        if succeeded:
-            fields.update(status=DeliveryStatus.SUCCEEDED, succeeded_at=finished, next_attempt_at=None)
-        elif retry and delay is not None:
-            queue_now = delay <= COUNTDOWN_LIMIT
-            fields.update(
-                status=DeliveryStatus.PENDING,
-                next_attempt_at=finished + delay,
-                enqueued_at=finished + delay if queue_now else None,
-            )
-            if queue_now:
-                _enqueue([(delivery.pk, delay.total_seconds())])
-        else:
-            fields.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
-        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.SENDING).update(**fields)
+    else:
+        fields.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+    attempt = DeliveryAttempt(
+        delivery_id=delivery.pk,
+        number=number,
+        started_at=now,
+        duration_ms=duration_ms,
+        status_code=status_code,
+        error=error,
+        response_excerpt=excerpt,
+    )
+    _result_save(delivery_id=delivery.pk, fields=fields, attempt=attempt)
+    if queue_in is not None:
+        _enqueue([(delivery.pk, queue_in.total_seconds())])
     return fields["status"]
+
+
+def _result_save(*, delivery_id: Any, fields: dict[str, Any], attempt: DeliveryAttempt) -> None:
+    """Record the attempt and, if this worker still holds the claim, the delivery's new state, together.
+
+    On PostgreSQL one statement (an UPDATE in a WITH, then the INSERT) in one round trip instead
+    of four (BEGIN, INSERT, UPDATE, COMMIT); elsewhere the same two writes in a transaction.
+    """
+    connection = connections[Delivery.objects.db]
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            attempt.save(force_insert=True)
+            Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(**fields)
+        return
+    qn = connection.ops.quote_name
+    delivery_meta, attempt_meta = Delivery._meta, DeliveryAttempt._meta
+    assignments, params = [], []
+    for name, value in fields.items():
+        field = delivery_meta.get_field(name)
+        assignments.append(f"{qn(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    pk_field, status_field = delivery_meta.pk, delivery_meta.get_field("status")
+    params += [pk_field.get_db_prep_value(delivery_id, connection), DeliveryStatus.SENDING.value]
+    insert_fields = [f for f in attempt_meta.concrete_fields if not f.primary_key]
+    params += [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in insert_fields]
+    # Only quoted names from the models' metadata go into the text; every value is a parameter.
+    sql = (
+        f"WITH result AS (UPDATE {qn(delivery_meta.db_table)} SET {', '.join(assignments)}"  # noqa: S608
+        f" WHERE {qn(pk_field.column)} = %s AND {qn(status_field.column)} = %s RETURNING 1)"
+        f" INSERT INTO {qn(attempt_meta.db_table)} ({', '.join(qn(f.column) for f in insert_fields)})"
+        f" VALUES ({', '.join(['%s'] * len(insert_fields))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:

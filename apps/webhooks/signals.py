@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
-
-logger = logging.getLogger(__name__)
 
 
 def relay_soon_after_commit(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
@@ -14,11 +11,8 @@ def relay_soon_after_commit(sender: Any, instance: Any, created: bool, **kwargs:
         return
 
     def enqueue() -> None:
-        from apps.webhooks.tasks import relay_events
+        from apps.webhooks.tasks import relay_soon
 
-        try:
-            relay_events.delay()
-        except Exception:
-            logger.warning("Could not queue the event relay; beat will publish the event", exc_info=True)
+        relay_soon()  # at most one relay waiting in the queue
 
     transaction.on_commit(enqueue)
