@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import secrets
 from datetime import timedelta
@@ -20,6 +19,7 @@ from apps.organizations.models import Organization
 from apps.people.selectors import person_details
 from apps.people.vocabulary import DETAIL_NAMES
 from apps.transfers.models import OPEN_STATUSES, SessionStatus, TransferSession
+from apps.transfers.status_cache import status_changed, token_matches
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,7 @@ def _hash(token: str) -> str:
 
 def session_token_valid(session: TransferSession, token: str | None) -> bool:
     """Constant-time comparison of the presented token's hash with the stored one."""
-    if not token:
-        return False
-    return hmac.compare_digest(_hash(token), session.token_hash)
+    return token_matches(token, session.token_hash)
 
 
 def scopes_validate(scopes: list[str]) -> list[str]:
@@ -234,7 +232,10 @@ def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSe
             transition_apply(locked, "expire", actor=actor, reason="renewed", replaced_by=new, replacement_token=token)
         else:
             TransferSession.objects.filter(pk=locked.pk).update(replaced_by=new, replacement_token=token)
-            # Already expired: no state change, but the display pages learn about the replacement.
+            # Already expired: no state change, but the cached status and the display pages
+            # learn about the replacement.
+            locked.replaced_by = new
+            status_changed(locked)
             message = {"type": "session.status", "status": locked.status, "replaced_by": str(new.pk)}
             transaction.on_commit(lambda: _push(locked.pk, message))
     return new, token, True

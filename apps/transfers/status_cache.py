@@ -61,7 +61,8 @@ def status_changed(session: Any) -> None:
 
 
 def token_matches(token: str | None, token_hash: str) -> bool:
-    """Constant-time comparison of the presented token's hash with the stored one."""
+    """Constant-time comparison of the presented token's hash with the stored one (the one
+    token check of sessions: the cached hot path and the database path both use it)."""
     if not token:
         return False
     return hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), token_hash)

@@ -229,6 +229,8 @@ def test_it_refuses_callbacks_to_private_addresses(api):
 def test_it_renews_an_expired_session(new_session):
     old = new_session(expires_in="PT30S")
     with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=False):
+        # A display polled the expired status first (now cached), then renewed.
+        assert _status(old["session_id"], old["session_token"]).json()["status"] == "expired"
         response = APIClient().post(
             f"/api/v1/session/{old['session_id']}/renew", HTTP_X_SESSION_TOKEN=old["session_token"]
         )
