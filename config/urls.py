@@ -6,20 +6,22 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.api.health import healthz
-from apps.api.urls import api_path
+from apps.api.urls import api_path, api_section
 from apps.people.api.views import PersonalDetailsApi
 
 api_v1 = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
-    path("", include("apps.identities.api.urls")),
-    path("", include("apps.webhooks.api.urls")),
-    path("", include("apps.verifications.api.urls")),
-    path("", include("apps.activities.api.urls")),
-    path("", include("apps.identifications.api.urls")),
-    path("", include("apps.transfers.api.urls")),
+    api_section("apps.identities.api.urls"),
+    api_section("apps.webhooks.api.urls"),
+    api_section("apps.verifications.api.urls"),
+    api_section("apps.activities.api.urls"),
+    api_section("apps.identifications.api.urls"),
+    api_section("apps.transfers.api.urls"),
 ]
 
 urlpatterns = [
+    # First: the API is what is requested most, and Django tries the routes in order.
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", RedirectView.as_view(pattern_name="people:me", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/dashboard/", include("apps.dashboard.urls")),
@@ -31,7 +33,6 @@ urlpatterns = [
     path("verify/", include("apps.verifications.urls")),
     path("identify/", include("apps.identifications.urls")),
     path("session/", include("apps.transfers.urls")),
-    path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -29,12 +29,17 @@ class DetailsGone(Exception):
     """The shared values existed and were purged (HTTP 410)."""
 
 
-def activity_get(*, organization: Organization, activity_id: Any) -> Activity | None:
-    return (
-        Activity.objects.select_related("initiator", "receptor", "organization")
-        .filter(organization=organization, pk=activity_id)
-        .first()
-    )
+def activity_get(*, organization: Organization, activity_id: Any, parties: bool = True) -> Activity | None:
+    """The organization's activity. `parties` joins both identities, for the writes that check
+    them; a read that shows the activity alone skips the joins (and decrypting the identities'
+    names and emails it would not show). The caller's organization is attached, not joined."""
+    qs = Activity.objects.filter(organization=organization, pk=activity_id)
+    if parties:
+        qs = qs.select_related("initiator", "receptor")
+    activity = qs.first()
+    if activity is not None:
+        activity.organization = organization
+    return activity
 
 
 def activity_list(

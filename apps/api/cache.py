@@ -85,6 +85,25 @@ class ResilientRedisCache(RedisCache):
             return None
         return int(count)
 
+    def incr_window_get(
+        self, counter: Any, timeout: int, key: Any, version: int | None = None
+    ) -> tuple[int | None, Any]:
+        """`incr_window(counter, timeout)` and `get(key)` in the same round trip: the hot
+        read paths (a status poll, an API key) count their rate limit and read their entry
+        at once. (None, None) while Redis is unreachable: the limit fails open, the read misses."""
+        counter = self.make_and_validate_key(counter, version=version)
+        key = self.make_and_validate_key(key, version=version)
+        try:
+            pipeline = self._cache.get_client(counter, write=True).pipeline(transaction=False)
+            pipeline.incr(counter)
+            pipeline.expire(counter, timeout)
+            pipeline.get(key)
+            count, _, value = pipeline.execute()
+        except UNREACHABLE as exc:
+            self._unreachable("incr_window_get", exc)
+            return None, None
+        return int(count), (None if value is None else self._cache._serializer.loads(value))
+
     def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
         try:
             return super().add(key, value, timeout, version)

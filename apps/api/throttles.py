@@ -42,23 +42,58 @@ def window_hit(cache: Any, key: str, timeout: int) -> int | None:
         return None
 
 
+def window_hit_get(cache: Any, counter: str, timeout: int, key: str) -> tuple[int | None, Any]:
+    """window_hit(counter) and cache.get(key) together: one round trip on Redis
+    (ResilientRedisCache.incr_window_get), two operations elsewhere."""
+    incr_window_get = getattr(cache, "incr_window_get", None)
+    if incr_window_get is not None:
+        return incr_window_get(counter, timeout, key)
+    return window_hit(cache, counter, timeout), cache.get(key)
+
+
+def counted_windows(request: Any) -> dict[str, int]:
+    """The counters a fast path has already counted this request on (see WindowRateThrottle)."""
+    counts = getattr(request, "window_counts", None)
+    if counts is None:
+        counts = request.window_counts = {}
+    return counts
+
+
 class WindowRateThrottle(SimpleRateThrottle):
     """DRF's rate syntax counted in fixed windows of the rate's period (aligned to the epoch):
     one counter increment per request instead of reading and rewriting a list of timestamps.
-    Past the limit, 429 with Retry-After = the time left in the window."""
+    Past the limit, 429 with Retry-After = the time left in the window.
+
+    A hot path that counts the hit itself, in the same Redis round trip as its own read
+    (window_hit_get), records the count in `counted_windows(request)`; the throttle then
+    uses that count instead of counting the request twice."""
 
     window_end = 0.0
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
+    def window_counter(self, request: Any, view: Any) -> tuple[str, int] | None:
+        """The counter this request counts on and the seconds it lives; None if not limited."""
         if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
+            return None
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return None
+        return self.window_of(key)
+
+    def window_of(self, key: str) -> tuple[str, int]:
+        """The current window's counter for the throttle key `key`, and the seconds it lives."""
+        self.key = key
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_end = (window + 1) * self.duration
-        count = window_hit(self.cache, f"{self.key}:{window}", math.ceil(self.duration) + 1)
+        return f"{self.key}:{window}", math.ceil(self.duration) + 1
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        counter = self.window_counter(request, view)
+        if counter is None:
+            return True
+        count = counted_windows(request).get(counter[0])
+        if count is None:
+            count = window_hit(self.cache, *counter)
         if count is None or count <= self.num_requests:
             return True
         return self.throttle_failure()

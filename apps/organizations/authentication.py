@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING
 
 from rest_framework import authentication, exceptions
 
+from apps.api.throttles import counted_windows, window_hit_get
+from apps.organizations import key_cache
 from apps.organizations.models import ApiKey, Organization
-from apps.organizations.selectors import api_key_from_raw
+from apps.organizations.selectors import api_key_parse, api_key_verify
 from apps.organizations.services import api_key_touch
+from apps.organizations.throttling import ApiKeyRateThrottle
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -47,13 +50,30 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The API key is not valid.", code="invalid_api_key") from None
-        key = api_key_from_raw(raw)
+        parsed = api_key_parse(raw)
+        key = None if parsed is None else self._verify(request, *parsed)
         if key is None:
             raise exceptions.AuthenticationFailed(
                 "The API key is not valid or has been revoked.", code="invalid_api_key"
             )
         api_key_touch(api_key=key)
         return ApiClient(key), key
+
+    @staticmethod
+    def _verify(request: Request, prefix: str, hashed: str) -> ApiKey | None:
+        """The key, read in the same cache round trip that counts the request for the key's
+        rate limit (ApiKeyRateThrottle then reuses the count). A wrong key's count is dropped."""
+        throttle = ApiKeyRateThrottle()
+        counter = throttle.counter_for(prefix, hashed)
+        if counter is None:
+            return api_key_verify(prefix, hashed, key_cache.key_cached(prefix))
+        count, entry = window_hit_get(throttle.cache, *counter, key_cache.entry_key(prefix))
+        key = api_key_verify(prefix, hashed, entry)
+        if key is None:
+            throttle.cache.delete(counter[0])
+        elif count is not None:
+            counted_windows(request)[counter[0]] = count
+        return key
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.organizations import key_cache
 from apps.organizations.models import DEFAULT_SCOPES, ApiKey, Organization, Scope
 
 KEY_PREFIX = "ipk"
@@ -46,13 +48,25 @@ def api_key_create(
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
     with transaction.atomic():
         ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        key_cache.keys_changed([api_key.prefix])
     api_key.refresh_from_db()
     return api_key
 
 
+# When this process last recorded each key's use (the key itself may come from the cache,
+# where last_used_at is as old as the entry).
+_touched: dict[Any, float] = {}
+TOUCH_EVERY_SECONDS = 60
+
+
 def api_key_touch(*, api_key: ApiKey) -> None:
-    """Record use at most once a minute: one UPDATE per request would be a hot write."""
+    """Record use at most once a minute per process: one UPDATE per request would be a hot
+    write. last_used_at is a back-office hint, so it does not go through a transition."""
     now = timezone.now()
-    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > 60:
+    clock = now.timestamp()
+    if clock - _touched.get(api_key.pk, -TOUCH_EVERY_SECONDS) < TOUCH_EVERY_SECONDS:
+        return
+    _touched[api_key.pk] = clock
+    if api_key.last_used_at is None or (now - api_key.last_used_at).total_seconds() > TOUCH_EVERY_SECONDS:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now

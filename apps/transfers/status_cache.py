@@ -16,45 +16,63 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
+from rest_framework.renderers import JSONRenderer
 
 OPEN_TTL = 60
 FINAL_TTL = 3600
 
 
-def _key(session_id: Any) -> str:
+def status_key(session_id: Any) -> str:
     return f"transfers:status:{session_id}"
 
 
 def _entry(session: Any) -> tuple[dict[str, Any], int]:
     from apps.transfers.api.serializers import SessionStatusSerializer
 
+    body = dict(SessionStatusSerializer(session).data)
     entry = {
         "token_hash": session.token_hash,
         "status": session.status,
         "open": session.is_open,
         "expires_at": session.expires_at.timestamp(),
-        "body": dict(SessionStatusSerializer(session).data),
+        "body": body,
+        # Rendered once here, as the API's renderer renders it, so a hot poll sends bytes.
+        "json": JSONRenderer().render(body),
     }
     return entry, OPEN_TTL if session.is_open else FINAL_TTL
 
 
 def status_cached(session_id: Any) -> dict[str, Any] | None:
-    return cache.get(_key(session_id))
+    return cache.get(status_key(session_id))
+
+
+def status_servable(entry: dict[str, Any] | None, token: str | None) -> bytes | None:
+    """The cached body to answer with, or None when the database must answer: no entry, an
+    open session past expires_at (the read-time guard expires it there), or a token that
+    does not match (the database path answers 401 in the API's error shape)."""
+    if entry is None or "json" not in entry:
+        return None
+    if entry["open"] and entry["expires_at"] <= time.time():
+        return None
+    if not token_matches(token, entry["token_hash"]):
+        return None
+    return entry["json"]
 
 
 def status_remember(session: Any) -> None:
     """After a read from the database: add, never overwrite a newer entry from a transition."""
     entry, ttl = _entry(session)
-    cache.add(_key(session.pk), entry, ttl)
+    cache.add(status_key(session.pk), entry, ttl)
 
 
 def status_changed(session: Any) -> None:
     """In the transaction of a transition: drop the entry now, write the new one on commit."""
-    key = _key(session.pk)
+    key = status_key(session.pk)
     cache.delete(key)
     entry, ttl = _entry(session)
     transaction.on_commit(lambda: cache.set(key, entry, ttl))

@@ -10,11 +10,17 @@ from unittest import mock
 import pytest
 import redis
 import time_machine
+from datetime import timedelta
+
 from django.test import RequestFactory, override_settings
 from rest_framework.request import Request
+from rest_framework.test import APIClient
 
 from apps.api.cache import ResilientRedisCache
 from apps.api.throttles import SessionStatusRateThrottle
+from apps.audit.services import Actor
+from apps.organizations.services import api_key_create
+from apps.transfers.services import session_create
 from tests.reliability.faults_support import RedisServer
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
@@ -103,6 +109,52 @@ def test_a_status_poll_check_is_one_round_trip(server, counting, settings):
     assert answers == [True, True, True, False]
     assert throttle.wait() == pytest.approx(0.75)
     assert counting == ["PIPELINE:INCRBY,EXPIRE"] * 4
+
+
+@pytest.mark.django_db
+def test_a_hot_status_poll_is_one_round_trip_and_no_query(server, counting, org, django_assert_num_queries):
+    """The whole request: the rate-limit count and the cached entry in one pipeline, no
+    database, and the same answer (body and headers) as the database path gave."""
+    redis_cache = {"default": {"BACKEND": "apps.api.cache.ResilientRedisCache", "LOCATION": server.url(3)}}
+    with override_settings(CACHES=redis_cache, SESSION_STATUS_RATE_LIMIT="3/s"):
+        session, token = session_create(
+            organization=org, scopes=["email"], actor=Actor.system("test"), expires_in=timedelta(minutes=5)
+        )
+        url = f"/api/v1/session/{session.pk}/status"
+        client = APIClient()
+        with time_machine.travel(1_800_000_000.25, tick=False):
+            first = client.get(url, HTTP_X_SESSION_TOKEN=token)  # a miss: the database, then the entry
+            counting.clear()
+            with django_assert_num_queries(0):
+                hot = [client.get(url, HTTP_X_SESSION_TOKEN=token) for _ in range(2)]
+            over = client.get(url, HTTP_X_SESSION_TOKEN=token)
+
+    assert first.status_code == 200
+    assert [r.status_code for r in hot] == [200, 200]
+    for response in hot:
+        assert response.content == first.content
+        for header in ("Content-Type", "Allow", "Vary", "X-Frame-Options", "Content-Security-Policy"):
+            assert response.get(header) == first.get(header), header
+    assert counting[:2] == ["PIPELINE:INCRBY,EXPIRE,GET"] * 2
+    # The fourth poll in the window is refused by the DRF throttle, counted once, not twice.
+    assert over.status_code == 429
+    assert counting[2:] == ["PIPELINE:INCRBY,EXPIRE,GET"]
+
+
+@pytest.mark.django_db
+def test_an_api_request_reads_its_key_and_counts_its_limit_in_one_round_trip(server, counting, org):
+    """After the first request, the key comes from the cache in the pipeline that counts the
+    request for the key's rate limit: one round trip to Redis, no query for the key."""
+    redis_cache = {"default": {"BACKEND": "apps.api.cache.ResilientRedisCache", "LOCATION": server.url(3)}}
+    with override_settings(CACHES=redis_cache, API_RATE_LIMIT="100/min"):
+        _, raw = api_key_create(organization=org)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        assert client.get("/api/v1/orgs/acme/external-personal-identities").status_code == 200
+        counting.clear()
+        assert client.get("/api/v1/orgs/acme/external-personal-identities").status_code == 200
+
+    assert counting == ["PIPELINE:INCRBY,EXPIRE,GET"]
 
 
 def test_the_shared_client_answers_misses_while_redis_is_down_and_recovers(tmp_path):

@@ -39,8 +39,8 @@ AS_PARAMETER = OpenApiParameter(
 class ActivityViewMixin(OrgAPIView):
     required_scope = Scope.ACTIVITIES
 
-    def get_activity(self, activity_id: UUID) -> Activity:
-        activity = activity_get(organization=self.organization, activity_id=activity_id)
+    def get_activity(self, activity_id: UUID, *, parties: bool = True) -> Activity:
+        activity = activity_get(organization=self.organization, activity_id=activity_id, parties=parties)
         if activity is None:
             raise exceptions.NotFound("No such activity in this organization.")
         return activity
@@ -113,7 +113,7 @@ class ActivityDetailApi(ActivityViewMixin):
         tags=TAGS, operation_id="activities_retrieve", parameters=[AS_PARAMETER], responses=ActivitySerializer
     )
     def get(self, request: Request, org_id: str, activity_id: UUID) -> Response:
-        return self.respond(self.get_activity(activity_id), self.party(request))
+        return self.respond(self.get_activity(activity_id, parties=False), self.party(request))
 
 
 class ActivityAcceptApi(ActivityViewMixin):
