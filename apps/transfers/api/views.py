@@ -179,7 +179,7 @@ class SessionStatusApi(TokenSessionApi):
                 counted_windows(request)[counter[0]] = count
                 if count > throttle.num_requests:
                     return None
-        body = status_servable(entry, request.headers.get("X-Session-Token"))
+        body = status_servable(entry, request.META.get("HTTP_X_SESSION_TOKEN"))
         if body is None:
             return None
         self.headers = self.default_response_headers
@@ -200,7 +200,9 @@ class SessionStatusApi(TokenSessionApi):
 
 
 def _accepts_json(request: HttpRequest) -> bool:
-    accept = request.headers.get("Accept", "")
+    # META rather than request.headers: that builds a mapping of every header, on a path
+    # where each microsecond counts.
+    accept = request.META.get("HTTP_ACCEPT", "")
     return not accept or "*/*" in accept or "application/json" in accept
 
 
