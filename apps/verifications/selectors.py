@@ -9,7 +9,12 @@ from apps.verifications.models import VerificationProcess
 
 
 def process_get(*, organization: Organization, process_id: Any) -> VerificationProcess | None:
-    return VerificationProcess.objects.filter(organization=organization, pk=process_id).first()
+    try:
+        process = VerificationProcess.objects.get(organization=organization, pk=process_id)
+    except VerificationProcess.DoesNotExist:
+        return None
+    process.organization = organization  # the caller's, not read again
+    return process
 
 
 def process_list(
