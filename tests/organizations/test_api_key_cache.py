@@ -97,7 +97,7 @@ def test_a_renamed_organization_moves_its_keys_at_once(org, key, django_capture_
 
 def test_a_deleted_key_or_organization_is_refused(org, key, django_capture_on_commit_callbacks):
     api_key, raw = key
-    other, other_raw = api_key_create(organization=org)
+    _, other_raw = api_key_create(organization=org)
     for client in (_client(raw), _client(other_raw)):
         assert client.get(BASE).status_code == 200
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 import redis
 import time_machine
-from datetime import timedelta
-
 from django.test import RequestFactory, override_settings
 from rest_framework.request import Request
 from rest_framework.test import APIClient
