@@ -4,7 +4,9 @@ A receiver on 127.0.0.1 answers 204. N audit transitions of an organization whos
 subscribes to their event type are committed at once (as a burst of state changes would be),
 the relay is woken as the commit hook wakes it, and the clock runs from that commit until the
 receiver has answered N deliveries. The Celery worker runs with --concurrency=2 (two worker
-processes), production settings; their RSS is read after a warm-up and after the N deliveries.
+processes), production settings; their RSS is read after a warm-up, every RSS_EVERY deliveries
+and after the N deliveries, so that a plateau (the allocator keeping its high-water mark) can be
+told from a leak (growth that goes on with the deliveries).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.db import connection
 from bench.common import PYTHON, ROOT, Scale, bench_env, free_port, redis_flush
 
 WARMUP = 300
+RSS_EVERY = 1000
 
 
 class Receiver:
@@ -81,6 +84,11 @@ def _children_rss_mb(pid: int) -> list[float]:
     return out
 
 
+def _growth(before: list[float], after: list[float]) -> float:
+    """The largest RSS growth of a worker process between two samples (MB)."""
+    return round(max((b - a for a, b in zip(before, after, strict=False)), default=0.0), 1)
+
+
 def _burst(org_id: int, count: int) -> None:
     """Commit `count` transitions at once, then wake the relay as the commit hook does."""
     from django.contrib.contenttypes.models import ContentType
@@ -103,10 +111,26 @@ def _burst(org_id: int, count: int) -> None:
     relay_events.delay()
 
 
-def _wait(receiver: Receiver, target: int, cap: float) -> bool:
-    deadline = time.perf_counter() + cap
+def _wait(
+    receiver: Receiver, target: int, cap: float, *, worker_pid: int | None = None, samples: list | None = None
+) -> bool:
+    """Until the receiver has answered `target` requests (or `cap` s); RSS every RSS_EVERY deliveries."""
+    started = time.perf_counter()
+    deadline = started + cap
+    base = receiver.count
+    next_sample = base + RSS_EVERY
     while receiver.count < target and time.perf_counter() < deadline:
-        time.sleep(0.05)
+        if samples is not None and worker_pid is not None and receiver.count >= next_sample:
+            samples.append(
+                {
+                    "delivered": receiver.count - base,
+                    "seconds": round(time.perf_counter() - started, 1),
+                    "rss_mb": _children_rss_mb(worker_pid),
+                }
+            )
+            while next_sample <= receiver.count:
+                next_sample += RSS_EVERY
+        time.sleep(0.02)
     return receiver.count >= target
 
 
@@ -136,13 +160,15 @@ def run(scale: Scale) -> dict[str, Any]:
         if not _wait(receiver, WARMUP, 120):
             raise RuntimeError(f"warm-up: only {receiver.count} of {WARMUP} deliveries arrived")
         rss_start = _children_rss_mb(worker.pid)
+        series: list[dict[str, Any]] = [{"delivered": 0, "seconds": 0.0, "rss_mb": rss_start}]
         base = receiver.count
         started = time.perf_counter()
         _burst(org.pk, total)
-        done = _wait(receiver, base + total, scale.webhook_time_cap)
+        done = _wait(receiver, base + total, scale.webhook_time_cap, worker_pid=worker.pid, samples=series)
         delivered = receiver.count - base
         seconds = (receiver.last_at if done else time.perf_counter()) - started
         rss_end = _children_rss_mb(worker.pid)
+        series.append({"delivered": delivered, "seconds": round(seconds, 1), "rss_mb": rss_end})
     finally:
         worker.send_signal(signal.SIGTERM)  # warm shutdown: the pool finishes its current tasks
         try:
@@ -154,6 +180,7 @@ def run(scale: Scale) -> dict[str, Any]:
         cursor.execute("SELECT status, count(*) FROM webhooks_delivery GROUP BY status")
         statuses = dict(cursor.fetchall())
     rate = delivered / seconds if seconds else 0.0
+    rows = [[x["delivered"], x["seconds"], *x["rss_mb"]] for x in series]
     figures = {
         "deliveries_target": total,
         "delivered": delivered,
@@ -163,6 +190,11 @@ def run(scale: Scale) -> dict[str, Any]:
         "time_cap_s": scale.webhook_time_cap,
         "worker_rss_mb_after_warmup": rss_start,
         "worker_rss_mb_after_run": rss_end,
+        # [deliveries so far, seconds since the commit, RSS MB of each worker process]: about ten of
+        # the samples here; all of them (one per RSS_EVERY deliveries) in "rss_series".
+        "worker_rss_mb_by_deliveries": [rows[i] for i in range(0, len(rows) - 1, max(1, len(rows) // 10))] + [rows[-1]],
+        # A plateau reached early shows ~0 here; a leak grows with the deliveries of the second half too.
+        "worker_rss_growth_mb_second_half": _growth(series[len(series) // 2]["rss_mb"], rss_end),
         "delivery_statuses": statuses,
     }
     print(
@@ -170,7 +202,11 @@ def run(scale: Scale) -> dict[str, Any]:
         f"{'' if done else f' (time cap {scale.webhook_time_cap:.0f} s reached)'}; "
         f"worker RSS {rss_start} MB → {rss_end} MB; deliveries by status {statuses}"
     )
-    growth = max((e - s for s, e in zip(rss_start, rss_end, strict=False)), default=0.0)
+    print(
+        "  worker RSS (MB) by deliveries: "
+        + ", ".join(f"{x['delivered']} ({x['seconds']} s): {x['rss_mb']}" for x in series)
+    )
+    growth = _growth(rss_start, rss_end)
     checks = [
         {
             "name": "deliveries/s (commit to 2xx)",
@@ -193,4 +229,4 @@ def run(scale: Scale) -> dict[str, Any]:
     ]
     for c in checks:
         print(f"  {'PASS' if c['passed'] else 'FAIL'}  {c['name']}: {c['value']} (target {c['target']})")
-    return {"figures": figures, "checks": checks}
+    return {"figures": figures, "checks": checks, "rss_series": rows}

@@ -1,8 +1,9 @@
-"""Signed HTTP POSTs (Standard Webhooks) to a checked destination, without redirects."""
+"""Signed HTTP POSTs (Standard Webhooks) to a checked destination, without redirects, over kept-alive connections."""
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import heapq
 import itertools
 import logging
@@ -10,6 +11,7 @@ import os
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -69,7 +71,8 @@ class _Watchdog:
             token = next(self._counter)
             heapq.heappush(self._heap, (deadline, token, callback))
             self._live.add(token)
-            self._lock.notify()
+            if self._heap[0][1] == token:  # a new earliest deadline: the thread must wake sooner
+                self._lock.notify()
             return token
 
     def cancel(self, token: int) -> None:
@@ -99,15 +102,26 @@ _watchdog = _Watchdog()
 
 
 class _DeadlineConnection(HTTPConnection):
-    """Shuts its socket down when the send's total time is up.
+    """Shuts its socket down when the current send's total time is up.
 
     urllib3's timeouts bound each socket operation, not the exchange: a receiver trickling its
     answer a byte at a time would otherwise hold the worker, and outlive the delivery's claim.
+    A kept-alive connection serves many sends, so the deadline is armed per send (when the pool
+    hands the connection out) and disarmed once its answer has been read.
     """
 
-    def __init__(self, *args: Any, deadline: float, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._watchdog = _watchdog.schedule(deadline, self._expire)
+        self._deadline_token: int | None = None
+
+    def arm(self, deadline: float) -> None:
+        self.disarm()
+        self._deadline_token = _watchdog.schedule(deadline, self._expire)
+
+    def disarm(self) -> None:
+        if self._deadline_token is not None:
+            _watchdog.cancel(self._deadline_token)
+            self._deadline_token = None
 
     def _expire(self) -> None:
         if self.sock is not None:
@@ -115,7 +129,7 @@ class _DeadlineConnection(HTTPConnection):
                 self.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        _watchdog.cancel(self._watchdog)
+        self.disarm()
         super().close()
 
 
@@ -123,38 +137,114 @@ class _DeadlineHTTPSConnection(_DeadlineConnection, HTTPSConnection):
     pass
 
 
-class _HTTPPool(urllib3.HTTPConnectionPool):
+# The deadline of the send under way in this thread, read when the pool hands out a connection.
+_send_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("webhook_send_deadline", default=None)
+
+
+class _ArmingPool:
+    """Arms the connection the pool hands out with the current send's deadline (before any I/O)."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        deadline = _send_deadline.get()
+        if deadline is not None:
+            conn.arm(deadline)
+        return conn
+
+
+class _HTTPPool(_ArmingPool, urllib3.HTTPConnectionPool):
     ConnectionCls = _DeadlineConnection
 
 
-class _HTTPSPool(urllib3.HTTPSConnectionPool):
+class _HTTPSPool(_ArmingPool, urllib3.HTTPSConnectionPool):
     ConnectionCls = _DeadlineHTTPSConnection
 
 
+# Pools kept per process; beyond this many destinations the least recently used is closed.
+MAX_POOLS = 64
+# Idle keep-alive connections per destination: a worker process sends one request at a time,
+# so one is enough; a few more serve threads sharing the process (they never wait for one).
+POOL_CONNECTIONS = 2
+
+PoolKey = tuple[str, str, int, str]
+
+
+class _Pools:
+    """Keep-alive connection pools of this process, one per checked destination.
+
+    The key holds the address the destination check resolved (the pool connects to it and to
+    nothing else, with the URL's host in the Host header and TLS name), so a name that resolves
+    elsewhere next time gets a pool of its own. Reset in a forked child, as the watchdog is.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pools: OrderedDict[PoolKey, urllib3.HTTPConnectionPool] = OrderedDict()
+        self._pid = 0
+
+    def get(self, destination: Destination) -> urllib3.HTTPConnectionPool:
+        key = (destination.scheme, destination.address, destination.port, destination.host)
+        evicted: urllib3.HTTPConnectionPool | None = None
+        with self._lock:
+            if self._pid != os.getpid():  # first use, or the parent's sockets after a fork
+                self._pid = os.getpid()
+                self._pools = OrderedDict()
+            pool = self._pools.get(key)
+            if pool is not None:
+                self._pools.move_to_end(key)
+                return pool
+            pool = self._new(destination)
+            self._pools[key] = pool
+            if len(self._pools) > MAX_POOLS:
+                _, evicted = self._pools.popitem(last=False)
+        if evicted is not None:
+            evicted.close()
+        return pool
+
+    @staticmethod
+    def _new(destination: Destination) -> urllib3.HTTPConnectionPool:
+        if destination.scheme == "https":
+            return _HTTPSPool(
+                destination.address,
+                destination.port,
+                maxsize=POOL_CONNECTIONS,
+                block=False,
+                retries=False,
+                server_hostname=destination.host,
+                assert_hostname=destination.host,
+                cert_reqs="CERT_REQUIRED",
+            )
+        return _HTTPPool(destination.address, destination.port, maxsize=POOL_CONNECTIONS, block=False, retries=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), OrderedDict()
+        for pool in pools:
+            pool.close()
+
+
+_pools = _Pools()
+
+
+def _timed_out() -> urllib3.exceptions.TimeoutError:
+    return urllib3.exceptions.TimeoutError(f"Timed out: no complete answer within {TOTAL_TIMEOUT:g} s")
+
+
 def post(destination: Destination, body: bytes, headers: dict[str, str]) -> SendResult:
-    """POST to the checked address with the original Host (and TLS name). Raises on network errors."""
-    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, total=TOTAL_TIMEOUT)
+    """POST to the checked address with the original Host (and TLS name). Raises on network errors.
+
+    The connection is kept alive for the next send to the same destination when the answer was
+    read to its end (Content-Length, at most EXCERPT_BYTES); otherwise it is closed.
+    """
     deadline = time.monotonic() + TOTAL_TIMEOUT
-    pool: urllib3.HTTPConnectionPool
-    if destination.scheme == "https":
-        pool = _HTTPSPool(
-            destination.address,
-            destination.port,
-            timeout=timeout,
-            retries=False,
-            server_hostname=destination.host,
-            assert_hostname=destination.host,
-            cert_reqs="CERT_REQUIRED",
-            deadline=deadline,
-        )
-    else:
-        pool = _HTTPPool(destination.address, destination.port, timeout=timeout, retries=False, deadline=deadline)
+    pool = _pools.get(destination)
     all_headers = {
         "Host": destination.host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         **headers,
     }
+    context = _send_deadline.set(deadline)
     try:
         response = pool.urlopen(
             "POST",
@@ -164,17 +254,29 @@ def post(destination: Destination, body: bytes, headers: dict[str, str]) -> Send
             redirect=False,
             retries=False,
             preload_content=False,
+            release_conn=False,
             assert_same_host=False,
+            timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, total=TOTAL_TIMEOUT),
         )
-        try:
-            excerpt = response.read(EXCERPT_BYTES, decode_content=True).decode("utf-8", "replace")
-        finally:
-            response.release_conn()
-            response.close()
-        return SendResult(response.status, excerpt)
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         if time.monotonic() >= deadline:  # the watchdog cut the connection
-            raise urllib3.exceptions.TimeoutError(f"Timed out: no complete answer within {TOTAL_TIMEOUT:g} s") from exc
+            raise _timed_out() from exc
         raise
     finally:
-        pool.close()
+        _send_deadline.reset(context)
+    connection = response.connection
+    reusable = False
+    try:
+        excerpt = response.read(EXCERPT_BYTES, decode_content=True).decode("utf-8", "replace")
+        reusable = response.length_remaining == 0
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        if time.monotonic() >= deadline:
+            raise _timed_out() from exc
+        raise
+    finally:
+        if isinstance(connection, _DeadlineConnection):
+            connection.disarm()
+        if not reusable:
+            response.close()  # closes the connection too; the pool opens a new one next time
+        response.release_conn()
+    return SendResult(response.status, excerpt)

@@ -7,8 +7,10 @@ import json
 import logging
 import secrets
 import time
+import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +18,12 @@ import urllib3
 from django.conf import settings
 from django.db import connections, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.audit.models import Transition
 from apps.organizations.models import Organization
-from apps.webhooks.destinations import UnsafeDestination, destination_check
+from apps.webhooks.destinations import Destination, UnsafeDestination, destination_check
 from apps.webhooks.events import PING, event_data
 from apps.webhooks.models import (
     Delivery,
@@ -47,6 +50,9 @@ RETRY_DELAYS = [
     timedelta(hours=10),
 ]
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+# Deliveries per task: claimed in one statement, sent one after another over a kept-alive
+# connection, recorded in one statement.
+DELIVERY_BATCH_SIZE = 100
 # Longer delays wait in next_attempt_at for the relay: a Celery countdown that long would sit
 # in worker memory, and Redis redelivers it after the visibility timeout.
 COUNTDOWN_LIMIT = timedelta(seconds=60)
@@ -60,20 +66,32 @@ def _new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _enqueue(deliveries: Iterable[tuple[Any, float]]) -> None:
-    """Queue one delivery task per (id, countdown) after commit; a broker outage only delays them."""
-    items = list(deliveries)
-    if not items:
+def _enqueue(deliveries: Iterable[tuple[Any, str, float]]) -> None:
+    """Queue delivery tasks for (id, url, countdown) after commit; a broker outage only delays them.
+
+    One task per destination URL and countdown, with up to DELIVERY_BATCH_SIZE ids: the task
+    claims and sends them together over one kept-alive connection, and a slow destination
+    holds up only its own batches.
+    """
+    groups: dict[tuple[str, float], list[str]] = defaultdict(list)
+    for delivery_id, url, countdown in deliveries:
+        groups[(url, countdown or 0)].append(str(delivery_id))
+    if not groups:
         return
+    batches = [
+        (ids[start : start + DELIVERY_BATCH_SIZE], countdown)
+        for (_, countdown), ids in groups.items()
+        for start in range(0, len(ids), DELIVERY_BATCH_SIZE)
+    ]
 
     def send() -> None:
         from apps.webhooks.tasks import deliver
 
-        for delivery_id, countdown in items:
+        for ids, countdown in batches:
             try:
-                deliver.apply_async(args=[str(delivery_id)], countdown=countdown or None)
+                deliver.apply_async(args=ids, countdown=countdown or None)
             except Exception:
-                logger.warning("Could not queue delivery %s; the relay will retry", delivery_id, exc_info=True)
+                logger.warning("Could not queue %d deliveries; the relay will retry", len(ids), exc_info=True)
 
     transaction.on_commit(send)
 
@@ -141,7 +159,7 @@ def notification_send(*, organization_id: Any, url: str, event_type: str, body: 
     delivery = Delivery.objects.create(
         event=event, organization_id=organization_id, url=url, next_attempt_at=now, enqueued_at=now
     )
-    _enqueue([(delivery.pk, 0)])
+    _enqueue([(delivery.pk, delivery.url, 0)])
     return delivery
 
 
@@ -158,7 +176,7 @@ def endpoint_ping(*, endpoint: WebhookEndpoint) -> Delivery:
             data={"endpoint_id": str(endpoint.pk), "message": "ping"},
         )
         delivery = _delivery_new(event=event, endpoint=endpoint)
-        _enqueue([(delivery.pk, 0)])
+        _enqueue([(delivery.pk, delivery.url, 0)])
     return delivery
 
 
@@ -223,12 +241,15 @@ def events_relay(*, batch_size: int = 500) -> int:
         ]
         Delivery.objects.bulk_create(deliveries)
         Transition.objects.filter(id__in=[t.id for t in rows]).update(published_at=now)
-        _enqueue((d.pk, 0) for d in deliveries)
+        _enqueue((d.pk, d.url, 0) for d in deliveries)
     return len(rows)
 
 
-# A claim younger than this may still be sending (the sender gives up after 10 s).
-CLAIM_MINIMUM = timedelta(seconds=TOTAL_TIMEOUT + 5)
+# A batch starts no send later than this after its claim, and each send gives up after
+# TOTAL_TIMEOUT: a claim younger than CLAIM_MINIMUM may still be sending. What a batch did not
+# get to in time goes back to pending and is queued again.
+BATCH_SEND_SECONDS = 15.0
+CLAIM_MINIMUM = timedelta(seconds=BATCH_SEND_SECONDS + TOTAL_TIMEOUT + 5)
 
 
 def _requeue_after() -> timedelta:
@@ -262,16 +283,16 @@ def deliveries_dispatch_due(*, limit: int = 1000) -> int:
             Delivery.objects.select_for_update(skip_locked=True)
             .filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
             .filter(_stale(now))
-            .values_list("pk", flat=True)[:limit]
+            .values_list("pk", "url")[:limit]
         )
         if due:
             # A delivery queued before (enqueued_at set) counts one more re-queue; one that had
             # no task yet (a long retry, a reset claim) starts over.
-            Delivery.objects.filter(pk__in=due).update(
+            Delivery.objects.filter(pk__in=[pk for pk, _ in due]).update(
                 enqueued_at=now,
                 requeues=Case(When(enqueued_at__isnull=True, then=Value(0)), default=F("requeues") + 1),
             )
-            _enqueue((pk, 0) for pk in due)
+            _enqueue((pk, url, 0) for pk, url in due)
     return len(due)
 
 
@@ -284,25 +305,148 @@ def _is_retryable(status_code: int | None, error: str) -> bool:
     return status_code >= 500 or status_code == 429
 
 
+@dataclass
+class _Outcome:
+    """One attempt's result: the attempt row, the delivery's new state, and when to queue it again."""
+
+    delivery: Delivery
+    attempt: DeliveryAttempt
+    fields: dict[str, Any]
+    queue_in: timedelta | None
+
+
 def delivery_attempt(*, delivery_id: Any) -> str | None:
     """Make the next attempt of a due delivery. Returns its new status, or None if not ours to send."""
-    now = timezone.now()
-    # Compare-and-set claim: of two workers handed the same delivery, one sends.
-    claimed = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-        status=DeliveryStatus.SENDING, claimed_at=now, requeues=0
+    return deliveries_attempt(delivery_ids=[delivery_id]).get(_as_uuid(delivery_id))
+
+
+def deliveries_attempt(*, delivery_ids: Sequence[Any]) -> dict[uuid.UUID, str]:
+    """Attempt those of these deliveries that are due and unclaimed. Returns {id: new status} of those sent.
+
+    Three statements however many there are: the claim, the deliveries with their events and
+    endpoints, and the results (attempt rows and new states) together; per-object notifications
+    add their organization's secret, once per batch. Each destination URL is resolved and
+    checked once per batch, and every send to it reuses a kept-alive connection to the address
+    checked. Sends start for BATCH_SEND_SECONDS at most, so that the claims' lease
+    (CLAIM_MINIMUM) covers the whole batch; the rest is released and queued again.
+    """
+    claimed_at = timezone.now()
+    wanted = [_as_uuid(pk) for pk in delivery_ids]
+    ids = _claim(wanted, claimed_at)
+    if not ids:
+        return {}
+    order = {pk: n for n, pk in enumerate(wanted)}  # sent in the order given (the events' order)
+    deliveries = sorted(
+        Delivery.objects.select_related("event", "endpoint").filter(pk__in=_id_list(ids)), key=lambda d: order[d.pk]
     )
-    if not claimed:
-        return None
-    delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
+    stop_at = time.monotonic() + BATCH_SEND_SECONDS
+    destinations: dict[str, Destination | UnsafeDestination] = {}
+    notification_secrets: dict[Any, NotificationSecret] = {}
+    outcomes: list[_Outcome] = []
+    failed = False
+    try:
+        for delivery in deliveries:
+            if outcomes and time.monotonic() > stop_at:
+                break
+            outcomes.append(_send(delivery, destinations, notification_secrets))
+    except BaseException:
+        # What was sent is recorded all the same (so it is not sent again); the delivery that
+        # raised keeps its claim, which the relay resets after the lease, as for a dead worker.
+        failed = True
+        raise
+    finally:
+        _results_save(outcomes, claimed_at=claimed_at)
+        _enqueue(
+            (o.delivery.pk, o.delivery.url, o.queue_in.total_seconds()) for o in outcomes if o.queue_in is not None
+        )
+        unsent = deliveries[len(outcomes) + (1 if failed else 0) :]
+        if unsent:
+            _release(unsent, claimed_at=claimed_at)
+    return {o.delivery.pk: o.fields["status"] for o in outcomes}
+
+
+def _id_list(ids: list[uuid.UUID]) -> list[uuid.UUID] | RawSQL:
+    """`ids` for a pk__in filter: on PostgreSQL one array parameter, not a placeholder per id."""
+    if connections[Delivery.objects.db].vendor != "postgresql":
+        return ids
+    return RawSQL("SELECT unnest(%s::uuid[])", [ids])
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _claim(ids: list[uuid.UUID], claimed_at: Any) -> list[uuid.UUID]:
+    """Mark the due, pending ones of `ids` as being sent by this worker; the ids it got.
+
+    On PostgreSQL one statement: rows another worker is claiming right now are skipped, not
+    waited for (SKIP LOCKED), and a row is claimed only while pending, so of two workers handed
+    the same delivery (a redelivered task, a re-queue) one sends. Elsewhere a compare-and-set
+    UPDATE per delivery gives the same guarantee.
+    """
+    connection = connections[Delivery.objects.db]
+    if connection.vendor != "postgresql":
+        return [
+            pk
+            for pk in ids
+            if Delivery.objects.filter(pk=pk, status=DeliveryStatus.PENDING, next_attempt_at__lte=claimed_at).update(
+                status=DeliveryStatus.SENDING, claimed_at=claimed_at, requeues=0
+            )
+        ]
+    meta = Delivery._meta
+    qn = connection.ops.quote_name
+    table, pk = qn(meta.db_table), qn(meta.pk.column)
+    status, claimed, requeues, due = (
+        qn(meta.get_field(name).column) for name in ("status", "claimed_at", "requeues", "next_attempt_at")
+    )
+    claimed_value = meta.get_field("claimed_at").get_db_prep_save(claimed_at, connection)
+    # Only quoted names from the model's metadata go into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {status} = %s, {claimed} = %s, {requeues} = 0"  # noqa: S608
+        f" WHERE {pk} IN (SELECT {pk} FROM {table} WHERE {pk} = ANY(%s::uuid[]) AND {status} = %s"
+        f" AND {due} <= %s FOR UPDATE SKIP LOCKED) RETURNING {pk}"
+    )
+    params = [
+        DeliveryStatus.SENDING.value,
+        claimed_value,
+        ids,
+        DeliveryStatus.PENDING.value,
+        claimed_value,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_as_uuid(row[0]) for row in cursor.fetchall()]
+
+
+def _send(
+    delivery: Delivery,
+    destinations: dict[str, Destination | UnsafeDestination],
+    notification_secrets: dict[Any, NotificationSecret],
+) -> _Outcome:
+    """One signed POST of a claimed delivery, and what it means for the delivery."""
     number = delivery.attempt_count + 1
     body = json.dumps(delivery.event.body(), separators=(",", ":"), ensure_ascii=False)
     status_code: int | None = None
     error = excerpt = ""
     permanent = False
+    now = timezone.now()
     started = time.monotonic()
     try:
-        destination = destination_check(delivery.url)
-        holder = delivery.endpoint or _notification_secret(delivery.organization_id)
+        destination = destinations.get(delivery.url)
+        if destination is None:
+            # Resolved and checked once per batch: every send to it goes to the address checked.
+            try:
+                destination = destination_check(delivery.url)
+            except UnsafeDestination as exc:
+                destination = exc
+            destinations[delivery.url] = destination
+        if isinstance(destination, UnsafeDestination):
+            raise destination
+        holder: SigningSecrets | None = delivery.endpoint
+        if holder is None:
+            holder = notification_secrets.get(delivery.organization_id)
+            if holder is None:
+                holder = notification_secrets[delivery.organization_id] = _notification_secret(delivery.organization_id)
         headers = sign_headers(
             secrets=holder.signing_secrets(now=now),
             message_id=delivery.event.message_id,
@@ -350,49 +494,112 @@ def delivery_attempt(*, delivery_id: Any) -> str | None:
         error=error,
         response_excerpt=excerpt,
     )
-    _result_save(delivery_id=delivery.pk, fields=fields, attempt=attempt)
-    if queue_in is not None:
-        _enqueue([(delivery.pk, queue_in.total_seconds())])
-    return fields["status"]
+    return _Outcome(delivery, attempt, fields, queue_in)
 
 
-def _result_save(*, delivery_id: Any, fields: dict[str, Any], attempt: DeliveryAttempt) -> None:
-    """Record the attempt and, if this worker still holds the claim, the delivery's new state, together.
+# The delivery columns a result sets: one array each in the result statement.
+_RESULT_FIELDS = (
+    "status",
+    "attempt_count",
+    "last_status_code",
+    "last_error",
+    "last_response_excerpt",
+    "updated_at",
+    "next_attempt_at",
+    "succeeded_at",
+    "enqueued_at",
+)
 
-    On PostgreSQL one statement (an UPDATE in a WITH, then the INSERT) in one round trip instead
-    of four (BEGIN, INSERT, UPDATE, COMMIT); elsewhere the same two writes in a transaction.
+
+def _results_save(outcomes: list[_Outcome], *, claimed_at: Any) -> None:
+    """Record every attempt and, where this worker still holds the claim, the delivery's new state.
+
+    A delivery whose claim was reset meanwhile (its worker presumed dead) belongs to whoever holds
+    it now: its attempt row is written (unless that worker already wrote one with the same
+    number), its state is left alone. On PostgreSQL one statement for
+    the whole batch (an UPDATE … FROM unnest(arrays) in a WITH, then the INSERT of the attempts), so one
+    round trip and one commit; elsewhere the same writes in one transaction.
     """
+    if not outcomes:
+        return
     connection = connections[Delivery.objects.db]
     if connection.vendor != "postgresql":
         with transaction.atomic():
-            attempt.save(force_insert=True)
-            Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING).update(**fields)
+            DeliveryAttempt.objects.bulk_create([o.attempt for o in outcomes], ignore_conflicts=True)
+            for o in outcomes:
+                Delivery.objects.filter(pk=o.delivery.pk, status=DeliveryStatus.SENDING, claimed_at=claimed_at).update(
+                    **o.fields
+                )
         return
     qn = connection.ops.quote_name
     delivery_meta, attempt_meta = Delivery._meta, DeliveryAttempt._meta
-    assignments, params = [], []
-    for name, value in fields.items():
-        field = delivery_meta.get_field(name)
-        assignments.append(f"{qn(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
-    pk_field, status_field = delivery_meta.pk, delivery_meta.get_field("status")
-    params += [pk_field.get_db_prep_value(delivery_id, connection), DeliveryStatus.SENDING.value]
+    pk_field = delivery_meta.pk
+    fields = [delivery_meta.get_field(name) for name in _RESULT_FIELDS]
+    columns = [pk_field, *fields]
     insert_fields = [f for f in attempt_meta.concrete_fields if not f.primary_key]
-    params += [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in insert_fields]
-    # Only quoted names from the models' metadata go into the text; every value is a parameter.
+    # One array parameter per column (unnest): the text is the same for every batch size, and
+    # psycopg does not parse hundreds of placeholders per statement.
+    status, enqueued, succeeded, claimed = (
+        qn(delivery_meta.get_field(n).column) for n in ("status", "enqueued_at", "succeeded_at", "claimed_at")
+    )
+    assignments = [
+        f"{qn(field.column)} = r.{qn(field.column)}"
+        for field in fields
+        if field.name not in ("enqueued_at", "succeeded_at")
+    ]
+    assignments += [
+        f"{claimed} = NULL",
+        f"{succeeded} = COALESCE(r.{succeeded}, d.{succeeded})",
+        # A retry sets when its task is queued for; a final state leaves the last queuing as it was.
+        f"{enqueued} = CASE WHEN r.{status} = %s THEN r.{enqueued} ELSE d.{enqueued} END",
+    ]
+    params: list[Any] = [
+        DeliveryStatus.PENDING.value,  # the CASE in SET comes first
+        [pk_field.get_db_prep_value(o.delivery.pk, connection) for o in outcomes],
+        *(
+            [
+                field.get_db_prep_save({"succeeded_at": None, "enqueued_at": None, **o.fields}[field.name], connection)
+                for o in outcomes
+            ]
+            for field in fields
+        ),
+    ]
+    params += [
+        DeliveryStatus.SENDING.value,
+        delivery_meta.get_field("claimed_at").get_db_prep_save(claimed_at, connection),
+    ]
+    params += [[f.get_db_prep_save(f.pre_save(o.attempt, True), connection) for o in outcomes] for f in insert_fields]
+    pk = qn(pk_field.column)
+
+    def arrays(of: list[Any]) -> str:
+        return ", ".join(f"%s::{field.db_type(connection)}[]" for field in of)
+
+    # Only quoted names and types from the models' metadata go into the text; every value is a parameter.
     sql = (
-        f"WITH result AS (UPDATE {qn(delivery_meta.db_table)} SET {', '.join(assignments)}"  # noqa: S608
-        f" WHERE {qn(pk_field.column)} = %s AND {qn(status_field.column)} = %s RETURNING 1)"
+        f"WITH result AS (UPDATE {qn(delivery_meta.db_table)} AS d SET {', '.join(assignments)}"  # noqa: S608
+        f" FROM unnest({arrays(columns)}) AS r ({', '.join(qn(c.column) for c in columns)})"
+        f" WHERE d.{pk} = r.{pk} AND d.{status} = %s AND d.{claimed} = %s RETURNING 1)"
         f" INSERT INTO {qn(attempt_meta.db_table)} ({', '.join(qn(f.column) for f in insert_fields)})"
-        f" VALUES ({', '.join(['%s'] * len(insert_fields))})"
+        f" SELECT * FROM unnest({arrays(insert_fields)}) ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _release(deliveries: list[Delivery], *, claimed_at: Any) -> None:
+    """Hand claimed deliveries this batch had no time left to send back to pending, and queue them again.
+
+    A claim reset meanwhile is left alone; its copy of the task then finds nothing to claim.
+    """
+    Delivery.objects.filter(
+        pk__in=[d.pk for d in deliveries], status=DeliveryStatus.SENDING, claimed_at=claimed_at
+    ).update(status=DeliveryStatus.PENDING, claimed_at=None, enqueued_at=timezone.now(), requeues=0)
+    _enqueue((d.pk, d.url, 0) for d in deliveries)
 
 
 def delivery_redeliver(*, delivery: Delivery) -> Delivery:
     """Send the same event (same webhook-id) to the endpoint again, as a new delivery."""
     with transaction.atomic():
         again = _delivery_new(event=delivery.event, endpoint=delivery.endpoint, redelivery_of=delivery)
-        _enqueue([(again.pk, 0)])
+        _enqueue([(again.pk, again.url, 0)])
     return again

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
-from apps.webhooks.services import deliveries_dispatch_due, delivery_attempt, events_relay
+from apps.webhooks.services import deliveries_attempt, deliveries_dispatch_due, events_relay
 
 logger = logging.getLogger(__name__)
 
@@ -47,5 +47,9 @@ def relay_events() -> int:
 
 
 @shared_task(ignore_result=True, acks_late=True)
-def deliver(delivery_id: str) -> str | None:
-    return delivery_attempt(delivery_id=delivery_id)
+def deliver(*delivery_ids: str) -> int:
+    """Attempt these deliveries (one destination's, up to DELIVERY_BATCH_SIZE); how many were sent.
+
+    A redelivered copy of the task (acks_late) finds them claimed or done and sends nothing.
+    """
+    return len(deliveries_attempt(delivery_ids=delivery_ids))

@@ -40,6 +40,7 @@ class Received:
     path: str
     headers: dict[str, str]  # lower-case names
     body: bytes
+    peer: tuple = ()  # the client's address and port: one per TCP connection
 
     @property
     def json(self) -> dict:
@@ -53,9 +54,12 @@ class Received:
 
 
 class Receiver:
-    """Answers each POST with the next scripted Reply, then with `default`; records every request."""
+    """Answers each POST with the next scripted Reply, then with `default`; records every request.
 
-    def __init__(self, host: str = "127.0.0.1") -> None:
+    It closes the connection after each answer unless `keep_alive`, as a receiver may or may not.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", *, keep_alive: bool = False) -> None:
         self.requests: list[Received] = []
         self.default = Reply()
         self._script: list[Reply] = []
@@ -70,7 +74,9 @@ class Receiver:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 reply = receiver._record(
-                    Received("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    Received(
+                        "POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body, self.client_address
+                    )
                 )
                 if reply.delay and receiver._released.wait(reply.delay):
                     return
@@ -78,7 +84,8 @@ class Receiver:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
-                self.send_header("Connection", "close")
+                if not keep_alive:
+                    self.send_header("Connection", "close")
                 if not reply.trickle:
                     self.end_headers()
                     self.wfile.write(reply.body)
@@ -126,6 +133,10 @@ class Receiver:
     def webhook_ids(self) -> list[str]:
         return [r.headers["webhook-id"] for r in self.requests]
 
+    def connections(self) -> int:
+        """How many TCP connections the requests came over."""
+        return len({r.peer for r in self.requests})
+
     def stop(self) -> None:
         self._released.set()
         self._server.shutdown()
@@ -136,8 +147,8 @@ class Receiver:
 def make_receiver() -> Iterator[Callable[..., Receiver]]:
     started: list[Receiver] = []
 
-    def make(host: str = "127.0.0.1") -> Receiver:
-        receiver = Receiver(host)
+    def make(host: str = "127.0.0.1", *, keep_alive: bool = False) -> Receiver:
+        receiver = Receiver(host, keep_alive=keep_alive)
         started.append(receiver)
         return receiver
 
@@ -175,3 +186,12 @@ def make_endpoint(db) -> Callable[..., tuple[WebhookEndpoint, str]]:
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_connection_pools() -> Iterator[None]:
+    """Each test starts without kept-alive connections to an earlier test's receivers."""
+    from apps.webhooks import sender
+
+    yield
+    sender._pools.clear()

@@ -320,7 +320,7 @@ def test_it_sends_a_redelivered_task_only_once(org, receiver, make_endpoint, dja
     delivery = _only_delivery()
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert tasks.deliver(str(delivery.pk)) is None
+        assert tasks.deliver(str(delivery.pk)) == 0
 
     assert len(receiver.requests) == 1
     assert DeliveryAttempt.objects.filter(delivery=delivery).count() == 1
