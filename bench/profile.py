@@ -25,7 +25,15 @@ from bench import common
 
 
 def _explain_sweep(total: int) -> None:
-    """The plan and timings of one batch of the validity sweep, rolled back."""
+    """The plan and timings of one batch of the validity sweep half-way through, next to the
+    raw UPDATE of the rows still overdue; both rolled back.
+
+    Half of the overdue activities are swept first (as the beat task does, batch by batch) so
+    that the batch explained is a typical one: its size is the one the loop reached, and its
+    index scan starts where the previous batch ended. The foreign-key checks of the audit rows
+    run at commit (deferred); the batch is explained with them made immediate so that their
+    cost shows as "Trigger for constraint" lines.
+    """
     from unittest import mock
 
     from django.db import connection, transaction
@@ -33,13 +41,26 @@ def _explain_sweep(total: int) -> None:
     from apps.activities import services
     from bench import timers
 
-    timers._setup(total)
+    overdue, _ = timers._setup(total)
     timers._vacuum()
+    swept, size = 0, services.SWEEP_BATCH_FIRST
+    for count, seconds in services.activities_sweep_batches():
+        swept += count
+        size = services._next_batch_size(
+            count,
+            count,
+            seconds,
+            services.SWEEP_BATCH_SECONDS,
+            services.SWEEP_BATCH_MIN,
+            services.SWEEP_BATCH_MAX,
+        )
+        if swept >= overdue // 2:
+            break
+    print(f"swept {swept:,} of {overdue:,} overdue; explaining the next batch of {size:,}\n")
 
     class Explain:
         def __init__(self) -> None:
             self.cursor = connection.cursor()
-            self.rowcount = 0
 
         def __enter__(self) -> Explain:
             return self
@@ -47,28 +68,50 @@ def _explain_sweep(total: int) -> None:
         def __exit__(self, *exc: object) -> None:
             self.cursor.close()
 
-        def execute(self, sql: str, params: object) -> None:
+        def execute(self, sql: str, params: object = None) -> None:
+            if params is None:  # SET LOCAL synchronous_commit
+                self.cursor.execute(sql)
+                return
+            self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self.cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + sql, params)
             print("\n".join(row[0] for row in self.cursor.fetchall()))
+
+        def fetchone(self) -> tuple[int, None]:
+            return 0, None
 
     class Rollback(Exception):
         pass
 
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(valid_until) FROM activities_activity WHERE status = 'PENDING'")
+        (after,) = cursor.fetchone()
     try:
         with transaction.atomic():
             connection.ensure_connection()
             with mock.patch.object(services, "connection", mock.Mock(vendor="postgresql", cursor=Explain)):
-                services.activities_cancel_overdue(batch_size=500)
+                services._sweep(services._VALIDITY, batch_size=size, after=after)
+            raise Rollback
+    except Rollback:
+        pass
+    print("\nThe raw UPDATE of the rows still overdue, for the cost per row:")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "EXPLAIN (ANALYZE, BUFFERS, WAL) UPDATE activities_activity SET status = 'CANCELED',"
+                " updated_at = now() WHERE status = 'PENDING' AND valid_until <= now()"
+            )
+            print("\n".join(row[0] for row in cursor.fetchall()))
             raise Rollback
     except Rollback:
         pass
 
 
 def _profile_deliveries(count: int) -> None:
-    """delivery_attempt in-process (no Celery): the cost of one delivery, end to end but the queue."""
+    """deliveries_attempt in-process (no Celery), in the batches the relay queues: the cost of
+    one delivery, end to end but the queue."""
     from apps.organizations.services import organization_create
     from apps.webhooks.models import Delivery
-    from apps.webhooks.services import delivery_attempt, endpoint_create, events_relay
+    from apps.webhooks.services import DELIVERY_BATCH_SIZE, deliveries_attempt, endpoint_create, events_relay
     from bench.webhooks import Receiver, _burst
 
     receiver = Receiver().start()
@@ -81,8 +124,8 @@ def _profile_deliveries(count: int) -> None:
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    for pk in ids:
-        delivery_attempt(delivery_id=pk)
+    for start in range(0, len(ids), DELIVERY_BATCH_SIZE):
+        deliveries_attempt(delivery_ids=ids[start : start + DELIVERY_BATCH_SIZE])
     profiler.disable()
     elapsed = time.perf_counter() - started
     receiver.stop()

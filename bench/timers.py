@@ -1,10 +1,11 @@
 """Benchmark 3: the activities deadline sweep at scale vs one raw SQL UPDATE of the same rows.
 
 N activities (2,000,000 in full mode), half of them pending past valid_until. In the same run:
-the raw `UPDATE ... SET status = 'CANCELED'` of exactly the overdue rows (timed, then rolled
-back and vacuumed away), then the sweep as beat runs it (apps.activities.tasks loop of
-activities_cancel_overdue batches), each batch its own transaction, timed one by one: the
-longest batch is the longest any row lock is held. Then a second sweep, which must change nothing.
+the raw `UPDATE ... SET status = 'CANCELED', updated_at = now()` of exactly the overdue rows
+(timed, then rolled back and vacuumed away), then the sweep as beat runs it
+(apps.activities.services.activities_sweep_batches, the loop of the beat task), each batch its
+own transaction, sized to its time target and timed one by one: the longest batch is the
+longest any row lock is held. Then a second sweep, which must change nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from typing import Any
 from django.db import connection, transaction
 
 from bench.common import Scale, check, print_check
-
-BATCH_SIZE = 500
 
 
 def _setup(total: int) -> tuple[int, Any]:
@@ -73,7 +72,7 @@ def _count(sql: str, params: list[Any] | None = None) -> int:
 
 
 def run(scale: Scale) -> dict[str, Any]:
-    from apps.activities.services import activities_cancel_overdue
+    from apps.activities.services import SWEEP_BATCH_SECONDS, activities_sweep_batches
 
     total = scale.activities
     print(f"\n[3] Timers at scale: {total:,} activities, {total // 2:,} overdue; sweep vs one raw UPDATE")
@@ -104,20 +103,17 @@ def run(scale: Scale) -> dict[str, Any]:
     _vacuum()
     print(f"  raw UPDATE: {raw_rows:,} rows in {raw_seconds:.2f} s ({raw_rows / raw_seconds:,.0f} rows/s)")
 
-    # The sweep, batch by batch, as the beat task loops.
+    # The sweep, batch by batch, as the beat task loops (each batch times its own transaction).
     batches: list[float] = []
+    sizes: list[int] = []
     swept = 0
     sweep_started = time.perf_counter()
-    while True:
-        t0 = time.perf_counter()
-        count = activities_cancel_overdue(batch_size=BATCH_SIZE)
-        elapsed = time.perf_counter() - t0
-        if not count:
-            break
-        batches.append(elapsed)
+    for count, seconds in activities_sweep_batches():
+        batches.append(seconds)
+        sizes.append(count)
         swept += count
     sweep_seconds = time.perf_counter() - sweep_started
-    again = activities_cancel_overdue(batch_size=BATCH_SIZE)
+    again = sum(count for count, _ in activities_sweep_batches())
     canceled = _count("SELECT count(*) FROM activities_activity WHERE status = 'CANCELED'")
     audit_rows = _count("SELECT count(*) FROM audit_transition") - transitions_before
     batches_ms = sorted(b * 1000 for b in batches)
@@ -130,8 +126,10 @@ def run(scale: Scale) -> dict[str, Any]:
         "sweep_rows": swept,
         "sweep_seconds": round(sweep_seconds, 2),
         "sweep_rows_per_s": round(swept / sweep_seconds) if sweep_seconds else 0,
-        "batch_size": BATCH_SIZE,
+        "batch_target_ms": round(SWEEP_BATCH_SECONDS * 1000),
         "batches": len(batches),
+        "batch_rows_median": round(statistics.median(sizes)) if sizes else 0,
+        "batch_rows_max": max(sizes, default=0),
         "batch_ms_median": round(statistics.median(batches_ms), 1) if batches_ms else 0,
         "batch_ms_p99": round(batches_ms[min(len(batches_ms) - 1, int(0.99 * len(batches_ms)))], 1)
         if batches_ms
@@ -143,7 +141,8 @@ def run(scale: Scale) -> dict[str, Any]:
     }
     print(
         f"  sweep: {swept:,} rows in {sweep_seconds:.2f} s ({figures['sweep_rows_per_s']:,} rows/s), "
-        f"{len(batches)} batches of {BATCH_SIZE}: median {figures['batch_ms_median']} ms, "
+        f"{len(batches)} batches (median {figures['batch_rows_median']:,} rows, largest {figures['batch_rows_max']:,}; "
+        f"target {figures['batch_target_ms']} ms): median {figures['batch_ms_median']} ms, "
         f"p99 {figures['batch_ms_p99']} ms, max {figures['batch_ms_max']} ms"
     )
     checks = [

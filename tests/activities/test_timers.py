@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -131,10 +132,14 @@ def test_the_task_sweeps_both_deadlines_until_nothing_is_left(make_activity, mon
     with time_machine.travel(START, tick=False):
         pending = [make_activity(valid_for=timedelta(minutes=1)) for _ in range(3)]
         share = make_activity(ActivityType.SHARE, sharing_period=timedelta(minutes=1))
-    # Small batches: the task keeps going until a run finds nothing.
+    # Batches of one: the task keeps going until a run finds nothing.
     from apps.activities import services, tasks
 
-    monkeypatch.setattr(tasks, "activities_cancel_overdue", lambda: services.activities_cancel_overdue(batch_size=1))
+    monkeypatch.setattr(
+        tasks,
+        "activities_sweep_batches",
+        functools.partial(services.activities_sweep_batches, first_batch=1, min_batch=1, max_batch=1),
+    )
     with time_machine.travel(START + timedelta(minutes=2), tick=False):
         assert sweep_activity_deadlines.delay().get() == 4
         assert sweep_activity_deadlines() == 0
@@ -178,3 +183,40 @@ def test_it_skips_a_row_another_transaction_holds(make_activity):
 
     assert activities_cancel_overdue() == 1
     assert _status(busy) == ActivityStatus.CANCELED
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections; SQLite locks the file")
+@pytest.mark.django_db(transaction=True)
+def test_a_run_leaves_a_locked_row_to_the_next_run_and_sweeps_the_rest(make_activity):
+    from apps.activities.services import activities_sweep_batches
+
+    busy, *free = (make_activity() for _ in range(4))
+    now = timezone.now()
+    for minutes, activity in enumerate([busy, *free]):  # busy has the oldest deadline
+        Activity.objects.filter(pk=activity.pk).update(valid_until=now - timedelta(minutes=10 - minutes))
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Activity.objects.select_for_update().get(pk=busy.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        # Batches of one: each starts at the deadline where the previous ended, past busy's.
+        assert [count for count, _ in activities_sweep_batches(first_batch=1, min_batch=1, max_batch=1)] == [1, 1, 1]
+        assert {_status(a) for a in free} == {ActivityStatus.CANCELED}
+        assert _status(busy) == ActivityStatus.PENDING
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    assert [count for count, _ in activities_sweep_batches()] == [1]
+    assert _status(busy) == ActivityStatus.CANCELED
+    assert _rows(busy, "CANCELED").count() == 1

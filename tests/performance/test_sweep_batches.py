@@ -9,7 +9,13 @@ import time_machine
 from django.utils import timezone
 
 from apps.activities.models import Activity, ActivityStatus, ActivityType, SharedSnapshot
-from apps.activities.services import activities_cancel_overdue, activities_expire_overdue, activity_accept
+from apps.activities.services import (
+    _next_batch_size,
+    activities_cancel_overdue,
+    activities_expire_overdue,
+    activities_sweep_batches,
+    activity_accept,
+)
 from apps.audit.models import Transition
 from apps.audit.services import Actor, transition_apply
 from tests.activities.conftest import DEFAULTS, INITIATOR_DETAILS, RECEPTOR_DETAILS, make_party
@@ -93,3 +99,44 @@ def test_batches_are_bounded_oldest_first_and_a_second_sweep_changes_nothing(mak
     assert Transition.objects.filter(to_state="CANCELED").count() == 5
     fresh.refresh_from_db()
     assert fresh.status == ActivityStatus.PENDING
+
+
+def test_a_sweep_run_drains_both_deadlines_in_growing_batches_each_activity_once(make):
+    actor = Actor.system("test")
+    overdue = [make(valid_for=timedelta(minutes=10 + n)) for n in range(7)]
+    sharing = [
+        activity_accept(activity=make(ActivityType.REQUEST), sharing_period=timedelta(minutes=20 + n), actor=actor)
+        for n in range(2)
+    ]
+    fresh = make(valid_for=timedelta(days=3))
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        # Fast batches (an hour's target): each doubles the next one, up to max_batch; every
+        # batch starts where the previous ended and the sharing sweep starts over at first_batch.
+        run = activities_sweep_batches(batch_seconds=3600, first_batch=1, min_batch=1, max_batch=3)
+        assert [count for count, _ in run] == [1, 2, 3, 1, 1, 1]
+        assert list(activities_sweep_batches()) == []
+    for activities, before, after in (
+        (overdue, ActivityStatus.PENDING, ActivityStatus.CANCELED),
+        (sharing, ActivityStatus.ACCEPTED, ActivityStatus.EXPIRED),
+    ):
+        for activity in activities:
+            activity.refresh_from_db()
+            assert activity.status == after
+            assert _row(activity, after).from_state == before  # .get(): exactly one audit row
+    fresh.refresh_from_db()
+    assert fresh.status == ActivityStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    ("size", "count", "seconds", "expected"),
+    [
+        (500, 500, 0.025, 1000),  # three times faster than the target: it doubles, no more
+        (1000, 1000, 0.150, 500),  # twice too slow: halved at once
+        (1000, 400, 0.030, 1000),  # a short last batch is measured per row
+        (1000, 1000, 10.0, 50),  # never below the minimum
+        (4000, 4000, 0.001, 5000),  # nor above the maximum
+        (500, 500, 0.0, 1000),  # a clock too coarse to measure: doubles
+    ],
+)
+def test_the_next_batch_is_sized_to_the_target_duration(size, count, seconds, expected):
+    assert _next_batch_size(size, count, seconds, 0.075, 50, 5000) == expected
