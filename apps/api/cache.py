@@ -102,7 +102,13 @@ class ResilientRedisCache(RedisCache):
         except UNREACHABLE as exc:
             self._unreachable("incr_window_get", exc)
             return None, None
-        return int(count), (None if value is None else self._cache._serializer.loads(value))
+        if value is None:
+            return int(count), None
+        try:
+            return int(count), self._cache._serializer.loads(value)
+        except Exception:  # an entry an older release wrote (a class since moved): a miss
+            logger.warning("Unreadable cache entry %s; answering as a miss", key, exc_info=True)
+            return int(count), None
 
     def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
         try:

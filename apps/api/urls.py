@@ -26,7 +26,7 @@ class SectionResolver(URLResolver):
     Django's resolver tries an included app's routes one by one and, when none matches, raises
     and builds the list of every route it tried (for the debug 404 page). The API mounts six
     apps side by side under /api/v1/, so a request to the last one paid that for the five
-    before it, on every request (a third of a cached status poll's time). The combined regex
+    before it, on every request (a fifth of a cached status poll's time). The combined regex
     is the union of the routes' own regexes, so it matches exactly when one of them would.
     """
 

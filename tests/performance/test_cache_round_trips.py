@@ -156,6 +156,13 @@ def test_an_api_request_reads_its_key_and_counts_its_limit_in_one_round_trip(ser
     assert counting == ["PIPELINE:INCRBY,EXPIRE,GET"]
 
 
+def test_an_unreadable_entry_read_with_a_count_is_a_miss(server):
+    cache = _cache(server)
+    redis.Redis.from_url(server.url(3)).set(cache.make_and_validate_key("entry"), b"\x80\x04not a pickle")
+
+    assert cache.incr_window_get("count", 5, "entry") == (1, None)
+
+
 def test_the_shared_client_answers_misses_while_redis_is_down_and_recovers(tmp_path):
     own = RedisServer(tmp_path)
     own.start()
