@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,6 +30,30 @@ pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 STAFF = Actor.system("test")
+
+
+@contextlib.contextmanager
+def _locked_elsewhere(activity: Activity) -> Iterator[None]:
+    """The activity's row held FOR UPDATE by another connection while the block runs."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Activity.objects.select_for_update().get(pk=activity.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=10)
 
 
 def _status(activity: Activity) -> str:
@@ -159,27 +185,10 @@ def test_the_task_runs_on_beat():
 def test_it_skips_a_row_another_transaction_holds(make_activity):
     busy, free = make_activity(), make_activity()
     Activity.objects.filter(pk__in=[busy.pk, free.pk]).update(valid_until=timezone.now() - timedelta(minutes=1))
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                Activity.objects.select_for_update().get(pk=busy.pk)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
+    with _locked_elsewhere(busy):
         assert activities_cancel_overdue() == 1
         assert _status(free) == ActivityStatus.CANCELED
         assert _status(busy) == ActivityStatus.PENDING
-    finally:
-        release.set()
-        holder.join(timeout=10)
 
     assert activities_cancel_overdue() == 1
     assert _status(busy) == ActivityStatus.CANCELED
@@ -194,28 +203,11 @@ def test_a_run_leaves_a_locked_row_to_the_next_run_and_sweeps_the_rest(make_acti
     now = timezone.now()
     for minutes, activity in enumerate([busy, *free]):  # busy has the oldest deadline
         Activity.objects.filter(pk=activity.pk).update(valid_until=now - timedelta(minutes=10 - minutes))
-    locked, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        try:
-            with transaction.atomic():
-                Activity.objects.select_for_update().get(pk=busy.pk)
-                locked.set()
-                release.wait(timeout=10)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
+    with _locked_elsewhere(busy):
         # Batches of one: each starts at the deadline where the previous ended, past busy's.
         assert [count for count, _ in activities_sweep_batches(first_batch=1, min_batch=1, max_batch=1)] == [1, 1, 1]
         assert {_status(a) for a in free} == {ActivityStatus.CANCELED}
         assert _status(busy) == ActivityStatus.PENDING
-    finally:
-        release.set()
-        holder.join(timeout=10)
 
     assert [count for count, _ in activities_sweep_batches()] == [1]
     assert _status(busy) == ActivityStatus.CANCELED
