@@ -36,7 +36,3 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
-
-admin.site.site_header = "Identity Portal back office"
-admin.site.site_title = "Identity Portal"
-admin.site.index_title = "Back office"

@@ -235,3 +235,26 @@ def activity_bioface_accepted(*, activity: Activity) -> bool:
     activity_accept requires it for an AT_004 with requires_bioface; the consent page shows it."""
     facetec = Q(provider="facetec") | Q(provider="sandbox", sandbox_provider="facetec")
     return activity_bioface_processes(activity=activity).filter(facetec, status=ProcessStatus.ACCEPTED).exists()
+
+
+def person_values_shared_with(*, organization: Organization, person: User) -> dict[str, Any]:
+    """The detail values `person` shares with `organization` right now: what the snapshots of its
+    ACCEPTED/COMPLETED activities hold, inside their sharing period, where the person's identity
+    gave them. The latest sharing wins where two hold the same detail."""
+    now = timezone.now()
+    snapshots = (
+        SharedSnapshot.objects.filter(
+            activity__organization=organization,
+            activity__status__in=SHARING_STATUSES,
+            activity__sharing_until__gt=now,
+        )
+        .filter(
+            Q(giver=Party.INITIATOR, activity__initiator__person=person)
+            | Q(giver=Party.RECEPTOR, activity__receptor__person=person)
+        )
+        .order_by("created_at", "id")
+    )
+    values: dict[str, Any] = {}
+    for snapshot in snapshots:
+        values.update(snapshot.values or {})
+    return values

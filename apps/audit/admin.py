@@ -11,9 +11,36 @@ from django_fsm import Transition as FSMTransition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
 from apps.audit.errors import StateConflict
-from apps.audit.models import Transition
+from apps.audit.models import ActorType, Transition
 from apps.audit.services import Actor, transition_apply
+from apps.backoffice.admin_privacy import actor_labels
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReasonForm
+
+
+def actor_column(request: HttpRequest) -> Any:
+    """The "actor" column for this viewer: staff emails only to those allowed, never an
+    account id (the stored label of a user actor is "user <id>")."""
+    column = getattr(request, "_audit_actor_column", None)
+    if column is not None:
+        return column
+    labels: dict[str, str] = {}
+
+    def actor(transition: Transition) -> str:
+        if transition.actor_type != ActorType.USER:
+            return transition.actor_label
+        if transition.actor_id not in labels:
+            labels.update(actor_labels({transition.actor_id}, request.user))
+        return labels[transition.actor_id]
+
+    actor.short_description = "actor"  # type: ignore[attr-defined]
+    request._audit_actor_column = actor  # type: ignore[attr-defined]
+    return actor
+
+
+def _with_actor_column(request: HttpRequest, names: Any, *, keep_id: bool = False) -> list[Any]:
+    """`names` with the stored label replaced by the viewer's actor column; the id is kept only
+    where a field must stay out of the form (read-only fields), never where it would show."""
+    return [actor_column(request) if name == "actor_label" else name for name in names if keep_id or name != "actor_id"]
 
 
 class ReadOnlyAdminMixin:
@@ -43,6 +70,12 @@ class TransitionInline(ReadOnlyAdminMixin, GenericTabularInline):
     verbose_name = "audit entry"
     verbose_name_plural = "Audit trail"
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return _with_actor_column(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return _with_actor_column(request, super().get_readonly_fields(request, obj), keep_id=True)
+
 
 @admin.register(Transition)
 class TransitionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
@@ -52,6 +85,20 @@ class TransitionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Transition._meta.fields]
     list_select_related = ("content_type",)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return _with_actor_column(request, super().get_list_display(request))
+
+    def get_search_fields(self, request: HttpRequest) -> Any:
+        # An account id is no search term for staff who cannot see account ids.
+        fields = super().get_search_fields(request)
+        return fields if request.user.is_superuser else [f for f in fields if f != "actor_id"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return _with_actor_column(request, super().get_fields(request, obj))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return _with_actor_column(request, super().get_readonly_fields(request, obj), keep_id=True)
 
 
 class AuditedFSMAdminMixin(FSMAdminMixin):

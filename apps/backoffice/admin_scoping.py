@@ -3,7 +3,10 @@
 Every back-office ModelAdmin mixes in OrganizationScopedAdminMixin and names the path from
 its model to the organization (`organization_path`). The mixin filters the changelist and
 every object page (another organization's object answers 404), the choices of foreign keys
-and the organization list filter.
+and many-to-many fields (in inlines too: ScopedInlineMixin), the organization list filter,
+and the lookups a changelist URL may name: through an organization only its exact id, one of
+the staff member's; through an account none (a person who is also another organization's
+customer must not be found by filtering on that other organization).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -111,12 +115,18 @@ class OrganizationScopedAdminMixin:
             return False
         return model is Organization
 
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest) -> bool:
+        return scoped_lookup_allowed(self.model, lookup, value, request) and super().lookup_allowed(  # type: ignore[attr-defined,misc]
+            lookup, value, request
+        )
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if "queryset" not in kwargs:
-            queryset = scoped_choices(db_field.related_model, request, self.admin_site)  # type: ignore[attr-defined]
-            if queryset is not None:
-                kwargs["queryset"] = queryset
+        _scope_choices(db_field, request, self.admin_site, kwargs)  # type: ignore[attr-defined]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _scope_choices(db_field, request, self.admin_site, kwargs)  # type: ignore[attr-defined]
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
 
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
         # Django redirects to the index with "doesn't exist"; another organization's object
@@ -124,10 +134,69 @@ class OrganizationScopedAdminMixin:
         raise Http404(f"No {opts.verbose_name} with this id.")
 
 
+class ScopedInlineMixin:
+    """An inline whose foreign-key and many-to-many choices are scoped like its admin's."""
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _scope_choices(db_field, request, self.admin_site, kwargs)  # type: ignore[attr-defined]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        _scope_choices(db_field, request, self.admin_site, kwargs)  # type: ignore[attr-defined]
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+def _scope_choices(db_field: Any, request: HttpRequest, admin_site: admin.AdminSite, kwargs: dict[str, Any]) -> None:
+    if "queryset" not in kwargs:
+        queryset = scoped_choices(db_field.related_model, request, admin_site)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+
+
+_OWN_ORGANIZATION_LOOKUPS = {"", "exact", "id", "id__exact", "pk", "pk__exact"}
+
+
+def scoped_lookup_allowed(model: type[models.Model], lookup: str, value: Any, request: HttpRequest) -> bool:
+    """Whether a staff member may filter a changelist of `model` by `lookup=value` (see the module)."""
+    ids = organization_ids(request.user)
+    if ids is None:
+        return True
+    user_model = get_user_model()
+    parts = lookup.split("__")
+    for index, name in enumerate(parts):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True  # a lookup (exact, in, gte...) on the fields walked so far
+        related = field.related_model
+        if related is None:
+            return True
+        rest = "__".join(parts[index + 1 :])
+        if rest == "isnull":
+            return True
+        if related is user_model:
+            return False
+        if related is Organization:
+            values = value if isinstance(value, list | tuple) else [value]
+            own = {str(pk) for pk in ids}
+            return rest in _OWN_ORGANIZATION_LOOKUPS and all(str(v) in own for v in values)
+        model = related
+    return True
+
+
 def scoped_choices(model: type[models.Model], request: HttpRequest, admin_site: admin.AdminSite) -> QuerySet | None:
     """The rows of `model` a staff member may pick in a form, or None when nothing limits them."""
     if model is Organization:
         return organizations_for(request.user)
+    if model is get_user_model():
+        # Only staff accounts can be chosen (as members); organization staff only their fellows.
+        staff = model._default_manager.filter(is_staff=True)
+        ids = organization_ids(request.user)
+        return (
+            staff
+            if ids is None
+            else staff.filter(pk__in=Membership.objects.filter(organization__in=ids).values("user"))
+        )
     model_admin = admin_site._registry.get(model)
     if isinstance(model_admin, OrganizationScopedAdminMixin):
         return scope_queryset(model._default_manager.all(), model_admin.organization_paths(), request.user)

@@ -1,5 +1,6 @@
-"""What every back-office ModelAdmin shares: organization scoping, CSV export of the filtered
-list, and object buttons that run the admin's own actions on one object."""
+"""What every back-office ModelAdmin shares: organization scoping, what it shows of accounts and
+writes to the admin log, CSV export of the filtered list, and object buttons that run the
+admin's own actions on one object."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
+from apps.backoffice.admin_privacy import AdminPrivacyMixin
 from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
 EXPORT_PERMISSION = "backoffice.export_csv"
@@ -198,7 +200,9 @@ class ObjectActionsAdminMixin:
         return response if isinstance(response, HttpResponse) else HttpResponseRedirect(change_url)
 
 
-class BackOfficeAdmin(OrganizationScopedAdminMixin, CsvExportAdminMixin, ObjectActionsAdminMixin, admin.ModelAdmin):
+class BackOfficeAdmin(
+    AdminPrivacyMixin, OrganizationScopedAdminMixin, CsvExportAdminMixin, ObjectActionsAdminMixin, admin.ModelAdmin
+):
     """The base of every back-office ModelAdmin."""
 
     change_list_template = "admin/backoffice/change_list.html"

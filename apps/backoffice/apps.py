@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
 
@@ -24,3 +25,6 @@ class BackofficeConfig(AppConfig):
         # Sent once per app after every migrate and flush; this app's signal comes after auth's
         # permissions exist, since it is later in INSTALLED_APPS.
         post_migrate.connect(_ensure_role_groups, sender=self, dispatch_uid="backoffice_role_groups")
+        from apps.backoffice.sites import staff_signed_in
+
+        user_logged_in.connect(staff_signed_in, dispatch_uid="backoffice_staff_session")

@@ -13,12 +13,13 @@ OPERATOR = "operator"
 ADMINISTRATOR = "administrator"
 ROLES = (VIEWER, OPERATOR, ADMINISTRATOR)
 
-# The project's own apps: staff roles never reach Django's auth or session tables.
+# The project's own apps: staff roles never reach Django's auth or session tables. Nor the
+# people app: accounts and personal details are managed by superusers only, and organization
+# staff see a person through their organization's identity of them (API.md "Pages").
 APP_LABELS = (
     "api",
     "audit",
     "organizations",
-    "people",
     "identities",
     "webhooks",
     "verifications",
@@ -28,6 +29,18 @@ APP_LABELS = (
 )
 
 EXPORT_PERMISSION = ("backoffice", "export_csv")
+
+# Superusers only, whatever the role: creating or deleting organizations, and who works for
+# which (a membership decides which people's data a staff account reaches).
+SUPERUSER_ONLY = (
+    ("organizations", "add_organization"),
+    ("organizations", "delete_organization"),
+    ("organizations", "add_membership"),
+    ("organizations", "change_membership"),
+    ("organizations", "delete_membership"),
+)
+# Given to no role any more; migration 0003 takes them from groups made before.
+WITHDRAWN_APP_LABELS = ("people",)
 
 # What an operator may change: the objects whose back-office actions they run
 # (transition buttons, cancel with a reason, resend, redeliver).
@@ -43,6 +56,8 @@ OPERATOR_CHANGES = (
 def role_permissions(role: str, permissions: Any) -> Any:
     """The permissions of one role, from `permissions` (a queryset or manager of auth.Permission)."""
     project = permissions.filter(content_type__app_label__in=APP_LABELS)
+    for app_label, codename in SUPERUSER_ONLY:
+        project = project.exclude(content_type__app_label=app_label, codename=codename)
     export = permissions.filter(content_type__app_label=EXPORT_PERMISSION[0], codename=EXPORT_PERMISSION[1])
     views = project.filter(codename__startswith="view_")
     if role == VIEWER:
@@ -56,6 +71,14 @@ def role_permissions(role: str, permissions: Any) -> Any:
     if role == ADMINISTRATOR:
         return project | export
     raise ValueError(f"Unknown staff role {role!r}.")
+
+
+def role_withdrawn_permissions(permissions: Any) -> Any:
+    """The permissions no role holds any more (accounts, details, organizations, memberships)."""
+    withdrawn = permissions.filter(content_type__app_label__in=WITHDRAWN_APP_LABELS)
+    for app_label, codename in SUPERUSER_ONLY:
+        withdrawn = withdrawn | permissions.filter(content_type__app_label=app_label, codename=codename)
+    return withdrawn
 
 
 def role_groups_sync(group_model: Any, permission_model: Any, *, using: str = "default", reset: bool) -> None:

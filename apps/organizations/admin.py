@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from apps.backoffice.admin_scoping import ScopedInlineMixin
 from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.organizations.models import ApiKey, Membership, Organization, Scope
 from apps.organizations.services import api_key_create, api_key_revoke
@@ -26,14 +27,58 @@ class ApiKeyInline(admin.TabularInline):
         return False
 
 
-class MembershipInline(admin.TabularInline):
+def _superuser(request: HttpRequest) -> bool:
+    return bool(request.user.is_active and request.user.is_superuser)
+
+
+class MembershipForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ("organization", "user")
+
+    def clean_user(self) -> Any:
+        user = self.cleaned_data["user"]
+        # A membership gives a staff account an organization's objects; a person's account never.
+        if user is not None and not user.is_staff:
+            raise forms.ValidationError("Only a staff account can work for an organization.")
+        return user
+
+
+class MembershipInline(ScopedInlineMixin, admin.TabularInline):
+    """Fellow staff of the organization. Only superusers add or remove members: an organization's
+    administrator asks them for a colleague's staff account and membership."""
+
     model = Membership
+    form = MembershipForm
     extra = 0
     autocomplete_fields = ("user",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _superuser(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _superuser(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _superuser(request)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("user",) if _superuser(request) else ("staff_member",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return () if _superuser(request) else ("staff_member",)
+
+    @admin.display(description="staff member")
+    def staff_member(self, membership: Membership) -> str:
+        # Fellow staff see each other's email (never the account's id or a link to it).
+        return membership.user.email
 
 
 @admin.register(Organization)
 class OrganizationAdmin(BackOfficeAdmin):
+    """Organizations are created and deleted by superusers; an organization's administrator
+    renames it (the slug is its org_id in API paths: superusers only)."""
+
     organization_path = "pk"
     list_display = ("slug", "name", "created_at")
     list_filter = ("created_at",)
@@ -41,17 +86,24 @@ class OrganizationAdmin(BackOfficeAdmin):
     date_hierarchy = "created_at"
     inlines = (ApiKeyInline, MembershipInline)
 
-    def save_model(self, request: HttpRequest, obj: Organization, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        if not change and not request.user.is_superuser:
-            # Staff see only their organizations: whoever creates one works for it.
-            Membership.objects.get_or_create(organization=obj, user=request.user)
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Creating one would also tell a non-superuser which slugs other organizations use.
+        return _superuser(request) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _superuser(request) and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if _superuser(request) else (*fields, "slug", "created_at")
 
 
 @admin.register(Membership)
 class MembershipAdmin(BackOfficeAdmin):
-    """Which organizations each staff member works for (and so which objects they see)."""
+    """Which organizations each staff member works for (and so which objects they see).
+    Superusers manage them; staff see their organizations' members."""
 
+    form = MembershipForm
     list_display = ("user", "organization", "created_at")
     list_filter = ("organization", "created_at")
     list_select_related = ("organization", "user")
@@ -59,6 +111,15 @@ class MembershipAdmin(BackOfficeAdmin):
     search_help_text = "Search by the exact email address or the organization's id."
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _superuser(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _superuser(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _superuser(request) and super().has_delete_permission(request, obj)
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str) -> tuple[QuerySet, bool]:
         term = search_term.strip()

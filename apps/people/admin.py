@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -12,15 +12,45 @@ from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import PersonalDetail, User
 
-# Only superusers grant back-office rights; everyone else sees these read-only.
-PERMISSION_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+class SuperuserOnlyAdminMixin:
+    """Accounts are managed by superusers only (API.md "Pages"): organization staff never see,
+    create or change an account, whatever permissions their group holds."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_active and request.user.is_superuser)
 
 
 class PersonalDetailInline(admin.TabularInline):
+    """A person's details, read-only for everyone: people change their own self-declared values
+    on /me/, and a verified value only ever comes from its verification."""
+
     model = PersonalDetail
     fields = ("name", "value", "source", "verified_by_provider", "verified_by_process_id", "updated_at")
-    readonly_fields = ("source", "verified_by_provider", "verified_by_process_id", "updated_at")
+    readonly_fields = fields
     extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class PersonCreationForm(forms.ModelForm):
@@ -39,12 +69,11 @@ class PersonCreationForm(forms.ModelForm):
 
 
 @admin.register(User)
-class PersonAdmin(BackOfficeAdmin, UserAdmin):
-    """People and staff. Email is encrypted, so search matches the exact address (by its HMAC).
-
-    Staff who are not superusers see the people of their organizations: those with an
-    identity there and their fellow staff members.
-    """
+class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
+    """People and staff accounts, for superusers only. Email is encrypted, so search matches the
+    exact address (by its HMAC). Organization staff see a person through their organization's
+    identity of them (apps.backoffice.admin: which details exist, their provenance, and the
+    values the person shared with that organization)."""
 
     organization_path = ("identities__organization", "memberships__organization")
     ordering = ("-date_joined",)
@@ -62,6 +91,7 @@ class PersonAdmin(BackOfficeAdmin, UserAdmin):
     add_form = PersonCreationForm
     readonly_fields = ("last_login", "date_joined")
     inlines = (PersonalDetailInline,)
+    actions = ("reset_second_factor",)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str
@@ -73,15 +103,18 @@ class PersonAdmin(BackOfficeAdmin, UserAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return self.inlines if obj else ()
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        fields = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not request.user.is_superuser:
-            fields += PERMISSION_FIELDS
-        return fields
+    @admin.action(description="Reset the second factor (the staff member enrols again at the next sign-in)")
+    def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        from apps.backoffice.second_factor import second_factor_reset
+
+        for user in queryset:
+            second_factor_reset(user=user)
+            self.log_change(request, user, "Second factor reset.")
+        self.message_user(request, f"Second factor reset for {queryset.count()} account(s).", level=messages.SUCCESS)
 
 
 @admin.register(PersonalDetail)
-class PersonalDetailAdmin(BackOfficeAdmin):
+class PersonalDetailAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin):
     """Which details people hold and where each came from; the values show only on the person's page."""
 
     organization_path = "person__identities__organization"

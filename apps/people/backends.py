@@ -1,4 +1,14 @@
-"""Email sign-in, with a cool-off after repeated failures for one email or one IP address."""
+"""Email sign-in, with cool-offs after repeated failures.
+
+Three counters, each over LOGIN_LOCKOUT_SECONDS:
+- one account from one address (LOGIN_MAX_ATTEMPTS): locks that pair only, so whoever fails
+  from their own address cannot lock the account for everyone else (the superuser included);
+- one address, any account (LOGIN_MAX_ATTEMPTS_PER_IP): locks that address;
+- one account, every address (LOGIN_ACCOUNT_BACKOFF_AFTER): past it, each further failure
+  holds the account for a back-off that doubles from one second up to
+  LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS. Guessing from many addresses slows down for all, yet an
+  attacker can hold the owner off for at most that long per failure they keep paying for.
+"""
 
 from __future__ import annotations
 
@@ -22,57 +32,78 @@ def _client_ip(request: HttpRequest | None) -> str:
     return client_address(request) if request is not None else ""
 
 
-def _subjects(request: HttpRequest | None, email: str | None) -> list[tuple[str, int]]:
-    """(cache key stem, allowed failures) for the email and the IP address of an attempt."""
-    subjects = []
+def _account(email: str) -> str:
+    # Hashed: the cache holds no email address in clear.
+    return lookup_hash(normalize_email(email))
+
+
+def _stems(request: HttpRequest | None, email: str | None) -> dict[str, str]:
+    """The cache key stems of the counters an attempt touches, by kind."""
+    stems = {}
+    ip = _client_ip(request)
     if email:
-        # Hashed: the cache holds no email address in clear.
-        subjects.append((f"login:email:{lookup_hash(normalize_email(email))}", settings.LOGIN_MAX_ATTEMPTS))
-    if ip := _client_ip(request):
-        subjects.append((f"login:ip:{ip}", settings.LOGIN_MAX_ATTEMPTS_PER_IP))
-    return subjects
+        stems["pair"] = f"login:pair:{_account(email)}:{ip}"
+        stems["account"] = f"login:account:{_account(email)}"
+    if ip:
+        stems["ip"] = f"login:ip:{ip}"
+    return stems
 
 
 def login_lockout_remaining(request: HttpRequest | None, email: str | None) -> int:
-    """Seconds until sign-in is allowed again for this email and IP address; 0 when it is."""
+    """Seconds until sign-in is allowed again for this email from this address; 0 when it is."""
     now = time.time()
     remaining = 0.0
-    for stem, _ in _subjects(request, email):
+    for stem in _stems(request, email).values():
         until = cache.get(f"{stem}:locked-until")
         if until is not None:
             remaining = max(remaining, until - now)
     return math.ceil(remaining) if remaining > 0 else 0
 
 
+def _count(stem: str, window: int) -> int:
+    key = f"{stem}:failures"
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
+
+
+def _lock(stem: str, seconds: float) -> None:
+    cache.set(f"{stem}:locked-until", time.time() + seconds, timeout=max(1, math.ceil(seconds)))
+
+
 def login_failure_record(request: HttpRequest | None, email: str | None) -> None:
-    """Count a failed sign-in; LOGIN_MAX_ATTEMPTS (per email) or LOGIN_MAX_ATTEMPTS_PER_IP
-    failures within LOGIN_LOCKOUT_SECONDS lock that email or address for LOGIN_LOCKOUT_SECONDS."""
+    """Count a failed sign-in against the (account, address) pair, the address and the account."""
     window = settings.LOGIN_LOCKOUT_SECONDS
-    for stem, limit in _subjects(request, email):
-        key = f"{stem}:failures"
-        cache.add(key, 0, timeout=window)
-        try:
-            failures = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            failures = 1
-        if failures >= limit:
-            cache.set(f"{stem}:locked-until", time.time() + window, timeout=window)
-            cache.delete(key)
+    stems = _stems(request, email)
+    if "pair" in stems and _count(stems["pair"], window) >= settings.LOGIN_MAX_ATTEMPTS:
+        _lock(stems["pair"], window)
+        cache.delete(f"{stems['pair']}:failures")
+    if "ip" in stems and _count(stems["ip"], window) >= settings.LOGIN_MAX_ATTEMPTS_PER_IP:
+        _lock(stems["ip"], window)
+        cache.delete(f"{stems['ip']}:failures")
+    if "account" in stems:
+        beyond = _count(stems["account"], window) - settings.LOGIN_ACCOUNT_BACKOFF_AFTER
+        if beyond >= 0:
+            _lock(stems["account"], min(2.0**beyond, settings.LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS))
 
 
 def login_success_record(request: HttpRequest | None, email: str | None) -> None:
-    """A correct password forgets the email's failures (not the address's)."""
-    if email:
-        cache.delete(f"login:email:{lookup_hash(normalize_email(email))}:failures")
+    """A correct password forgets the pair's and the account's failures (not the address's)."""
+    stems = _stems(request, email)
+    for kind in ("pair", "account"):
+        if kind in stems:
+            cache.delete(f"{stems[kind]}:failures")
 
 
 class EmailBackend(ModelBackend):
     """Sign in with email and password.
 
     ModelBackend already looks people up through UserManager.get_by_natural_key, which
-    hashes the email. While an email or an IP address is locked out, no password is
-    checked at all (PermissionDenied ends authenticate() for every backend), so guessing
+    hashes the email. While the email from this address, the address or the account is
+    held off, no password is checked at all (PermissionDenied ends authenticate() for every backend), so guessing
     on during the cool-off learns nothing. The admin's sign-in goes through here too.
     """
 

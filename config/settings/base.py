@@ -23,7 +23,8 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip
 INSTALLED_APPS = [
     # daphne first: `runserver` then serves HTTP and WebSockets from one process.
     "daphne",
-    "django.contrib.admin",
+    # Django's admin with the back office's site (second factor, staff-only account management).
+    "apps.backoffice.admin_config.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,6 +36,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from our static files, no CDN
     "django_fsm",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "channels",
     "apps.api",
     "apps.audit",
@@ -59,7 +63,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed a staff second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff sessions: an idle limit and an absolute one (apps.backoffice.sessions).
+    "apps.backoffice.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -332,12 +340,25 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # --- end of web security ---------------------------------------------------------------
 
 # --- Sign-in attempts (apps.people.backends) --------------------------------------------
-# LOGIN_MAX_ATTEMPTS failed sign-ins for one email (or LOGIN_MAX_ATTEMPTS_PER_IP from one
-# address) within LOGIN_LOCKOUT_SECONDS refuse sign-in for that email or address for
-# LOGIN_LOCKOUT_SECONDS. Counted in the default cache.
+# LOGIN_MAX_ATTEMPTS failed sign-ins for one email from one address (or LOGIN_MAX_ATTEMPTS_PER_IP
+# from one address, any email) within LOGIN_LOCKOUT_SECONDS refuse that pair (or that address)
+# for LOGIN_LOCKOUT_SECONDS; other addresses still sign in to the account. Past
+# LOGIN_ACCOUNT_BACKOFF_AFTER failures for one account from all addresses, each further failure
+# holds that account for a back-off doubling from 1 s to LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS.
+# Counted in the default cache.
 LOGIN_MAX_ATTEMPTS = env.int("LOGIN_MAX_ATTEMPTS", default=5)
 LOGIN_MAX_ATTEMPTS_PER_IP = env.int("LOGIN_MAX_ATTEMPTS_PER_IP", default=30)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+LOGIN_ACCOUNT_BACKOFF_AFTER = env.int("LOGIN_ACCOUNT_BACKOFF_AFTER", default=20)
+LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = env.int("LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS", default=60)
+# --- Staff (apps.backoffice) -------------------------------------------------------------
+# A staff session ends after STAFF_SESSION_IDLE_SECONDS without a request, and
+# STAFF_SESSION_MAX_SECONDS after sign-in whatever happens (API.md "Pages"). People's sessions
+# keep Django's defaults.
+STAFF_SESSION_IDLE_SECONDS = env.int("STAFF_SESSION_IDLE_SECONDS", default=30 * 60)
+STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 3600)
+# The issuer an authenticator app shows next to a staff member's TOTP entry.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Identity Portal")
 # Polls of GET /api/v1/session/{id}/status per session and client address
 # (apps.api.throttles.SessionStatusRateThrottle); DRF rate syntax, e.g. "10/s", "300/min".
 SESSION_STATUS_RATE_LIMIT = env("SESSION_STATUS_RATE_LIMIT", default="10/s")

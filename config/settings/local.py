@@ -13,6 +13,9 @@ FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hma
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=True)
 # Nobody has a FaceTec account on a laptop: the consent page's face check is a sandbox process.
 ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="sandbox")
+# `python manage.py staff_totp <email>` prints a demo staff account's current code (seed_demo
+# prints their TOTP keys too). Never on outside local settings.
+DEMO_STAFF_TOTP_COMMAND = True
 
 # `make run` shares one SQLite file between the web server, the worker's processes and beat:
 # writers take the lock up front and wait for it (instead of failing with "database is

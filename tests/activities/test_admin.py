@@ -10,7 +10,7 @@ from apps.activities.models import Activity, ActivityStatus, ActivityType
 from apps.activities.services import activity_decline
 from apps.audit.models import Transition
 from apps.audit.services import Actor
-from tests.factories import make_person
+from tests.factories import make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def staff_client(client):
     admin = make_person("staff@example.com")
     admin.is_staff = admin.is_superuser = True
     admin.save()
-    client.force_login(admin)
+    staff_login(client, admin)
     return client
 
 

@@ -18,6 +18,7 @@ from apps.organizations.models import Membership, Organization
 from apps.people.models import User
 from apps.verifications.models import VerificationProcess
 from apps.verifications.services import process_create
+from tests.factories import staff_login
 
 
 def make_staff(email: str, role: str | None, *organizations: Organization, superuser: bool = False) -> User:
@@ -36,7 +37,7 @@ def staff_client(db, org) -> Callable[..., Client]:
     def make(role: str | None, *organizations: Organization, superuser: bool = False) -> Client:
         client = Client()
         email = f"{role or 'superuser'}-{User.objects.count()}@example.com"
-        client.force_login(make_staff(email, role, *(organizations or (org,)), superuser=superuser))
+        staff_login(client, make_staff(email, role, *(organizations or (org,)), superuser=superuser))
         return client
 
     return make

@@ -51,19 +51,31 @@ def test_an_operator_changes_what_they_act_on_and_exports_but_adds_and_deletes_n
     assert "people.change_user" not in perms
 
 
-def test_an_administrator_may_do_everything_with_the_projects_objects():
+def test_an_administrator_manages_their_organizations_objects_but_no_account():
     perms = _perms(ADMINISTRATOR)
 
     assert _perms(OPERATOR) <= perms
     for perm in (
-        "organizations.add_organization",
-        "organizations.delete_organization",
+        "organizations.change_organization",
         "organizations.add_apikey",
         "organizations.delete_apikey",
-        "organizations.add_membership",
+        "organizations.view_membership",
         "webhooks.add_webhookendpoint",
         "webhooks.delete_webhookendpoint",
     ):
         assert perm in perms
-    # Granting roles stays with superusers.
-    assert not any(perm.startswith("auth.") for perm in perms)
+    # Granting roles, accounts, memberships and new organizations stay with superusers (issue 15).
+    assert not any(perm.startswith(("auth.", "people.")) for perm in perms)
+    for perm in (
+        "organizations.add_organization",
+        "organizations.delete_organization",
+        "organizations.add_membership",
+        "organizations.change_membership",
+        "organizations.delete_membership",
+    ):
+        assert perm not in perms
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_reaches_accounts_or_personal_details(role):
+    assert not any(perm.startswith("people.") for perm in _perms(role))

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.dashboard.factories import make_activity, make_delivery, make_process, make_session, make_staff
-from tests.factories import OrganizationFactory, make_person
+from tests.factories import OrganizationFactory, make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_it_shows_staff_every_chart_with_its_data(client, acme):
     make_process(acme, "onfido", "rejected")
     make_session(acme, "declined")
     make_delivery(acme, "dead", error="HTTP 503")
-    client.force_login(make_staff("staff@example.com", acme))
+    staff_login(client, make_staff("staff@example.com", acme))
 
     response = client.get(URL)
 
@@ -74,7 +74,7 @@ def test_it_shows_staff_every_chart_with_its_data(client, acme):
 
 
 def test_it_shows_empty_states_when_there_is_no_data(client, acme):
-    client.force_login(make_staff("staff@example.com", acme))
+    staff_login(client, make_staff("staff@example.com", acme))
 
     response = client.get(URL)
 
@@ -88,7 +88,7 @@ def test_it_shows_empty_states_when_there_is_no_data(client, acme):
 
 def test_it_tells_staff_without_an_organization_why_it_is_empty(client, acme):
     make_activity(acme, "PENDING")
-    client.force_login(make_staff("newcomer@example.com"))
+    staff_login(client, make_staff("newcomer@example.com"))
 
     response = client.get(URL)
 
@@ -113,7 +113,7 @@ def test_it_hides_other_organizations_from_staff(client, acme, globex):
     for _ in range(3):
         make_activity(globex, "ACCEPTED")
     make_delivery(globex, "dead", error="globex receiver down")
-    client.force_login(make_staff("staff@example.com", acme))
+    staff_login(client, make_staff("staff@example.com", acme))
 
     response = client.get(URL)
     assert _chart_data(response, "activities")["total"] == 1
@@ -133,7 +133,7 @@ def test_it_shows_a_superuser_everything_and_filters_by_organization(client, acm
     make_activity(acme, "PENDING")
     make_activity(globex, "ACCEPTED")
     make_activity(globex, "ACCEPTED")
-    client.force_login(make_staff("root@example.com", superuser=True))
+    staff_login(client, make_staff("root@example.com", superuser=True))
 
     assert _chart_data(client.get(URL), "activities")["total"] == 3
     response = client.get(URL, {"organization": "globex"})
@@ -144,7 +144,7 @@ def test_it_shows_a_superuser_everything_and_filters_by_organization(client, acm
 def test_it_filters_by_organization_for_a_member_of_several(client, acme, globex):
     make_activity(acme, "PENDING")
     make_activity(globex, "ACCEPTED")
-    client.force_login(make_staff("staff@example.com", acme, globex))
+    staff_login(client, make_staff("staff@example.com", acme, globex))
 
     assert _chart_data(client.get(URL), "activities")["total"] == 2
     assert _chart_data(client.get(URL, {"organization": "acme"}), "activities")["total"] == 1
@@ -152,7 +152,7 @@ def test_it_filters_by_organization_for_a_member_of_several(client, acme, globex
 
 @pytest.mark.parametrize("days", ["7", "30", "90"])
 def test_it_shows_the_chosen_period(client, acme, days):
-    client.force_login(make_staff("staff@example.com", acme))
+    staff_login(client, make_staff("staff@example.com", acme))
 
     response = client.get(URL, {"days": days})
 
@@ -175,7 +175,7 @@ def test_it_shows_the_chosen_period(client, acme, days):
 )
 def test_it_falls_back_to_defaults_on_bad_filters(client, acme, params):
     make_activity(acme, "PENDING")
-    client.force_login(make_staff("staff@example.com", acme))
+    staff_login(client, make_staff("staff@example.com", acme))
 
     response = client.get(URL, params)
 
@@ -187,7 +187,7 @@ def test_it_falls_back_to_defaults_on_bad_filters(client, acme, params):
 
 
 def test_the_admin_index_links_to_the_dashboard(client, acme):
-    client.force_login(make_staff("staff@example.com", acme))
+    staff_login(client, make_staff("staff@example.com", acme))
 
     response = client.get("/admin/")
 

@@ -4,7 +4,7 @@ import pytest
 
 from apps.audit.models import Transition
 from apps.identifications.models import OtpIdentification
-from tests.factories import make_person
+from tests.factories import make_person, staff_login
 from tests.identifications.conftest import last_code, page_path
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ def staff_client():
     admin.is_staff = admin.is_superuser = True
     admin.save()
     client = Client()
-    client.force_login(admin)
+    staff_login(client, admin)
     return client
 
 

@@ -14,7 +14,7 @@ from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
 from apps.organizations.models import Membership
 from apps.people.models import User
-from tests.factories import make_identity, make_person
+from tests.factories import make_identity, make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +89,7 @@ def superuser(db) -> User:
 
 @pytest.fixture
 def staff(client, superuser):
-    client.force_login(superuser)
+    staff_login(client, superuser)
     return client
 
 
@@ -224,7 +224,7 @@ def test_it_shows_no_transition_to_staff_without_change_permission(client, org):
     viewer = User.objects.create_user("viewer@example.com", "viewer-pass-123", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_externalpersonalidentity"))
     Membership.objects.create(organization=org, user=viewer)
-    client.force_login(viewer)
+    staff_login(client, viewer)
     identity = _active(org)
 
     response = client.get(f"{CHANGELIST}{identity.pk}/change/")

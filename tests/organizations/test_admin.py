@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from apps.organizations.models import ApiKey, Scope
 from apps.organizations.services import api_key_create
 from apps.people.models import User
-from tests.factories import make_person
+from tests.factories import make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def superuser(db) -> User:
 
 @pytest.fixture
 def staff(client, superuser):
-    client.force_login(superuser)
+    staff_login(client, superuser)
     return client
 
 

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from apps.organizations import key_cache
 from apps.organizations.models import ApiKey, Scope
 from apps.organizations.services import api_key_create, api_key_revoke
+from tests.factories import staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +117,7 @@ def test_the_admin_revoke_action_applies_at_once(org, key, django_capture_on_com
     client = _client(raw)
     assert client.get(BASE).status_code == 200
     staff = Client()
-    staff.force_login(get_user_model().objects.create_superuser("root@example.com", "pw-123456789"))
+    staff_login(staff, get_user_model().objects.create_superuser("root@example.com", "pw-123456789"))
 
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import make_person
+from tests.factories import make_person, staff_login
 from tests.transfers.conftest import csrf_post
 
 pytestmark = pytest.mark.django_db
@@ -15,7 +15,7 @@ def test_it_shows_sessions_to_staff_without_the_shared_values(client, new_sessio
     staff = make_person("staff@example.com")
     staff.is_staff = staff.is_superuser = True
     staff.save()
-    client.force_login(staff)
+    staff_login(client, staff)
     assert client.get("/admin/transfers/transfersession/").status_code == 200
     page = client.get(f"/admin/transfers/transfersession/{sid}/change/")
     assert page.status_code == 200

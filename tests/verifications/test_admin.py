@@ -9,7 +9,7 @@ from apps.audit.models import Transition
 from apps.audit.services import Actor
 from apps.verifications.models import VerificationProcess
 from apps.verifications.services import process_create, process_replay_sample
-from tests.factories import make_person
+from tests.factories import make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def staff_client(client):
     admin = make_person("staff@example.com")
     admin.is_staff = admin.is_superuser = True
     admin.save()
-    client.force_login(admin)
+    staff_login(client, admin)
     return client
 
 

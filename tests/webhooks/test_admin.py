@@ -7,7 +7,7 @@ import pytest
 from apps.people.models import User
 from apps.webhooks.models import Delivery, DeliveryStatus, Event
 from apps.webhooks.services import endpoint_ping
-from tests.factories import make_identity
+from tests.factories import make_identity, staff_login
 from tests.webhooks.conftest import Reply
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ DELIVERIES = "/admin/webhooks/delivery/"
 
 @pytest.fixture
 def staff(client):
-    client.force_login(User.objects.create_superuser("admin@example.com", "admin-pass-123"))
+    staff_login(client, User.objects.create_superuser("admin@example.com", "admin-pass-123"))
     return client
 
 

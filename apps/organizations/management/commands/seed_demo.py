@@ -17,6 +17,7 @@ from django.db import transaction
 from apps.activities.models import Activity, ActivityType
 from apps.activities.services import activity_create
 from apps.audit.services import Actor, transition_apply
+from apps.backoffice.second_factor import second_factor_base32, second_factor_demo_enrol
 from apps.identifications.models import OtpIdentification
 from apps.identifications.services import ActorData, identification_create
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
@@ -154,6 +155,7 @@ class Command(BaseCommand):
             admin.save(update_fields=["is_staff", "is_superuser"])
             self.stdout.write(f"Created superuser {ADMIN_EMAIL}.")
         Membership.objects.get_or_create(organization=organization, user=admin)
+        second_factor_demo_enrol(user=admin)
         return admin
 
     def _staff(self, organization: Organization, email: str, role: str) -> None:
@@ -165,6 +167,7 @@ class Command(BaseCommand):
             user.groups.add(Group.objects.get(name=role))
             self.stdout.write(f"Created {role} {email} (back office, {organization.slug} only).")
         Membership.objects.get_or_create(organization=organization, user=user)
+        second_factor_demo_enrol(user=user)
 
     def _person(self, email: str, details: dict[str, str]) -> User:
         person = User.objects.filter_by_email(email).first()
@@ -267,6 +270,11 @@ class Command(BaseCommand):
         _, raw = api_key_create(organization=organization, name=API_KEY_NAME)
         return raw
 
+    @staticmethod
+    def _totp_key(email: str) -> str:
+        user = User.objects.filter_by_email(email).get()
+        return second_factor_base32(second_factor_demo_enrol(user=user))
+
     def _print_sign_in(self, raw_key: str | None) -> None:
         base = settings.PUBLIC_BASE_URL
         lines = [
@@ -274,9 +282,10 @@ class Command(BaseCommand):
             f"Demo organization: {ORG_SLUG} ({ORG_NAME})",
             f"  Portal sign-in:  {base}/accounts/login/",
             *(f"    {email} / {PERSON_PASSWORD}" for email in PEOPLE),
-            f"  Back office:     {base}/admin/",
-            f"    {ADMIN_EMAIL} / {ADMIN_PASSWORD}",
-            *(f"    {email} / {ADMIN_PASSWORD}   ({role})" for email, role in STAFF),
+            f"  Back office:     {base}/admin/   (then a code from an authenticator app with the key shown,",
+            "                   or: python manage.py staff_totp <email>)",
+            f"    {ADMIN_EMAIL} / {ADMIN_PASSWORD}   (superuser)   TOTP key {self._totp_key(ADMIN_EMAIL)}",
+            *(f"    {email} / {ADMIN_PASSWORD}   ({role})   TOTP key {self._totp_key(email)}" for email, role in STAFF),
             f"  API docs:        {base}/api/docs/   (organization paths: /api/v1/orgs/{ORG_SLUG}/...)",
         ]
         if raw_key:
