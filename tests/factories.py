@@ -71,7 +71,16 @@ def staff_login(client: Client, user: User) -> Client:
 
 
 def totp_code(device: TOTPDevice, *, at: float | None = None) -> str:
-    """The code an authenticator app with `device`'s key shows at `at` (default: now)."""
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits)
+    """The code an authenticator app with `device`'s key shows at `at`; by default now, or the
+    next time step when now's code was already used (a used code never signs in again)."""
+    if at is None:
+        device.refresh_from_db()
+        at = max(time.time(), device.t0 + (device.last_t + 1) * device.step)
+    return totp_code_for_key(device.bin_key, at=at)
+
+
+def totp_code_for_key(key: bytes, *, at: float | None = None) -> str:
+    """The 6-digit code of a TOTP key (RFC 6238 defaults: SHA-1, 30 s steps)."""
+    totp = TOTP(key)
     totp.time = time.time() if at is None else at
-    return f"{totp.token():0{device.digits}d}"
+    return f"{totp.token():06d}"

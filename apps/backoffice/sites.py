@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -150,13 +151,16 @@ class BackOfficeSite(admin.AdminSite):
         if device is None:
             pending = second_factor_enrolment_start(user=user)
             if form.is_valid():
-                confirmed = second_factor_enrolment_confirm(user=user, token=form.cleaned_data["otp_token"])
+                wait = self._throttle_wait(pending)
+                confirmed = (
+                    None if wait else second_factor_enrolment_confirm(user=user, token=form.cleaned_data["otp_token"])
+                )
                 if confirmed is not None:
                     device, backup_codes = confirmed
                     self._verified(request, device)
                     context.update(title="Second factor ready", backup_codes=backup_codes, next=next_url)
                     return TemplateResponse(request, "admin/backoffice/second_factor_codes.html", context)
-                form.add_error("otp_token", "That code is not right. Check the app's clock and try the next code.")
+                form.add_error("otp_token", self._code_error(wait))
             context.update(
                 title="Set up your second factor",
                 enrolment=True,
@@ -165,19 +169,23 @@ class BackOfficeSite(admin.AdminSite):
             )
         else:
             if form.is_valid():
-                verified = second_factor_verify(user=user, token=form.cleaned_data["otp_token"])
+                wait = self._throttle_wait(device)
+                verified = None if wait else second_factor_verify(user=user, token=form.cleaned_data["otp_token"])
                 if verified is not None:
                     self._verified(request, verified)
                     return HttpResponseRedirect(next_url)
-                wait = self._throttle_wait(device)
-                form.add_error(
-                    "otp_token",
-                    f"Too many wrong codes: wait {wait} seconds and try again." if wait else "That code is not right.",
-                )
+                form.add_error("otp_token", self._code_error(wait))
             context.update(title="Second factor", enrolment=False)
         response = TemplateResponse(request, "admin/backoffice/second_factor.html", context)
         response["Cache-Control"] = "no-store"
         return response
+
+    @staticmethod
+    def _code_error(wait: int) -> str:
+        if wait:
+            # django-otp holds a device off for a time that doubles with each wrong code.
+            return f"Too many wrong codes: wait {wait} second{'s' if wait != 1 else ''} and try again."
+        return "That code is not right. Check the app's clock and try the next code."
 
     @staticmethod
     def _throttle_wait(device: Any) -> int:
@@ -185,8 +193,6 @@ class BackOfficeSite(admin.AdminSite):
         allowed, details = device.verify_is_allowed()
         if allowed or not details or "locked_until" not in details:
             return 0
-        from django.utils import timezone
-
         return max(1, math.ceil((details["locked_until"] - timezone.now()).total_seconds()))
 
     def _verified(self, request: HttpRequest, device: Any) -> None:

@@ -114,3 +114,33 @@ def assert_no_horizontal_overflow(page) -> None:
     """Nothing on the page is wider than the viewport (a phone must not scroll sideways)."""
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page is {overflow}px wider than the viewport"
+
+
+def admin_sign_in(page, base_url: str, email: str, password: str = STRONG_PASSWORD) -> None:
+    """Sign a staff account in to /admin/ through the real pages: the password, then the second
+    factor, enrolling the authenticator first when the account has none (the code is computed
+    from the key the enrolment page shows, as an app would)."""
+    from base64 import b32decode
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from apps.people.models import User
+    from tests.factories import totp_code, totp_code_for_key
+
+    page.goto(f"{base_url}/admin/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    assert "/admin/second-factor/" in page.url, page.url
+    secret = page.locator("#totp-secret")
+    if secret.count():
+        code = totp_code_for_key(b32decode(secret.inner_text().replace(" ", "")))
+    else:
+        code = totp_code(TOTPDevice.objects.get(user=User.objects.filter_by_email(email).get(), confirmed=True))
+    page.locator("#id_otp_token").fill(code)
+    with page.expect_navigation():
+        page.locator("#second-factor-form [type=submit]").click()
+    if page.locator("#backup-codes").count():
+        with page.expect_navigation():
+            page.get_by_role("link", name="Continue to the back office").click()

@@ -15,7 +15,7 @@ from apps.organizations.models import Membership
 from apps.people.models import User
 from apps.verifications.models import VerificationProcess
 from apps.verifications.services import process_create
-from tests.browser.conftest import STRONG_PASSWORD
+from tests.browser.conftest import STRONG_PASSWORD, admin_sign_in
 from tests.factories import OrganizationFactory, make_identity, make_person
 
 pytestmark = pytest.mark.browser
@@ -29,11 +29,7 @@ def _operator(organization) -> User:
 
 
 def _sign_in(page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/admin/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(STRONG_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    admin_sign_in(page, live_server.url, email)
 
 
 def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_server, screenshot):
@@ -69,7 +65,9 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     trail = page.locator(".inline-group", has_text="Audit trail")
     last_row = trail.locator("tbody tr.has_original, tbody tr.form-row").last
     expect(last_row).to_contain_text("DEACTIVATED")
-    expect(last_row).to_contain_text(f"user {operator.pk}")
+    # The actor as staff see it: their own email, never an account id.
+    expect(last_row).to_contain_text("you (operator@example.com)")
+    expect(last_row).not_to_contain_text(str(operator.pk))
     expect(page.get_by_role("button", name="Reactivate")).to_be_visible()
     (deactivated,) = ExternalPersonalIdentity.objects.filter(state="DEACTIVATED")
     assert deactivated.email_address == "ana@example.com"
@@ -96,3 +94,53 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     expect(trail).to_contain_text("canceled")
     screenshot(page, "admin-object.png")
     assert VerificationProcess.objects.get(pk=process.pk).status == "canceled"
+
+
+def test_a_new_staff_member_enrols_an_authenticator_then_signs_in_with_its_code(desktop, live_server, screenshot):
+    from base64 import b32decode
+
+    from apps.backoffice.second_factor import second_factor_device
+    from tests.factories import totp_code, totp_code_for_key
+
+    page = desktop
+    operator = _operator(OrganizationFactory(slug="acme", name="Acme Bank"))
+
+    # The first sign-in: the password, then the enrolment page with the QR code and the key.
+    page.goto(f"{live_server.url}/admin/verifications/verificationprocess/")
+    page.locator("#id_username").fill("operator@example.com")
+    page.locator("#id_password").fill(STRONG_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    assert "/admin/second-factor/" in page.url
+    expect(page.locator(".backoffice-qr svg")).to_be_visible()
+    screenshot(page, "admin-second-factor-enrolment.png")
+    assert page.goto(f"{live_server.url}/admin/").url.startswith(f"{live_server.url}/admin/second-factor/")
+
+    key = b32decode(page.locator("#totp-secret").inner_text().replace(" ", ""))
+    page.locator("#id_otp_token").fill("000000" if totp_code_for_key(key) != "000000" else "111111")
+    with page.expect_navigation():
+        page.locator("#second-factor-form [type=submit]").click()
+    expect(page.locator(".errorlist")).to_contain_text("That code is not right")
+    page.wait_for_timeout(1200)  # django-otp holds a device off for 1 s after one wrong code
+    page.locator("#id_otp_token").fill(totp_code_for_key(key))
+    with page.expect_navigation():
+        page.locator("#second-factor-form [type=submit]").click()
+    expect(page.locator("#backup-codes li")).to_have_count(10)
+    with page.expect_navigation():
+        page.get_by_role("link", name="Continue to the back office").click()
+    assert page.url == f"{live_server.url}/admin/verifications/verificationprocess/"
+    assert second_factor_device(user=operator).confirmed
+
+    # Signed out, the next sign-in asks for a code and no longer shows the key.
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/admin/login/")
+    page.locator("#id_username").fill("operator@example.com")
+    page.locator("#id_password").fill(STRONG_PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    expect(page.locator("#totp-secret")).to_have_count(0)
+    page.locator("#id_otp_token").fill(totp_code(second_factor_device(user=operator)))
+    with page.expect_navigation():
+        page.locator("#second-factor-form [type=submit]").click()
+    expect(page.locator("#site-name")).to_contain_text("Identity Portal back office")
+    screenshot(page, "admin-after-second-factor.png")

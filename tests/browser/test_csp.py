@@ -22,6 +22,7 @@ from apps.transfers.services import session_create
 from apps.verifications.links import process_url
 from apps.verifications.services import process_create
 from tests.activities.conftest import DEFAULTS, make_party
+from tests.browser.conftest import admin_sign_in
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.browser
@@ -102,7 +103,7 @@ def test_no_page_violates_the_policy(desktop, live_server):
     desktop.wait_for_load_state("networkidle")
 
     desktop.context.clear_cookies()
-    sign_in(desktop, base, "/admin/login/", "root@example.com")
+    admin_sign_in(desktop, base, "root@example.com", PASSWORD)
     for path in ("/admin/", "/admin/dashboard/", "/admin/verifications/verificationprocess/"):
         response = desktop.goto(f"{base}{path}")
         assert response.status < 400, (path, response.status)

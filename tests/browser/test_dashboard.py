@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.browser.conftest import STRONG_PASSWORD, assert_no_horizontal_overflow
+from tests.browser.conftest import STRONG_PASSWORD, admin_sign_in, assert_no_horizontal_overflow
 from tests.dashboard.factories import (
     make_activity,
     make_delivery,
@@ -40,11 +40,7 @@ def _watch_console(page) -> list[str]:
 
 
 def _sign_in(page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/admin/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(STRONG_PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Log in").click()
+    admin_sign_in(page, live_server.url, email)
 
 
 def _seed(organization) -> None:
