@@ -15,7 +15,7 @@ from apps.organizations.services import api_key_create, api_key_revoke
 from apps.people.crypto import lookup_hash, normalize_email
 
 
-class ApiKeyInline(admin.TabularInline):
+class ApiKeyInline(ScopedInlineMixin, admin.TabularInline):
     model = ApiKey
     fields = ("prefix", "name", "scopes", "created_at", "last_used_at", "revoked_at")
     readonly_fields = fields

@@ -42,3 +42,35 @@ def test_every_list_filter_names_the_organization_where_the_model_has_one():
     for model, model_admin in admin.site._registry.items():
         if any(f.name == "organization" for f in model._meta.fields):
             assert "organization" in model_admin.list_filter, model._meta.label
+
+
+INLINES = sorted(
+    {(model_admin.model, inline) for model_admin in admin.site._registry.values() for inline in model_admin.inlines},
+    key=lambda pair: (pair[0]._meta.label, pair[1].__name__),
+)
+
+
+@pytest.mark.parametrize(("model", "inline"), INLINES, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_every_inline_is_read_only_or_scopes_its_choices(model, inline):
+    """An inline whose rows staff may add or change offers only choices scoped to them (issue 15:
+    the Membership inline took any account's id)."""
+    from django.test import RequestFactory
+
+    from apps.backoffice.admin_scoping import ScopedInlineMixin
+    from tests.backoffice.conftest import make_staff
+    from tests.factories import OrganizationFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = make_staff("inline-check@example.com", "administrator", OrganizationFactory())
+    instance = inline(model, admin.site)
+    editable = instance.has_add_permission(request, None) or instance.has_change_permission(request, None)
+
+    assert issubclass(inline, ScopedInlineMixin) or not editable, inline
+
+
+def test_django_otps_device_admins_are_not_offered():
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    assert not admin.site.is_registered(TOTPDevice)
+    assert not admin.site.is_registered(StaticDevice)

@@ -466,3 +466,67 @@ def test_an_administrator_cannot_rename_the_organizations_slug(attacker, org, ot
     org.refresh_from_db()
     assert response.status_code == 302
     assert (org.slug, org.name) == ("acme", "Renamed")
+
+
+def test_the_migration_scrubs_existing_admin_log_rows(org):
+    import importlib
+    import json
+
+    from django.apps import apps as live_apps
+    from django.contrib.admin.models import CHANGE
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connection
+
+    scrub = importlib.import_module("apps.backoffice.migrations.0004_admin_log_without_personal_values").scrub
+    staff = make_staff("old-entry@example.com", "operator", org)
+    identity = make_identity(org, email="bea@example.com", first_name="Bea", last_name="Sol")
+    kind = ContentType.objects.get_for_model(identity)
+    message = json.dumps(
+        [{"changed": {"fields": ["First name"]}}, {"added": {"name": "membership", "object": "bea@example.com @ acme"}}]
+    )
+    old = LogEntry.objects.create(
+        user=staff,
+        content_type=kind,
+        object_id=str(identity.pk),
+        object_repr="Bea Sol (INVITED)",
+        action_flag=CHANGE,
+        change_message=message,
+    )
+    plain = LogEntry.objects.create(
+        user=staff,
+        content_type=kind,
+        object_id=str(identity.pk),
+        object_repr="bea@example.com",
+        action_flag=CHANGE,
+        change_message="Invitation resent.",
+    )
+
+    scrub(live_apps, type("Editor", (), {"connection": connection})())
+
+    old.refresh_from_db()
+    plain.refresh_from_db()
+    assert old.object_repr == f"externalpersonalidentity {identity.pk}"
+    assert json.loads(old.change_message) == [
+        {"changed": {"fields": ["First name"]}},
+        {"added": {"name": "membership"}},
+    ]
+    assert (plain.object_repr, plain.change_message) == (
+        f"externalpersonalidentity {identity.pk}",
+        "Invitation resent.",
+    )
+
+
+def test_a_superuser_resets_a_lost_second_factor(org, root):
+    from apps.backoffice.second_factor import second_factor_device
+
+    staff = make_staff("lost-phone@example.com", "viewer", org)
+    victim = staff_login(Client(), staff)
+    assert victim.get("/admin/").status_code == 200
+
+    staff_login(Client(), root).post(
+        "/admin/people/user/", {"action": "reset_second_factor", "_selected_action": [str(staff.pk)]}
+    )
+
+    assert second_factor_device(user=staff) is None
+    after = victim.get("/admin/")  # the session's device is gone: not verified any more
+    assert after.status_code == 302 and after["Location"].startswith("/admin/second-factor/")
