@@ -143,4 +143,3 @@ def test_a_new_staff_member_enrols_an_authenticator_then_signs_in_with_its_code(
     with page.expect_navigation():
         page.locator("#second-factor-form [type=submit]").click()
     expect(page.locator("#site-name")).to_contain_text("Identity Portal back office")
-    screenshot(page, "admin-after-second-factor.png")
