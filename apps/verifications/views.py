@@ -6,6 +6,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from django import forms
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -23,9 +24,10 @@ from apps.verifications.services import process_fail_if_overdue, process_sandbox
 class SandboxOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Provider and outcome"), widget=forms.RadioSelect)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, face_only: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = [(f"{p}/{n}", label) for p, n, label in sandbox_choices()]
+        choices = sandbox_choices(face_only=face_only)
+        self.fields["outcome"].choices = [(f"{p}/{n}", label) for p, n, label in choices]
 
 
 def _redirect_target(process: VerificationProcess) -> str:
@@ -40,8 +42,15 @@ def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResp
     process = VerificationProcess.objects.select_related("organization").filter(pk=process_id).first()
     if process is None or not process_token_valid(process_id, token):
         return render(request, "verifications/invalid.html", status=404)
+    if process.is_sandbox and not settings.SANDBOX_ENABLED:
+        # The sandbox is off here: its page does not exist (API.md "Pages").
+        return render(request, "verifications/invalid.html", status=404)
     process = process_fail_if_overdue(process=process)
-    form = SandboxOutcomeForm(request.POST or None) if process.provider == "sandbox" else None
+    form = (
+        SandboxOutcomeForm(request.POST or None, face_only=process.activity_id is not None)
+        if process.is_sandbox
+        else None
+    )
 
     if request.method == "POST" and form is not None and not process.is_final and form.is_valid():
         provider, sample = form.cleaned_data["outcome"].split("/", 1)
