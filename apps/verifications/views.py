@@ -7,18 +7,23 @@ from uuid import UUID
 
 from django import forms
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apps.audit.errors import StateConflict
+from apps.audit.services import Actor
 from apps.verifications.links import process_token_valid
 from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDER_LABELS
 from apps.verifications.sandbox import sandbox_choices
-from apps.verifications.services import process_fail_if_overdue, process_sandbox_choose
+from apps.verifications.selectors import person_process_get
+from apps.verifications.services import process_fail_if_overdue, process_redact, process_sandbox_choose
 
 
 class SandboxOutcomeForm(forms.Form):
@@ -74,3 +79,23 @@ def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResp
         },
         status=400 if request.method == "POST" and form is not None and form.errors else 200,
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_process_redact(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    """/me/: the person asks for the personal data of one of their own verification processes to be
+    redacted (a confirmation page, then the act). Another person's process is a 404."""
+    process = person_process_get(person=request.user, process_id=process_id)
+    if process is None:
+        raise Http404(_("No such verification."))
+    context = {"process": process, "provider_name": PROVIDER_LABELS.get(process.adapter_name or process.provider)}
+    if request.method == "GET" or process.redaction_requested:
+        return render(request, "verifications/redact.html", context)
+    process_redact(process=process, actor=Actor.user(request.user), reason="redaction requested by the person")
+    messages.success(
+        request,
+        _("The personal data of this verification for %(org)s has been removed.") % {"org": process.organization.name},
+    )
+    return redirect(reverse("people:me") + "#verifications-heading")
