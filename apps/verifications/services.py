@@ -109,14 +109,20 @@ def process_notify(*, process: VerificationProcess) -> None:
 
 def provider_specific_merge(current: Mapping[str, Any] | None, update: Mapping[str, Any] | None) -> dict[str, Any]:
     """providerSpecific "filled in gradually" (seed 003): objects merge key by key, recursively;
-    any other value (a string, a number, an array, null) from the later callback replaces the earlier."""
+    any other value (a string, a number, an array, null) from the later callback replaces the earlier.
+
+    Neither argument is changed. Iterative, so a deeply nested payload cannot exhaust the stack."""
     merged = dict(current or {})
-    for key, value in (update or {}).items():
-        earlier = merged.get(key)
-        if isinstance(value, Mapping) and isinstance(earlier, Mapping):
-            merged[key] = provider_specific_merge(earlier, value)
-        else:
-            merged[key] = value
+    pending = [(merged, update or {})]
+    while pending:
+        target, source = pending.pop()
+        for key, value in source.items():
+            earlier = target.get(key)
+            if isinstance(value, Mapping) and isinstance(earlier, Mapping):
+                target[key] = dict(earlier)
+                pending.append((target[key], value))
+            else:
+                target[key] = value
     return merged
 
 

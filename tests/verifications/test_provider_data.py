@@ -171,3 +171,17 @@ def test_without_a_raw_result_the_zip_holds_the_final_callback_as_received(api, 
         "providerSpecific": {},
         "failReason": reason,
     }
+
+
+def test_the_merge_survives_a_nesting_deeper_than_the_stack():
+    def nested(depth: int, leaf: dict) -> dict:
+        node = leaf
+        for _ in range(depth):
+            node = {"n": node}
+        return node
+
+    merged = provider_specific_merge(nested(5000, {"a": 1}), nested(5000, {"b": 2}))
+    node = merged
+    for _ in range(5000):
+        node = node["n"]
+    assert node == {"a": 1, "b": 2}
