@@ -1,8 +1,9 @@
 """Provider adapters: one module per provider, each with a pure `evaluate(raw, process_type=None) -> Outcome`.
 
-`raw` is the providerSpecific block a provider reports when a process finishes (the
-callback's `providerSpecific`). Adapters do no I/O, so every seed example is a unit test
-(the examples live in samples/<provider>/*.json and double as the sandbox's payloads).
+`raw` is the process's providerSpecific when it finishes: what every callback carried, merged
+in order (apps.verifications.services.provider_specific_merge). Adapters do no I/O, so every
+seed example is a unit test (the examples live in samples/<provider>/*.json and double as the
+sandbox's payloads).
 """
 
 from __future__ import annotations
