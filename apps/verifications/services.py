@@ -172,7 +172,8 @@ def process_apply_provider_result(
         if event == "finished" and not locked.adapter_name:
             raise StateConflict("A sandbox process needs its provider chosen on its page before it can finish.")
         merged = provider_specific_merge(locked.provider_specific, provider_specific)
-        _store_provider_data(locked, event=event, merged=merged, fail_reason=fail_reason, raw_result=raw_result)
+        received = {"event": event, "providerSpecific": provider_specific or {}, "failReason": fail_reason}
+        _store_provider_data(locked, event=event, merged=merged, received=received, raw_result=raw_result)
 
         if event == "started":
             if locked.status == ProcessStatus.PENDING:
@@ -216,7 +217,7 @@ def _store_provider_data(
     *,
     event: str,
     merged: dict[str, Any],
-    fail_reason: dict[str, Any] | None,
+    received: dict[str, Any],
     raw_result: Any,
 ) -> None:
     """Keep a callback's data on the locked process before its transition (which re-reads the row)."""
@@ -228,7 +229,7 @@ def _store_provider_data(
         updates["raw_result"] = raw_result
     elif event != "started" and process.raw_result is None:
         # No raw result was sent: the final callback as received is what the provider gave.
-        updates["raw_result"] = {"event": event, "providerSpecific": merged, "failReason": fail_reason}
+        updates["raw_result"] = received
     VerificationProcess.objects.filter(pk=process.pk).update(**updates)
 
 

@@ -164,13 +164,16 @@ def test_the_raw_result_may_be_any_json(api, callback, raw):
 
 def test_without_a_raw_result_the_zip_holds_the_final_callback_as_received(api, callback):
     process_id = _process(api)
+    callback("onfido", {"processId": process_id, "event": "started", "providerSpecific": {"early": {"a": 1}}})
     reason = {"type": "upload_failed", "message": "Multiple faces"}
-    callback("onfido", {"processId": process_id, "event": "failed", "failReason": reason})
+    callback("onfido", {"processId": process_id, "event": "failed", "failReason": reason, "providerSpecific": {"b": 2}})
     assert _zip(api, process_id)["provider-result.json"] == {
         "event": "failed",
-        "providerSpecific": {},
+        "providerSpecific": {"b": 2},
         "failReason": reason,
     }
+    # Get process shows everything that arrived, merged.
+    assert api.get(f"{URL}/{process_id}").json()["providerSpecific"] == {"early": {"a": 1}, "b": 2}
 
 
 def test_the_merge_survives_a_nesting_deeper_than_the_stack():
