@@ -144,6 +144,10 @@ def test_a_face_check_offers_only_face_outcomes(client, org):
     assert client.post(_page(process), {"outcome": "facetec/accepted"}).status_code == 302
     assert activity_bioface_accepted(activity=Activity.objects.get(pk=activity.pk))
     assert PersonalDetail.objects.get(person=ana, name="first_name").value == "Ana"
+    # The person's consent page says the passed face check was test data.
+    client.force_login(ana)
+    consent = client.get(f"/me/activities/{activity.pk}/").content.decode()
+    assert 'data-sandbox="true"' in consent and "Test data" in consent
 
 
 def test_a_sandbox_face_check_does_not_count_where_the_sandbox_is_off(org, settings):
