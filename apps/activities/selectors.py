@@ -3,6 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -233,7 +234,10 @@ def activity_bioface_accepted(*, activity: Activity) -> bool:
     """An accepted FaceTec check of the receptor for this activity (or a sandbox one replaying FaceTec).
 
     activity_accept requires it for an AT_004 with requires_bioface; the consent page shows it."""
-    facetec = Q(provider="facetec") | Q(provider="sandbox", sandbox_provider="facetec")
+    facetec = Q(provider="facetec")
+    if settings.SANDBOX_ENABLED:
+        # A sandbox face check counts only where the sandbox exists (never in production).
+        facetec |= Q(provider="sandbox", sandbox_provider="facetec")
     return activity_bioface_processes(activity=activity).filter(facetec, status=ProcessStatus.ACCEPTED).exists()
 
 

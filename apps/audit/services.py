@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models.signals import post_save
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from apps.audit.errors import StateConflict
@@ -53,21 +54,32 @@ M = TypeVar("M", bound=models.Model)
 
 
 def transition_record(
-    *, subject: Audited, from_state: str, to_state: str, actor: Actor, reason: str = ""
+    *,
+    subject: Audited,
+    from_state: str,
+    to_state: str,
+    actor: Actor,
+    reason: str = "",
+    event_type: str = "",
+    publish: bool = True,
 ) -> Transition:
-    """Append one audit row; callers are inside the transaction that made the change."""
+    """Append one audit row; callers are inside the transaction that made the change.
+
+    `publish=False` logs an act that is no event (no state changed, e.g. a process's personal
+    data redacted, under its own `event_type`): the row is born published, so the relay skips it."""
     return Transition.objects.create(
         content_type=ContentType.objects.get_for_model(subject),  # type: ignore[arg-type]
         object_id=str(subject.pk),
         organization_id=getattr(subject, "organization_id", None),
         from_state=from_state,
         to_state=to_state,
-        event_type=subject.EVENT_TYPE,
+        event_type=event_type or subject.EVENT_TYPE,
         data=subject.event_data(),
         actor_type=actor.type,
         actor_id=actor.id,
         actor_label=actor.label[:200],
         reason=reason,
+        published_at=None if publish else timezone.now(),
     )
 
 
@@ -95,6 +107,9 @@ def transition_apply(subject: M, transition: str, *, actor: Actor, reason: str =
             to_state=getattr(locked, locked.STATE_FIELD),  # type: ignore[attr-defined]
             actor=actor,
             reason=reason,
+            # A person's own objects (e.g. their detail proposals) are logged but are no
+            # organization's events.
+            publish=getattr(locked, "PUBLISH_EVENTS", True),
         )
         # Side effects every path shares (API, admin, timers), in the same transaction,
         # e.g. a process's signed notification to its notificationUrl.

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import include, path
 
 from apps.people import views
+from apps.verifications import views as verification_views
 
 app_name = "people"
 
@@ -11,6 +12,9 @@ urlpatterns = [
     path("details/", views.details_edit, name="details"),
     path("delete/", views.account_delete, name="delete"),
     path("deleted/", views.goodbye, name="goodbye"),
+    path("proposals/<uuid:proposal_id>/confirm/", views.proposal_confirm, name="proposal-confirm"),
+    path("proposals/<uuid:proposal_id>/dismiss/", views.proposal_dismiss, name="proposal-dismiss"),
+    path("verifications/<uuid:process_id>/redact/", verification_views.person_process_redact, name="process-redact"),
     # /me/activities/<id>/ (consent screen), .../revoke, /me/receipts/<id>/ and <id>.json
     path("", include("apps.activities.urls")),
 ]

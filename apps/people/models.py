@@ -6,8 +6,11 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
+from django_fsm import FSMField, transition
 
+from apps.audit.fsm import FSMModelMixin
 from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.fields import EncryptedEmailField, EncryptedTextField
 from apps.people.vocabulary import DETAIL_CHOICES
@@ -88,3 +91,69 @@ class PersonalDetail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_name_display()} ({self.get_source_display()})"
+
+
+class ProposalStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the person"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISMISSED = "dismissed", "Dismissed"
+    # A newer verification proposed another value, or the process's data was redacted.
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class DetailProposal(FSMModelMixin, models.Model):
+    """A verified value that is not yet the person's: it replaces (or adds) their detail only when
+    they confirm it on /me/ (API.md "Pages"). Only the person sees it; staff never do."""
+
+    EVENT_TYPE = "detail_proposal.status_changed"
+    STATE_FIELD = "status"
+    # Logged in the audit trail, but no organization's event: it is the person's own business.
+    PUBLISH_EVENTS = False
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="detail_proposals")
+    name = models.CharField(max_length=64, choices=DETAIL_CHOICES)
+    # The proposed value, encrypted; emptied once the person decided (confirmed, it lives on as
+    # their detail; dismissed or withdrawn, nobody needs it).
+    value = EncryptedTextField(blank=True)
+    # Where it comes from: the verification process and its provider.
+    process_id = models.UUIDField()
+    provider = models.CharField(max_length=64)
+    status = FSMField(default=ProposalStatus.PENDING, choices=ProposalStatus.choices, protected=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "name"],
+                condition=Q(status="pending"),
+                name="one_pending_proposal_per_detail",
+            )
+        ]
+        indexes = [models.Index(fields=["process_id"], name="proposal_process")]
+
+    def __str__(self) -> str:
+        return f"{self.get_name_display()} ({self.status})"
+
+    def event_data(self) -> dict[str, Any]:
+        # Ids, the detail's name and the status: never the value.
+        return {"id": str(self.id), "name": self.name, "processId": str(self.process_id), "status": self.status}
+
+    def _decided(self) -> None:
+        self.value = ""
+        self.decided_at = timezone.now()
+
+    @transition(field=status, source=ProposalStatus.PENDING, target=ProposalStatus.CONFIRMED)
+    def confirm(self) -> None:
+        """The person took the verified value as their detail."""
+        self._decided()
+
+    @transition(field=status, source=ProposalStatus.PENDING, target=ProposalStatus.DISMISSED)
+    def dismiss(self) -> None:
+        """The person kept their own value."""
+        self._decided()
+
+    @transition(field=status, source=ProposalStatus.PENDING, target=ProposalStatus.WITHDRAWN)
+    def withdraw(self) -> None:
+        self._decided()

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 
-from apps.people.models import PersonalDetail, User
+from apps.people.models import DetailProposal, PersonalDetail, ProposalStatus, User
 from apps.people.vocabulary import DETAILS_BY_NAME
 
 if TYPE_CHECKING:
@@ -16,6 +16,18 @@ def person_details(*, person: User) -> list[PersonalDetail]:
     """The person's details in vocabulary order."""
     order = {name: index for index, name in enumerate(DETAILS_BY_NAME)}
     return sorted(PersonalDetail.objects.filter(person=person), key=lambda d: order.get(d.name, len(order)))
+
+
+def person_detail_proposals(*, person: User) -> list[DetailProposal]:
+    """Verified values waiting for the person's confirmation, in vocabulary order."""
+    order = {name: index for index, name in enumerate(DETAILS_BY_NAME)}
+    pending = DetailProposal.objects.filter(person=person, status=ProposalStatus.PENDING)
+    return sorted(pending, key=lambda p: (order.get(p.name, len(order)), p.created_at))
+
+
+def person_detail_proposal_get(*, person: User, proposal_id: Any) -> DetailProposal | None:
+    """One of the person's own proposals (another person's is None: a 404, never a 403)."""
+    return DetailProposal.objects.filter(person=person, pk=proposal_id).first()
 
 
 def person_by_email(email: str) -> User | None:

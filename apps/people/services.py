@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Mapping
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.people.models import DetailSource, PersonalDetail, User
-from apps.people.vocabulary import clean_detail
+from apps.audit.services import Actor, transition_apply, transition_record
+from apps.people.models import DetailProposal, DetailSource, PersonalDetail, ProposalStatus, User
+from apps.people.vocabulary import DETAILS_BY_NAME, clean_detail
+
+logger = logging.getLogger(__name__)
 
 
 def _clean_details(details: Mapping[str, str]) -> dict[str, str]:
@@ -74,6 +80,101 @@ def person_set_details(
     return saved
 
 
+def _same_value(name: str, current: str, verified: str) -> bool:
+    """Whether a verified value says what the person already has. Free text compares without
+    regard to case and spacing ("MARIA  PAULA" is "Maria Paula"); other kinds are normalised."""
+    if DETAILS_BY_NAME[name].kind == "text":
+        return re.sub(r"\s+", " ", current).strip().casefold() == re.sub(r"\s+", " ", verified).strip().casefold()
+    return current == verified
+
+
+def person_details_propose(
+    *, person: User, values: Mapping[str, Any], process_id: str, provider: str, actor: Actor
+) -> list[DetailProposal]:
+    """A verification's values for `person` (API.md "Pages": nothing replaces a detail silently).
+
+    A value equal to the person's current one only gains the verified provenance (their spelling
+    stays); a different value, or a detail they do not have yet, waits as a proposal until they
+    confirm or dismiss it on /me/. A newer proposal for the same detail withdraws the older one.
+    Values the vocabulary cannot hold are left out."""
+    proposals = []
+    with transaction.atomic():
+        existing = {d.name: d for d in PersonalDetail.objects.select_for_update().filter(person=person)}
+        pending = {
+            p.name: p
+            for p in DetailProposal.objects.select_for_update().filter(person=person, status=ProposalStatus.PENDING)
+        }
+        for name, raw in values.items():
+            try:
+                value = clean_detail(name, str(raw))
+            except ValidationError:
+                logger.info("Process %s: %s is not a valid %s detail; not proposed", process_id, provider, name)
+                continue
+            current = existing.get(name)
+            if current is not None and _same_value(name, current.value, value):
+                current.source = DetailSource.VERIFIED
+                current.verified_by_process_id = process_id
+                current.verified_by_provider = provider
+                current.updated_at = timezone.now()
+                current.save(update_fields=["source", "verified_by_process_id", "verified_by_provider", "updated_at"])
+                continue
+            if name in pending:
+                transition_apply(pending.pop(name), "withdraw", actor=actor, reason="a newer verification")
+            proposal = DetailProposal.objects.create(
+                person=person, name=name, value=value, process_id=process_id, provider=provider
+            )
+            transition_record(
+                subject=proposal, from_state="", to_state=proposal.status, actor=actor, reason="proposed", publish=False
+            )
+            proposals.append(proposal)
+    return proposals
+
+
+class ProposalNotFound(Exception):
+    """No such proposal of this person (another person's is not found either)."""
+
+
+def detail_proposal_confirm(*, person: User, proposal_id: Any) -> PersonalDetail:
+    """The person takes a proposed value: it replaces (or adds) their detail, verified, with provenance.
+
+    Raises ProposalNotFound, or StateConflict once the proposal was decided."""
+    with transaction.atomic():
+        proposal = DetailProposal.objects.select_for_update().filter(person=person, pk=proposal_id).first()
+        if proposal is None:
+            raise ProposalNotFound
+        name, value = proposal.name, proposal.value
+        proposal = transition_apply(proposal, "confirm", actor=Actor.user(person), reason="confirmed by the person")
+        (detail,) = person_set_details(
+            person=person,
+            details={name: value},
+            source=DetailSource.VERIFIED,
+            process_id=str(proposal.process_id),
+            provider=proposal.provider,
+        )
+    return detail
+
+
+def detail_proposal_dismiss(*, person: User, proposal_id: Any) -> DetailProposal:
+    """The person keeps their own value; the proposed one is forgotten."""
+    with transaction.atomic():
+        proposal = DetailProposal.objects.select_for_update().filter(person=person, pk=proposal_id).first()
+        if proposal is None:
+            raise ProposalNotFound
+        return transition_apply(proposal, "dismiss", actor=Actor.user(person), reason="dismissed by the person")
+
+
+def detail_proposals_withdraw(*, process_id: Any, actor: Actor, reason: str) -> int:
+    """Withdraw what a process still proposes (its personal data was redacted)."""
+    withdrawn = 0
+    with transaction.atomic():
+        for proposal in DetailProposal.objects.select_for_update().filter(
+            process_id=process_id, status=ProposalStatus.PENDING
+        ):
+            transition_apply(proposal, "withdraw", actor=actor, reason=reason)
+            withdrawn += 1
+    return withdrawn
+
+
 class DetailNotEditable(ValidationError):
     """A verified detail: only a new verification changes it."""
 
@@ -131,9 +232,9 @@ def person_delete(*, person: User) -> dict[str, int]:
     Every sharing they are a party to ends now (→ EXPIRED, shared values deleted), every request
     still waiting is declined or withdrawn, confirmed data-transfer values are purged and open
     sessions expire, their active identities are deactivated and unlinked, and their details,
-    receipts and account are deleted. Each state change goes through the activity, transfer and
-    identity state machines, so it is audited and emitted as an event; audit rows carry ids and
-    states only, never a personal value."""
+    proposed updates, receipts and account are deleted. Each state change goes through the
+    activity, transfer and identity state machines, so it is audited and emitted as an event;
+    audit rows carry ids and states only, never a personal value."""
     from apps.activities.models import SHARING_STATUSES, ActivityStatus, Party, SharedSnapshot
     from apps.activities.selectors import person_activities
     from apps.activities.services import activity_decline, activity_revoke, activity_withdraw
@@ -146,7 +247,14 @@ def person_delete(*, person: User) -> dict[str, int]:
     if person.is_staff or person.is_superuser or person.memberships.exists():
         raise AccountNotDeletable("Staff accounts are removed by an administrator.")
     actor = Actor.user(person)
-    counts = {"sharings_ended": 0, "requests_closed": 0, "sessions": 0, "identities": 0, "details": 0}
+    counts = {
+        "sharings_ended": 0,
+        "requests_closed": 0,
+        "sessions": 0,
+        "identities": 0,
+        "details": 0,
+        "proposals": 0,
+    }
     with transaction.atomic():
         activity_ids = []
         for mine in person_activities(person=person):
@@ -189,6 +297,7 @@ def person_delete(*, person: User) -> dict[str, int]:
         person.identities.update(person=None)
 
         counts["details"], _ = PersonalDetail.objects.filter(person=person).delete()
+        counts["proposals"], _ = DetailProposal.objects.filter(person=person).delete()
         person.consent_receipts.all().delete()
         person.delete()
     return counts

@@ -15,7 +15,7 @@ from apps.audit.services import Actor
 from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
 from apps.verifications.api.serializers import ProcessSerializer
 from apps.verifications.models import VerificationProcess
-from apps.verifications.services import process_cancel, process_fullresult_zip
+from apps.verifications.services import ResultRedacted, process_cancel, process_fullresult_zip, process_redact
 
 
 def _json_block(value: Any) -> str:
@@ -28,7 +28,7 @@ def _json_block(value: Any) -> str:
 class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
     fsm_reason_transitions = ("cancel",)
-    list_display = ("id", "provider", "process_type", "status", "organization", "created_at")
+    list_display = ("id", "provider_label", "process_type", "status", "organization", "created_at")
     list_filter = ("provider", "process_type", "status", "organization", "created_at", "deadline_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
@@ -37,10 +37,11 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         "id",
         "organization",
         "identity",
-        "provider",
+        "provider_label",
         "process_type",
         "sandbox_provider",
         "status",
+        "redaction_requested_at",
         "notification_url",
         "redirect_url",
         "deadline_at",
@@ -53,7 +54,7 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     )
     readonly_fields = fields
     inlines = (TransitionInline,)
-    actions = ("cancel_with_reason",)
+    actions = ("cancel_with_reason", "redact_with_reason")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -76,6 +77,30 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             ),
         )
 
+    @admin.action(
+        description="Redact the personal data of selected processes (asks for a reason)", permissions=["change"]
+    )
+    def redact_with_reason(self, request: HttpRequest, queryset: QuerySet[VerificationProcess]) -> HttpResponse | None:
+        """Staff of the process's organization (operator, administrator) remove its personal data;
+        status and timestamps stay. Audited with the reason."""
+        return run_with_reason(
+            self,
+            request,
+            queryset,
+            action="redact_with_reason",
+            title="Redact the personal data of verification processes",
+            apply_one=lambda process, reason: process_redact(
+                process=process, actor=Actor.user(request.user), reason=f"redacted by staff: {reason}"
+            ),
+        )
+
+    @admin.display(description="Provider", ordering="provider")
+    def provider_label(self, obj: VerificationProcess) -> str:
+        if obj.is_sandbox:
+            replayed = f", replaying {obj.sandbox_provider}" if obj.sandbox_provider else ""
+            return f"sandbox (test data{replayed}; never verifies a person)"
+        return obj.provider
+
     @admin.display(description="Fail reason")
     def fail_reason_block(self, obj: VerificationProcess) -> str:
         return _json_block(obj.fail_reason)
@@ -90,6 +115,8 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
 
     @admin.display(description="Full result")
     def full_result(self, obj: VerificationProcess) -> str:
+        if obj.redaction_requested:
+            return "Redacted: the personal data is gone."
         if not obj.is_final:
             return "Available once the process is final."
         url = reverse("admin:verifications_verificationprocess_fullresult", args=[obj.pk])
@@ -113,6 +140,8 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             archive = process_fullresult_zip(process=process, process_json=ProcessSerializer(process).data)
         except StateConflict as exc:
             return HttpResponse(str(exc), status=409)
+        except ResultRedacted as exc:
+            return HttpResponse(str(exc), status=410)
         response = HttpResponse(archive, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="process-{process.pk}.zip"'
         return response

@@ -59,13 +59,20 @@ class VerificationProcess(FSMModelMixin, models.Model):
     # Personal data from the provider: encrypted at rest.
     provider_specific = EncryptedJSONField(null=True, blank=True)
     final_result = EncryptedJSONField(null=True, blank=True)
-    raw_result = EncryptedJSONField(null=True, blank=True, help_text="The provider's result as received.")
+    raw_result = EncryptedJSONField(
+        null=True,
+        blank=True,
+        help_text="The provider's raw result as received (the full result zip's provider-result.json only).",
+    )
     fail_reason = models.JSONField(null=True, blank=True)
     notification_url = models.URLField(max_length=2000, blank=True)
     redirect_url = models.URLField(max_length=2000, blank=True)
     # For sandbox processes: the provider whose payload the tester chose.
     sandbox_provider = models.CharField(max_length=32, blank=True)
     deadline_at = models.DateTimeField(help_text="Still open after this, the process fails with reason timeout.")
+    # Set once the person or staff asked for the personal data to be redacted (seed 003's
+    # redactionRequested): status and timestamps stay, the provider's data is gone and never kept again.
+    redaction_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -85,6 +92,15 @@ class VerificationProcess(FSMModelMixin, models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in FINAL_STATUSES
+
+    @property
+    def is_sandbox(self) -> bool:
+        """A sandbox process: test data, labelled as such, never a person's verified details."""
+        return self.provider == "sandbox"
+
+    @property
+    def redaction_requested(self) -> bool:
+        return self.redaction_requested_at is not None
 
     @property
     def adapter_name(self) -> str:
@@ -113,18 +129,9 @@ class VerificationProcess(FSMModelMixin, models.Model):
         ),
         custom={"admin": False},
     )
-    def finish(
-        self,
-        *,
-        status: str,
-        provider_specific: dict[str, Any],
-        final_result: dict[str, Any] | None,
-        raw: dict[str, Any],
-    ) -> str:
-        """The provider finished; its mapping rules decided `status`."""
-        self.provider_specific = provider_specific
+    def finish(self, *, status: str, final_result: dict[str, Any] | None) -> str:
+        """The provider finished; its mapping rules decided `status` (its data is already stored)."""
         self.final_result = final_result if status == ProcessStatus.ACCEPTED else None
-        self.raw_result = raw
         return status
 
     @transition(
@@ -134,12 +141,9 @@ class VerificationProcess(FSMModelMixin, models.Model):
         permission=CHANGE_PERMISSION,
         custom={"label": "Cancel"},
     )
-    def cancel(self, *, raw: dict[str, Any] | None = None) -> None:
-        if raw is not None:
-            self.raw_result = raw
+    def cancel(self) -> None:
+        """Canceled by the person at the provider, or by the organization."""
 
     @transition(field=status, source=list(OPEN_STATUSES), target=ProcessStatus.FAILED, custom={"admin": False})
-    def fail(self, *, fail_reason: dict[str, Any], raw: dict[str, Any] | None = None) -> None:
+    def fail(self, *, fail_reason: dict[str, Any]) -> None:
         self.fail_reason = fail_reason
-        if raw is not None:
-            self.raw_result = raw

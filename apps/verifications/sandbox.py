@@ -1,5 +1,8 @@
 """The sandbox provider: a tester picks a provider and an outcome, and the portal replays that
-provider's real payload shape (the seed examples in providers/samples/) through the normal path."""
+provider's real payload shape (the seed examples in providers/samples/) through the normal path.
+
+Only where settings.SANDBOX_ENABLED (local and test settings). Its results are test data: the
+process stays `provider: "sandbox"`, and they never become a person's verified details."""
 
 from __future__ import annotations
 
@@ -31,10 +34,13 @@ def sandbox_samples() -> dict[str, dict[str, dict[str, Any]]]:
     return samples
 
 
-def sandbox_choices() -> list[tuple[str, str, str]]:
-    """(provider, sample name, label) for the sandbox page."""
+def sandbox_choices(*, face_only: bool = False) -> list[tuple[str, str, str]]:
+    """(provider, sample name, label) for the sandbox page. A face check (`face_only`: the process
+    is an authorization's BioFace check) offers FaceTec's outcomes only: no document, no names."""
     choices = []
     for provider, named in sandbox_samples().items():
+        if face_only and provider != "facetec":
+            continue
         for name, sample in named.items():
             label = f"{PROVIDER_LABELS[provider]}: {name.replace('_', ' ').replace('jwt', 'JWT')}"
             if not name.startswith(sample["status"]):

@@ -26,3 +26,17 @@ def process_list(
     if provider:
         qs = qs.filter(provider=provider)
     return qs
+
+
+def person_processes(*, person: Any) -> QuerySet[VerificationProcess]:
+    """The verification processes of the person's identities, in any organization, newest first."""
+    return (
+        VerificationProcess.objects.filter(identity__person=person)
+        .select_related("organization")
+        .order_by("-created_at")
+    )
+
+
+def person_process_get(*, person: Any, process_id: Any) -> VerificationProcess | None:
+    """One of the person's own processes (another person's is None: a 404)."""
+    return person_processes(person=person).filter(pk=process_id).first()

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import zipfile
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -18,8 +19,7 @@ from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
-from apps.people.models import DetailSource
-from apps.people.services import person_set_details
+from apps.people.services import detail_proposals_withdraw, person_details_propose
 from apps.verifications.models import OPEN_STATUSES, ProcessStatus, VerificationProcess
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
@@ -28,6 +28,16 @@ logger = logging.getLogger(__name__)
 
 CALLBACK_EVENTS = ("started", "finished", "canceled", "failed")
 TIMEOUT_REASON = {"type": "timeout", "message": "The process was not finished in time."}
+# A face check compares faces: it never proposes names or any other detail (API.md "Pages").
+FACE_ONLY_PROVIDERS = ("facetec",)
+
+
+def connect_refusal() -> str | None:
+    """Why connect processes are refused here, or None: its plain-JWT userInfo could not be
+    verified (no PROVIDER_JWKS for connect where unverified JWTs are not allowed, i.e. production)."""
+    if settings.CONNECT_UNVERIFIED_JWT_ALLOWED or settings.PROVIDER_JWKS.get("connect"):
+        return None
+    return "no JWKS is configured for connect (PROVIDER_JWKS), so its userInfo JWTs cannot be verified."
 
 
 def provider_validate(provider: str, process_type: str | None) -> tuple[str, str]:
@@ -35,6 +45,10 @@ def provider_validate(provider: str, process_type: str | None) -> tuple[str, str
     family, _, method = provider.partition(":")
     if provider != "sandbox" and family not in PROVIDERS:
         raise ValidationError({"provider": [f"Unknown provider '{provider}'."]})
+    if provider == "sandbox" and not settings.SANDBOX_ENABLED:
+        raise ValidationError({"provider": ["The sandbox provider is not available here (SANDBOX_ENABLED is off)."]})
+    if family == "connect" and (refusal := connect_refusal()):
+        raise ValidationError({"provider": [f"Connect is not available here: {refusal}"]})
     if method and family != "connect":
         raise ValidationError({"provider": ["Only connect takes a method, as in connect:idin."]})
     if ":" in provider and not method:
@@ -93,26 +107,45 @@ def process_notify(*, process: VerificationProcess) -> None:
     )
 
 
-def _verify_person_details(process: VerificationProcess) -> None:
-    """An accepted process's finalResult becomes the person's verified details."""
+def provider_specific_merge(current: Mapping[str, Any] | None, update: Mapping[str, Any] | None) -> dict[str, Any]:
+    """providerSpecific "filled in gradually" (seed 003): objects merge key by key, recursively;
+    any other value (a string, a number, an array, null) from the later callback replaces the earlier.
+
+    Neither argument is changed. Iterative, so a deeply nested payload cannot exhaust the stack."""
+    merged = dict(current or {})
+    pending = [(merged, update or {})]
+    while pending:
+        target, source = pending.pop()
+        for key, value in source.items():
+            earlier = target.get(key)
+            if isinstance(value, Mapping) and isinstance(earlier, Mapping):
+                target[key] = dict(earlier)
+                pending.append((target[key], value))
+            else:
+                target[key] = value
+    return merged
+
+
+def _propose_person_details(process: VerificationProcess, actor: Actor) -> None:
+    """An accepted process's finalResult, offered to the person it verified (API.md "Pages").
+
+    Never from the sandbox (test data) nor from a face-only check; a value equal to the person's
+    becomes verified, any other waits on /me/ until the person confirms it."""
     identity = process.identity
     if not process.final_result or identity is None or identity.person_id is None:
         return
-    for field, detail in PERSONAL_DETAIL_NAMES.items():
-        value = process.final_result.get(field)
-        if value in (None, ""):
-            continue
-        try:
-            person_set_details(
-                person=identity.person,
-                details={detail: str(value)},
-                source=DetailSource.VERIFIED,
-                process_id=str(process.id),
-                provider=process.provider,
-            )
-        except ValidationError:
-            # Connect results are not normalised; a value our vocabulary can't hold stays out.
-            logger.info("Process %s: %s not stored as a verified detail", process.id, detail)
+    if process.is_sandbox or process.adapter_name in FACE_ONLY_PROVIDERS:
+        return
+    values = {
+        detail: value
+        for field, detail in PERSONAL_DETAIL_NAMES.items()
+        if (value := process.final_result.get(field)) not in (None, "")
+    }
+    if values:
+        # Connect results are not normalised: values the vocabulary can't hold are left out there.
+        person_details_propose(
+            person=identity.person, values=values, process_id=str(process.id), provider=process.provider, actor=actor
+        )
 
 
 def process_apply_provider_result(
@@ -121,45 +154,83 @@ def process_apply_provider_result(
     event: str,
     provider_specific: dict[str, Any] | None = None,
     fail_reason: dict[str, Any] | None = None,
+    raw_result: Any = None,
     actor: Actor,
 ) -> VerificationProcess:
-    """A provider reported progress or a result. `finished` runs the provider's mapping rules."""
+    """A provider reported progress or a result. `finished` runs the provider's mapping rules.
+
+    Every callback's providerSpecific is merged into the process at once (provider_specific_merge);
+    `rawResult` (any JSON) is kept, encrypted, for the full result only. After a redaction the
+    status still moves, but no personal data is kept."""
     if event not in CALLBACK_EVENTS:
         raise ValidationError({"event": [f"One of {', '.join(CALLBACK_EVENTS)}."]})
-    raw = {"event": event, "providerSpecific": provider_specific or {}, "failReason": fail_reason}
-    if process.is_final:
-        raise StateConflict(f"The process is already {process.status}.")
-    if event == "started":
-        return transition_apply(process, "start", actor=actor, reason="provider started")
-    if event == "canceled":
-        return transition_apply(process, "cancel", actor=actor, reason="canceled at the provider", raw=raw)
-    if event == "failed":
-        reason = fail_reason or {"type": "provider_error", "message": "The provider reported a failure."}
-        return transition_apply(
-            process, "fail", actor=actor, reason=str(reason.get("type", "failed")), fail_reason=reason, raw=raw
-        )
-    if not process.adapter_name:
-        raise StateConflict("A sandbox process needs its provider chosen on its page before it can finish.")
-    outcome = evaluate(
-        process.adapter_name,
-        provider_specific or {},
-        process_type=process.process_type or None,
-        keys=provider_keys(settings.PROVIDER_JWKS.get(process.adapter_name)),
-    )
     with transaction.atomic():
+        # Locked first: two callbacks of one process merge their data one after the other.
+        locked = VerificationProcess.objects.select_for_update().get(pk=process.pk)
+        if locked.is_final:
+            raise StateConflict(f"The process is already {locked.status}.")
+        if event == "finished" and not locked.adapter_name:
+            raise StateConflict("A sandbox process needs its provider chosen on its page before it can finish.")
+        merged = provider_specific_merge(locked.provider_specific, provider_specific)
+        received = {"event": event, "providerSpecific": provider_specific or {}, "failReason": fail_reason}
+        _store_provider_data(locked, event=event, merged=merged, received=received, raw_result=raw_result)
+
+        if event == "started":
+            if locked.status == ProcessStatus.PENDING:
+                return transition_apply(locked, "start", actor=actor, reason="provider started")
+            locked.refresh_from_db()
+            return locked  # more data while processing: no status change
+        if event == "canceled":
+            return transition_apply(locked, "cancel", actor=actor, reason="canceled at the provider")
+        if event == "failed":
+            reason = fail_reason or {"type": "provider_error", "message": "The provider reported a failure."}
+            return transition_apply(
+                locked, "fail", actor=actor, reason=str(reason.get("type", "failed")), fail_reason=reason
+            )
+
+        outcome = evaluate(
+            locked.adapter_name,
+            merged,
+            process_type=locked.process_type or None,
+            keys=provider_keys(settings.PROVIDER_JWKS.get(locked.adapter_name)),
+            unverified_jwt_allowed=settings.CONNECT_UNVERIFIED_JWT_ALLOWED,
+        )
+        if outcome.status == ProcessStatus.FAILED:
+            reason = outcome.fail_reason or {"type": "provider_error", "message": "The result could not be used."}
+            return transition_apply(locked, "fail", actor=actor, reason=str(reason["type"]), fail_reason=reason)
+        redacted = locked.redaction_requested
         process = transition_apply(
-            process,
+            locked,
             "finish",
             actor=actor,
             reason="provider finished",
             status=outcome.status,
-            provider_specific=outcome.provider_specific,
-            final_result=outcome.final_result,
-            raw=raw,
+            final_result=None if redacted else outcome.final_result,
         )
-        if process.status == ProcessStatus.ACCEPTED:
-            _verify_person_details(process)
+        if process.status == ProcessStatus.ACCEPTED and not redacted:
+            _propose_person_details(process, actor)
     return process
+
+
+def _store_provider_data(
+    process: VerificationProcess,
+    *,
+    event: str,
+    merged: dict[str, Any],
+    received: dict[str, Any],
+    raw_result: Any,
+) -> None:
+    """Keep a callback's data on the locked process before its transition (which re-reads the row)."""
+    if process.redaction_requested:
+        return  # nothing personal is kept again once redaction was asked for
+    updates: dict[str, Any] = {"provider_specific": merged, "updated_at": timezone.now()}
+    if raw_result is not None:
+        # The provider's raw result as received; the latest one a provider sent wins.
+        updates["raw_result"] = raw_result
+    elif event != "started" and process.raw_result is None:
+        # No raw result was sent: the final callback as received is what the provider gave.
+        updates["raw_result"] = received
+    VerificationProcess.objects.filter(pk=process.pk).update(**updates)
 
 
 def process_replay_sample(
@@ -177,9 +248,16 @@ def process_replay_sample(
 
 
 def process_sandbox_choose(*, process: VerificationProcess, provider: str, sample: str) -> VerificationProcess:
-    """A tester picked an outcome on a sandbox process's page: replay that provider's example."""
-    from apps.verifications.sandbox import sandbox_callback
+    """A tester picked an outcome on a sandbox process's page: replay that provider's example.
 
+    Only where the sandbox is on; a face check (a process for an activity) replays FaceTec only."""
+    from apps.verifications.sandbox import sandbox_callback, sandbox_choices
+
+    if not settings.SANDBOX_ENABLED or not process.is_sandbox:
+        raise ValidationError({"provider": ["The sandbox provider is not available here."]})
+    allowed = {(p, n) for p, n, _ in sandbox_choices(face_only=process.activity_id is not None)}
+    if (provider, sample) not in allowed:
+        raise ValidationError({"outcome": ["Not an outcome this sandbox process can report."]})
     process_type = sandbox_callback(provider, sample)[3]
     with transaction.atomic():
         VerificationProcess.objects.filter(pk=process.pk, provider="sandbox").update(
@@ -187,6 +265,32 @@ def process_sandbox_choose(*, process: VerificationProcess, provider: str, sampl
         )
         process.refresh_from_db()
         return process_replay_sample(process=process, provider=provider, sample=sample, actor=Actor.provider("sandbox"))
+
+
+def process_redact(*, process: VerificationProcess, actor: Actor, reason: str) -> VerificationProcess:
+    """Remove a process's personal data (providerSpecific, finalResult, the raw result), keeping its
+    status and timestamps; Get process then says `redactionRequested: true`. Later callbacks still
+    move the status but keep nothing. Audited; no event (no state changed). Idempotent."""
+    with transaction.atomic():
+        locked = VerificationProcess.objects.select_for_update().get(pk=process.pk)
+        if locked.redaction_requested:
+            return locked
+        # .update(): updated_at is the process's, not the redaction's (timestamps are kept).
+        VerificationProcess.objects.filter(pk=locked.pk).update(
+            provider_specific=None, final_result=None, raw_result=None, redaction_requested_at=timezone.now()
+        )
+        locked.refresh_from_db()
+        transition_record(
+            subject=locked,
+            from_state=locked.status,
+            to_state=locked.status,
+            actor=actor,
+            reason=reason,
+            event_type="process.redacted",
+            publish=False,
+        )
+        detail_proposals_withdraw(process_id=locked.pk, actor=actor, reason="the process's data was redacted")
+    return locked
 
 
 def process_cancel(*, process: VerificationProcess, actor: Actor, reason: str = "canceled") -> VerificationProcess:
@@ -222,10 +326,16 @@ def processes_fail_overdue(*, batch_size: int = 500) -> int:
     return failed
 
 
+class ResultRedacted(Exception):
+    """The full result existed and its personal data was redacted (HTTP 410)."""
+
+
 def process_fullresult_zip(*, process: VerificationProcess, process_json: dict[str, Any]) -> bytes:
-    """A zip with the process JSON and the provider's raw result JSON. 409 until final."""
+    """A zip with the process JSON and the provider's raw result JSON. 409 until final; 410 once redacted."""
     if not process.is_final:
         raise StateConflict("The full result is available once the process is final.")
+    if process.redaction_requested:
+        raise ResultRedacted("The process's personal data was redacted: there is no full result any more.")
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("process.json", json.dumps(process_json, indent=2, ensure_ascii=False))

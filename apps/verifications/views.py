@@ -6,26 +6,33 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
 from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apps.audit.errors import StateConflict
+from apps.audit.services import Actor
 from apps.verifications.links import process_token_valid
 from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDER_LABELS
 from apps.verifications.sandbox import sandbox_choices
-from apps.verifications.services import process_fail_if_overdue, process_sandbox_choose
+from apps.verifications.selectors import person_process_get
+from apps.verifications.services import process_fail_if_overdue, process_redact, process_sandbox_choose
 
 
 class SandboxOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Provider and outcome"), widget=forms.RadioSelect)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, face_only: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["outcome"].choices = [(f"{p}/{n}", label) for p, n, label in sandbox_choices()]
+        choices = sandbox_choices(face_only=face_only)
+        self.fields["outcome"].choices = [(f"{p}/{n}", label) for p, n, label in choices]
 
 
 def _redirect_target(process: VerificationProcess) -> str:
@@ -40,8 +47,15 @@ def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResp
     process = VerificationProcess.objects.select_related("organization").filter(pk=process_id).first()
     if process is None or not process_token_valid(process_id, token):
         return render(request, "verifications/invalid.html", status=404)
+    if process.is_sandbox and not settings.SANDBOX_ENABLED:
+        # The sandbox is off here: its page does not exist (API.md "Pages").
+        return render(request, "verifications/invalid.html", status=404)
     process = process_fail_if_overdue(process=process)
-    form = SandboxOutcomeForm(request.POST or None) if process.provider == "sandbox" else None
+    form = (
+        SandboxOutcomeForm(request.POST or None, face_only=process.activity_id is not None)
+        if process.is_sandbox
+        else None
+    )
 
     if request.method == "POST" and form is not None and not process.is_final and form.is_valid():
         provider, sample = form.cleaned_data["outcome"].split("/", 1)
@@ -65,3 +79,23 @@ def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResp
         },
         status=400 if request.method == "POST" and form is not None and form.errors else 200,
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_process_redact(request: HttpRequest, process_id: UUID) -> HttpResponse:
+    """/me/: the person asks for the personal data of one of their own verification processes to be
+    redacted (a confirmation page, then the act). Another person's process is a 404."""
+    process = person_process_get(person=request.user, process_id=process_id)
+    if process is None:
+        raise Http404(_("No such verification."))
+    context = {"process": process, "provider_name": PROVIDER_LABELS.get(process.adapter_name or process.provider)}
+    if request.method == "GET" or process.redaction_requested:
+        return render(request, "verifications/redact.html", context)
+    process_redact(process=process, actor=Actor.user(request.user), reason="redaction requested by the person")
+    messages.success(
+        request,
+        _("The personal data of this verification for %(org)s has been removed.") % {"org": process.organization.name},
+    )
+    return redirect(reverse("people:me") + "#verifications-heading")

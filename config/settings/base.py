@@ -221,8 +221,17 @@ PROVIDER_SECRETS = env.dict("PROVIDER_SECRETS", default={})
 # Providers' public keys as JWKS documents, e.g. {"connect": {"keys": [...]}}: with one set,
 # connect's plain-JWT userInfo must carry a valid signature.
 PROVIDER_JWKS = env.json("PROVIDER_JWKS", default={})
+# Connect: a plain-JWT userInfo is trusted when its signature checks against PROVIDER_JWKS
+# ["connect"]. Without those keys it is decoded unchecked only where this is true (the local and
+# test settings, for the seed's unsigned examples); production never does (connect is refused).
+CONNECT_UNVERIFIED_JWT_ALLOWED = env.bool("CONNECT_UNVERIFIED_JWT_ALLOWED", default=False)
+# The sandbox provider (a tester picks the outcome; the seed's examples are replayed): on in the
+# local and test settings, off unless SANDBOX_ENABLED=true elsewhere. Its results are labelled as
+# sandbox and never become a person's verified details, whatever this says.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 # The face check an AT_004 authorization with requires_bioface starts from the consent page:
-# "facetec", or "sandbox" where a tester picks the outcome (make run's local settings).
+# "facetec", or "sandbox" where a tester picks the outcome (make run's local settings; only
+# with SANDBOX_ENABLED, which the system check verifications.E001 enforces).
 ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="facetec")
 # An open verification process fails with reason "timeout" after this long.
 VERIFICATION_TIMEOUT_SECONDS = env.int("VERIFICATION_TIMEOUT_SECONDS", default=24 * 3600)

@@ -11,8 +11,11 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[derive_key(SE
 FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hmac"))
 # Webhook receivers on the developer's own machine are the common case here.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=True)
+# The sandbox provider and the seed's unsigned Connect examples work on a laptop.
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
+CONNECT_UNVERIFIED_JWT_ALLOWED = env.bool("CONNECT_UNVERIFIED_JWT_ALLOWED", default=True)
 # Nobody has a FaceTec account on a laptop: the consent page's face check is a sandbox process.
-ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="sandbox")
+ACTIVITIES_BIOFACE_PROVIDER = env("ACTIVITIES_BIOFACE_PROVIDER", default="sandbox" if SANDBOX_ENABLED else "facetec")
 # `python manage.py staff_totp <email>` prints a demo staff account's current code (seed_demo
 # prints their TOTP keys too). Never on outside local settings.
 DEMO_STAFF_TOTP_COMMAND = True

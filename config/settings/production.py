@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import derive_key, env
+from .base import ACTIVITIES_BIOFACE_PROVIDER, SANDBOX_ENABLED, derive_key, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -52,6 +52,15 @@ if env("EMAIL_URL", default=""):
 # --- Integrations -----------------------------------------------------------------------
 # Webhook and notification destinations must be https (and on public addresses, as in base).
 WEBHOOKS_REQUIRE_HTTPS = True
+# Connect's JWT userInfo must verify against PROVIDER_JWKS["connect"]; without those keys connect
+# processes are refused (and a warning is logged at startup). No environment variable turns this off.
+CONNECT_UNVERIFIED_JWT_ALLOWED = False
+# The sandbox stays off (SANDBOX_ENABLED defaults to false), so the consent page's face check
+# cannot be a sandbox process here.
+if ACTIVITIES_BIOFACE_PROVIDER == "sandbox" and not SANDBOX_ENABLED:
+    raise ImproperlyConfigured(
+        "ACTIVITIES_BIOFACE_PROVIDER=sandbox needs SANDBOX_ENABLED=true; production uses facetec."
+    )
 
 # --- Static files -------------------------------------------------------------------------
 # Hashed names (collected at image build time), so whitenoise serves them cached forever.

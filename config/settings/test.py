@@ -19,6 +19,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+# The sandbox and the seed's unsigned Connect examples work in tests (tests that need them off
+# override these).
+SANDBOX_ENABLED = True
+CONNECT_UNVERIFIED_JWT_ALLOWED = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -12,8 +12,19 @@ from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
 pytestmark = pytest.mark.django_db
 
-PROJECT = [m for m in apps.get_models() if m.__module__.startswith("apps.") and m._meta.managed]
+# A person's own objects that staff never see (API.md "Pages": proposed updates are the person's).
+PERSON_ONLY = {"people.DetailProposal"}
+PROJECT = [
+    m
+    for m in apps.get_models()
+    if m.__module__.startswith("apps.") and m._meta.managed and m._meta.label not in PERSON_ONLY
+]
 AUDITED = [m for m in PROJECT if hasattr(m, "EVENT_TYPE") and hasattr(m, "STATE_FIELD")]
+
+
+@pytest.mark.parametrize("label", sorted(PERSON_ONLY))
+def test_a_persons_own_objects_are_not_in_the_back_office(label):
+    assert apps.get_model(label) not in admin.site._registry
 
 
 @pytest.mark.parametrize("model_admin", list(admin.site._registry.values()), ids=lambda a: a.model._meta.label)

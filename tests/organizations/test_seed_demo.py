@@ -15,7 +15,7 @@ from apps.audit.selectors import transitions_for
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import ApiKey, Organization
 from apps.people.crypto import lookup_hash
-from apps.people.models import PersonalDetail, User
+from apps.people.models import DetailProposal, PersonalDetail, User
 from apps.transfers.models import TransferSession
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,8 @@ def test_it_leaves_identities_in_every_state_with_their_audit_trail():
     }
     activation = transitions_for(identities[IdentityState.ACTIVE]).last()
     assert (activation.actor_type, activation.actor_id) == (ActorType.USER, str(ana.pk))
-    assert all(t.organization_id == demo.pk for t in Transition.objects.all())
+    # Every organization's event is the demo's; Ana's proposed updates are hers, no organization's.
+    assert all(t.organization_id == demo.pk for t in Transition.objects.exclude(event_type=DetailProposal.EVENT_TYPE))
 
 
 def test_it_prints_accounts_that_can_sign_in():
@@ -98,11 +99,30 @@ def test_it_prints_accounts_that_can_sign_in():
     assert ana is not None and not ana.is_staff
     details = {d.name: d.source for d in PersonalDetail.objects.filter(person=ana)}
     assert {"first_name", "last_name", "date_of_birth"} <= set(details)
-    # The demo processes replay the seed's documents, which are not Ana's: her details stay hers.
-    assert set(details.values()) == {"self_declared"}
-    assert PersonalDetail.objects.get(person=ana, name="first_name").value == "Ana"
     for text in ("/accounts/login/", "/admin/", "/api/docs/", "demo-admin-pass", "demo-person-pass"):
         assert text in output
+
+
+def test_anas_demo_verification_proposes_updates_and_never_renames_her():
+    _seed()
+    ana = User.objects.filter_by_email("ana@example.com").get()
+    details = {d.name: d for d in PersonalDetail.objects.filter(person=ana)}
+    # The seed's documents (MARIA PAULA) are replayed unlinked; her own passport check only
+    # verifies what already matches, in her spelling ...
+    assert (details["first_name"].value, details["first_name"].source) == ("Ana", "verified")
+    assert details["first_name"].verified_by_provider == "onfido"
+    assert (details["last_name"].value, details["last_name"].source) == ("García", "self_declared")
+    assert details["date_of_birth"].source == "verified"
+    assert not PersonalDetail.objects.filter(person=ana, name="document_number").exists()
+    # ... and proposes the rest for her to confirm.
+    proposed = {p.name: p.value for p in DetailProposal.objects.filter(person=ana, status="pending")}
+    assert proposed == {
+        "last_name": "GARCIA MORENO",
+        "document_type": "passport",
+        "document_number": "PAB123456",
+        "document_issuing_country": "ESP",
+        "document_expiry": "2031-04-11",
+    }
 
 
 def test_its_api_key_reads_the_demo_identities():

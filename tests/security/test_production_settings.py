@@ -115,3 +115,44 @@ def test_requests_under_production_settings(tmp_path):
         "X_FRAME_OPTIONS": "DENY",
         "WEBHOOKS_REQUIRE_HTTPS": True,
     }
+
+
+# Issue 15: the sandbox and unverified Connect JWTs are development conveniences only.
+SANDBOX_PROBE = textwrap.dedent(
+    """
+    import json
+    import django
+    django.setup()
+    from django.conf import settings
+    print(json.dumps({name: getattr(settings, name) for name in (
+        "SANDBOX_ENABLED", "CONNECT_UNVERIFIED_JWT_ALLOWED", "ACTIVITIES_BIOFACE_PROVIDER")}))
+    """
+)
+
+
+def test_production_has_no_sandbox_and_never_reads_an_unverified_connect_jwt(tmp_path):
+    # Even asked for by the environment, production does not decode unverified JWTs.
+    result = run(["-c", SANDBOX_PROBE], production_env(tmp_path, CONNECT_UNVERIFIED_JWT_ALLOWED="true"))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {
+        "SANDBOX_ENABLED": False,
+        "CONNECT_UNVERIFIED_JWT_ALLOWED": False,
+        "ACTIVITIES_BIOFACE_PROVIDER": "facetec",
+    }
+
+
+def test_production_refuses_to_start_with_a_sandbox_face_check(tmp_path):
+    result = run(["manage.py", "check"], production_env(tmp_path, ACTIVITIES_BIOFACE_PROVIDER="sandbox"))
+    assert result.returncode != 0
+    assert "ACTIVITIES_BIOFACE_PROVIDER=sandbox needs SANDBOX_ENABLED=true" in result.stderr
+
+
+def test_production_says_at_startup_that_connect_is_refused_without_its_keys(tmp_path):
+    without = run(["manage.py", "check"], production_env(tmp_path))
+    assert without.returncode == 0, without.stderr
+    assert "Connect processes are refused: no JWKS is configured for connect (PROVIDER_JWKS)" in without.stderr
+
+    jwks = json.dumps({"connect": {"keys": [{"kty": "oct", "k": "c2VjcmV0LWtleS1mb3ItdGVzdHM", "kid": "k1"}]}})
+    with_keys = run(["manage.py", "check"], production_env(tmp_path, PROVIDER_JWKS=jwks))
+    assert with_keys.returncode == 0, with_keys.stderr
+    assert "Connect processes are refused" not in with_keys.stderr

@@ -6,7 +6,7 @@ import pytest
 
 from apps.audit.models import Transition
 from apps.identities.services import identity_activate
-from apps.people.models import DetailSource, PersonalDetail
+from apps.people.models import DetailProposal, DetailSource, PersonalDetail
 from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_callback, sandbox_samples
 from apps.webhooks.models import Delivery
@@ -134,7 +134,7 @@ def test_it_notifies_the_notification_url_on_every_change(api, callback, org):
     assert all(d.endpoint is None for d in Delivery.objects.all())
 
 
-def test_it_stores_an_accepted_final_result_as_verified_details(api, callback, org):
+def test_it_proposes_a_differing_accepted_value_instead_of_replacing_the_persons_detail(api, callback, org):
     identity = make_identity(org, email="maria@example.com")
     person = make_person("maria@example.com", first_name="Mary")
     identity_activate(identity=identity, person=person)
@@ -144,7 +144,7 @@ def test_it_stores_an_accepted_final_result_as_verified_details(api, callback, o
 
     final = api.get(f"{URL}/{process_id}").json()["finalResult"]
     first_name = PersonalDetail.objects.get(person=person, name="first_name")
-    assert first_name.value == final["firstName"]
-    assert first_name.source == DetailSource.VERIFIED
-    assert str(first_name.verified_by_process_id) == process_id
-    assert first_name.verified_by_provider == "onfido"
+    assert (first_name.value, first_name.source) == ("Mary", DetailSource.SELF_DECLARED)
+    proposal = DetailProposal.objects.get(person=person, name="first_name")
+    assert (proposal.value, proposal.status, proposal.provider) == (final["firstName"], "pending", "onfido")
+    assert str(proposal.process_id) == process_id

@@ -31,7 +31,10 @@ def _sample(name: str) -> dict[str, Any]:
 
 
 def _evaluate(sample: dict[str, Any]) -> Outcome:
-    return connect.evaluate(sample["providerSpecific"], process_type=sample.get("processType"))
+    # As under the local and test settings, where the seed's unsigned examples keep working.
+    return connect.evaluate(
+        sample["providerSpecific"], process_type=sample.get("processType"), unverified_jwt_allowed=True
+    )
 
 
 def _user_info() -> dict[str, Any]:
@@ -82,7 +85,7 @@ def test_it_accepts_an_encrypted_user_info_without_a_final_result():
 @pytest.mark.parametrize("name", FRAGMENTS)
 def test_it_reads_the_seeds_user_info_format_examples(name):
     raw = {k: v for k, v in _sample(name).items() if k != "_note"}
-    outcome = connect.evaluate(raw)
+    outcome = connect.evaluate(raw, unverified_jwt_allowed=True)
     assert outcome.status == "accepted"
     assert outcome.final_result == IDIN_FINAL_RESULT
 
@@ -116,7 +119,7 @@ def test_it_rejects_any_other_error(error):
 
 def test_it_decodes_a_plain_jwt_user_info():
     token = _signed({"given_name": "Ada", "family_name": "Lovelace", "gender": "F", "signicat.national_id": "NID-7"})
-    outcome = connect.evaluate({"userInfo": token})
+    outcome = connect.evaluate({"userInfo": token}, unverified_jwt_allowed=True)
     assert outcome.status == "accepted"
     assert outcome.final_result == {
         "firstName": "Ada",
@@ -128,7 +131,7 @@ def test_it_decodes_a_plain_jwt_user_info():
 
 def test_it_reads_nested_claims():
     token = _signed({"given_name": "Ada", "signicat": {"national_id": "NID-7"}})
-    assert connect.evaluate({"userInfo": token}).final_result == {
+    assert connect.evaluate({"userInfo": token}, unverified_jwt_allowed=True).final_result == {
         "firstName": "Ada",
         "personalIdentificationNumber": "NID-7",
     }
@@ -141,7 +144,7 @@ def test_it_accepts_any_five_segment_token_without_a_final_result():
 
 
 def test_it_rejects_an_unreadable_jwt():
-    assert connect.evaluate({"userInfo": "not.a.jwt"}).status == "rejected"
+    assert connect.evaluate({"userInfo": "not.a.jwt"}, unverified_jwt_allowed=True).status == "rejected"
 
 
 def test_it_prefers_the_national_id():
@@ -184,3 +187,30 @@ def test_it_accepts_an_id_token_alone_without_a_final_result():
 
 def test_it_rejects_a_result_without_any_authentication_data():
     assert connect.evaluate({}).status == "rejected"
+
+
+# Seed table "Provider JSON elements": Connect's are "idtoken, userInfo, error" (the examples spell
+# it idToken). No userInfo here, so only the ID token shows the authentication happened.
+def test_seed_rule_the_id_token_is_read_as_the_seeds_table_spells_it_idtoken():
+    token = _sample("accepted_json")["providerSpecific"]["idToken"]
+    outcome = connect.evaluate({"idtoken": token})
+    assert outcome.status == "accepted"
+    assert outcome.final_result is None
+    assert connect.evaluate({"idtoken": ""}).status == "rejected"
+
+
+# API.md: "a plain JWT is decoded (its signature checked when the provider's keys are
+# configured)"; without keys it is read only where the settings allow it (not in production).
+def test_it_fails_a_plain_jwt_user_info_without_keys_where_unverified_jwts_are_not_allowed():
+    token = _signed({"given_name": "Mallory", "signicat.national_id": "NID-FORGED"})
+    outcome = connect.evaluate({"userInfo": token})
+    assert outcome.status == "failed"
+    assert outcome.final_result is None
+    assert outcome.fail_reason["type"] == "unverifiable_userinfo"
+
+
+def test_it_still_reads_json_and_encrypted_user_info_without_keys():
+    # A JSON userInfo came inside the provider's signed callback; an encrypted one is never read.
+    assert connect.evaluate({"userInfo": _user_info()}).final_result == IDIN_FINAL_RESULT
+    assert _sample("accepted_encrypted_jwt")["providerSpecific"]["userInfo"].count(".") == 4
+    assert connect.evaluate(_sample("accepted_encrypted_jwt")["providerSpecific"]).status == "accepted"

@@ -133,3 +133,40 @@ def test_it_normalises_the_final_result():
     assert result["gender"] == "F"
     assert result["nationality"] == "PRT"
     assert result["issuingCountry"] == "PRT"
+
+
+# Seed "Final status of EID processes": EID returns accepted, rejected or inconclusive and
+# "Assure API simply maps those values directly". The ocr data below says the opposite each
+# time, so only EID's own verdict (manualApproval.status) can decide.
+def test_seed_rule_eids_own_rejection_maps_directly_even_when_every_ocr_check_passed():
+    raw = _accepted_raw()
+    raw["manualApproval"] = {"status": "rejected", "reason": "Document held by someone else"}
+    outcome = eid.evaluate(raw, process_type="attended")
+    assert outcome.status == "rejected"
+    assert outcome.final_result is None
+
+
+def test_seed_rule_eids_own_acceptance_maps_directly_even_with_a_low_similarity_score():
+    raw = copy.deepcopy(_load("inconclusive")["providerSpecific"])
+    raw["manualApproval"] = {"status": "ACCEPTED"}
+    outcome = eid.evaluate(raw, process_type="unattended")
+    assert outcome.status == "accepted"
+    assert outcome.final_result["firstName"] == "MARIA PAULA"
+
+
+def test_seed_rule_eids_own_inconclusive_maps_directly_even_when_the_ocr_would_reject():
+    raw = copy.deepcopy(_load("rejected")["providerSpecific"])
+    raw["manualApproval"] = {"status": "inconclusive"}
+    assert eid.evaluate(raw, process_type="attended").status == "inconclusive"
+
+
+def test_it_never_accepts_on_an_agent_status_it_does_not_know():
+    raw = _accepted_raw()
+    raw["manualApproval"] = {"status": "pending"}
+    assert eid.evaluate(raw, process_type="attended").status == "inconclusive"
+
+
+def test_it_lets_the_ocr_decide_when_manual_approval_has_no_status():
+    raw = _accepted_raw()
+    raw["manualApproval"] = {"agent": "x"}
+    assert eid.evaluate(raw, process_type="attended").status == "accepted"

@@ -78,16 +78,29 @@ def test_it_maps_the_match_level(level, status):
     assert (outcome.final_result is not None) == (status == "accepted")
 
 
-def test_it_takes_the_best_match_level_over_the_attempts():
+# API.md: "the top-level matching.matchLevel (the provider's final answer; attempts are
+# history)". In each variant the attempts say something else than the final answer.
+def test_seed_rule_the_top_level_match_level_decides_not_a_better_attempt():
     raw = _with_match_level(2)
     raw["matching"]["attempts"].append({"algorithm": "idPhoto", "matchLevel": 7, "success": True, "error": False})
+    outcome = facetec.evaluate(raw)
+    assert outcome.status == "inconclusive"
+    assert outcome.final_result is None
+
+
+def test_seed_rule_the_top_level_match_level_decides_not_worse_attempts():
+    raw = _with_match_level(0)
+    raw["matching"]["matchLevel"] = 6
+    assert [a["matchLevel"] for a in raw["matching"]["attempts"]] and all(
+        a["matchLevel"] == 0 for a in raw["matching"]["attempts"]
+    )
     assert facetec.evaluate(raw).status == "accepted"
 
 
-def test_it_takes_the_top_level_match_level_when_it_is_the_best():
-    raw = _with_match_level(0)
-    raw["matching"]["matchLevel"] = 3
-    assert facetec.evaluate(raw).status == "inconclusive"
+def test_seed_rule_attempts_without_a_final_match_level_are_no_match():
+    raw = _with_match_level(9)
+    del raw["matching"]["matchLevel"]
+    assert facetec.evaluate(raw).status == "rejected"
 
 
 def test_it_rejects_when_there_is_no_match_level():

@@ -192,3 +192,53 @@ def test_it_normalises_the_final_result():
     assert result["gender"] == "F"
     assert result["nationality"] == "PRT"
     assert result["documentType"] == "passport"
+
+
+# Seed "rejected (Onfido)": "poor image quality (imageIntegrity), unknown document type
+# (documentType), the end-user is below the minimum accepted age (ageValidation)". Each variant
+# keeps result and subResult clear and the face clear, so only the named reason can decide.
+@pytest.mark.parametrize("breakdown", ["imageIntegrity", "ageValidation"])
+@pytest.mark.parametrize("value", ["consider", "unidentified"])
+def test_seed_rule_poor_image_quality_or_under_age_rejects_the_document(breakdown, value):
+    raw = _accepted_raw()
+    raw["documentVerification"][breakdown] = value
+    outcome = onfido.evaluate(raw, process_type="documentSelfie")
+    assert outcome.status == "rejected"
+    assert outcome.final_result is None
+
+
+@pytest.mark.parametrize("spelling", ["unknown", "UNKNOWN", " Unknown "])
+def test_seed_rule_an_unknown_document_type_rejects_even_when_every_result_is_clear(spelling):
+    raw = _accepted_raw()
+    raw["documentVerification"]["documentType"] = spelling
+    assert raw["documentVerification"]["result"] == raw["documentVerification"]["subResult"] == "clear"
+    assert onfido.evaluate(raw, process_type="document").status == "rejected"
+
+
+def test_seed_rule_a_rejection_reason_wins_over_suspected_fraud():
+    raw = copy.deepcopy(_load("inconclusive")["providerSpecific"])  # subResult suspected
+    raw["documentVerification"]["documentType"] = "unknown"
+    assert onfido.evaluate(raw, process_type="documentSelfie").status == "rejected"
+
+
+# Seed "Suspected fraud (inconclusive)": dataValidation, visualAuthenticity, compromisedDocument,
+# dataConsistency, policeRecord. Result and subResult stay clear: the breakdown alone decides.
+@pytest.mark.parametrize(
+    "breakdown", ["dataValidation", "visualAuthenticity", "compromisedDocument", "dataConsistency", "policeRecord"]
+)
+def test_seed_rule_a_suspected_fraud_breakdown_makes_the_document_inconclusive_not_rejected(breakdown):
+    raw = _accepted_raw()
+    raw["documentVerification"][breakdown] = "consider"
+    outcome = onfido.evaluate(raw, process_type="documentSelfie")
+    assert outcome.status == "inconclusive"
+    assert outcome.final_result is None
+
+
+# Seed "Facial similarity verification (inconclusive)": imageIntegrity, faceComparison,
+# visualAuthenticity of facialSimilarity. The same imageIntegrity name rejects in the document.
+@pytest.mark.parametrize("breakdown", ["imageIntegrity", "faceComparison", "visualAuthenticity"])
+def test_seed_rule_every_facial_similarity_breakdown_gives_inconclusive_even_under_a_clear_face_result(breakdown):
+    raw = _accepted_raw()
+    raw["facialSimilarity"][breakdown] = "consider"
+    assert raw["facialSimilarity"]["result"] == "clear"
+    assert onfido.evaluate(raw, process_type="documentVideo").status == "inconclusive"

@@ -159,3 +159,47 @@ def test_it_normalises_mrz_values():
         "issuingCountry": "DEU",
         "dateOfBirth": "2002-04-29",
     }
+
+
+# Seed: rejected when "an error was found or at least one verification failed". Each variant
+# below keeps status "true" and no errors, so only the failed check can decide.
+@pytest.mark.parametrize(
+    ("block", "field", "value"),
+    [
+        ("mrzChecksum", "documentNumber", "INVALID"),
+        ("mrzVerification", "dateOfBirth", "INVALID"),
+        ("mrzFeatureMatching", "lastName", "INVALID"),
+        ("mrzFeatureMatching", "firstName", "NO_MATCH"),
+        ("mrzFeatureMatching", "dateOfBirth", "mismatch"),
+    ],
+)
+def test_seed_rule_at_least_one_failed_verification_rejects_even_with_status_true_and_no_errors(block, field, value):
+    raw = _accepted_raw()
+    assert raw["verification"]["status"] == "true" and "errors" not in raw
+    raw[block][field] = value
+    outcome = signicatpaper.evaluate(raw)
+    assert outcome.status == "rejected"
+    assert outcome.final_result is None
+    assert signicatpaper.failed_checks(raw) == [f"{block}.{field}"]
+
+
+def test_seed_rule_a_document_without_mrz_is_rejected_when_a_text_field_is_not_valid():
+    raw = copy.deepcopy(_sample("inconclusive")["providerSpecific"])
+    assert raw["verification"] == {"type": "FEATURES_ONLY", "status": "true"}
+    raw["featuresVerification"]["dateOfIssue"] = "INVALID"
+    assert signicatpaper.evaluate(raw).status == "rejected"
+
+
+def test_seed_rule_a_document_without_mrz_whose_text_fields_are_valid_is_inconclusive_never_accepted():
+    raw = copy.deepcopy(_sample("inconclusive")["providerSpecific"])
+    # Every text field found or valid, and MRZ data present: still no MRZ verification.
+    raw["featuresVerification"] = {name: "VALID" for name in raw["featuresVerification"]}
+    raw["mrz"] = copy.deepcopy(_accepted_raw()["mrz"])
+    assert signicatpaper.evaluate(raw).status == "inconclusive"
+
+
+@pytest.mark.parametrize("value", ["FOUND", "VALID", "FULL_MATCH", "LEVENSHTEIN1", "MISSING"])
+def test_it_does_not_count_a_found_missing_or_close_match_as_a_failed_check(value):
+    raw = _accepted_raw()
+    raw["mrzFeatureMatching"]["personalNumber"] = value
+    assert signicatpaper.evaluate(raw).status == "accepted"

@@ -17,7 +17,10 @@ class ProcessCreateSerializer(StrictSerializer):
 
     provider = serializers.CharField(
         max_length=64,
-        help_text="onfido, eid, readid, facetec, signicatpaper, connect, connect:<method> (e.g. connect:idin) or sandbox.",
+        help_text=(
+            "onfido, eid, readid, facetec, signicatpaper, connect, connect:<method> (e.g. connect:idin) or sandbox "
+            "(only where the sandbox is enabled; its results are test data)."
+        ),
     )
     processType = serializers.CharField(
         source="process_type",
@@ -68,9 +71,28 @@ class ProcessSerializer(serializers.Serializer):
     redirectUrl = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
-    providerSpecific = serializers.SerializerMethodField()
-    finalResult = serializers.SerializerMethodField(help_text="Accepted processes only; normalised except for connect.")
-    failReason = serializers.SerializerMethodField(help_text="Failed processes only.")
+    redactionRequested = serializers.SerializerMethodField(
+        help_text=(
+            "True once the person or staff asked for the process's personal data to be redacted: status and "
+            "timestamps stay, providerSpecific is empty, finalResult and the raw result are gone for good."
+        )
+    )
+    providerSpecific = serializers.SerializerMethodField(
+        help_text=(
+            "The provider's data, filled in gradually: each callback's providerSpecific is merged in as it arrives "
+            "(objects key by key, recursively; any other value from the later callback replaces the earlier). "
+            "For provider `sandbox` it is the replayed provider's sample (test data)."
+        )
+    )
+    finalResult = serializers.SerializerMethodField(
+        help_text=(
+            "Accepted processes only; normalised except for connect. A sandbox process's finalResult is test data "
+            "and never becomes a person's verified details."
+        )
+    )
+    failReason = serializers.SerializerMethodField(
+        help_text="Failed processes only. `unverifiable_userinfo`: a connect userInfo JWT that could not be verified."
+    )
 
     def get_processType(self, process: VerificationProcess) -> str | None:
         return process.process_type or None
@@ -83,6 +105,9 @@ class ProcessSerializer(serializers.Serializer):
 
     def get_redirectUrl(self, process: VerificationProcess) -> str | None:
         return process.redirect_url or None
+
+    def get_redactionRequested(self, process: VerificationProcess) -> bool:
+        return process.redaction_requested
 
     def get_providerSpecific(self, process: VerificationProcess) -> dict[str, Any]:
         return process.provider_specific or {}
@@ -111,8 +136,21 @@ class ProcessListQuerySerializer(StrictSerializer):
 class ProviderCallbackSerializer(StrictSerializer):
     processId = serializers.UUIDField()
     event = serializers.ChoiceField(choices=CALLBACK_EVENTS)
-    providerSpecific = serializers.DictField(required=False, default=dict)
+    providerSpecific = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text="Merged into the process's providerSpecific at once, whatever the event (filled in gradually).",
+    )
     failReason = serializers.DictField(required=False, allow_null=True, default=None)
+    rawResult = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "The provider's raw result as it arrived (any JSON, sub-breakdowns included): kept encrypted and "
+            "served only as provider-result.json in the full result. The latest one sent wins."
+        ),
+    )
 
 
 class ProviderCallbackResponseSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.activities.models import Activity
+from apps.api.errors import Gone
 from apps.api.views import OrgAPIView
 from apps.audit.services import Actor
 from apps.identities.selectors import identity_get
@@ -30,6 +31,7 @@ from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDERS
 from apps.verifications.selectors import process_get, process_list
 from apps.verifications.services import (
+    ResultRedacted,
     process_apply_provider_result,
     process_cancel,
     process_create,
@@ -73,7 +75,12 @@ class ProcessListCreateApi(ProcessViewMixin):
         operation_id="processes_create",
         request=ProcessCreateSerializer,
         responses={201: ProcessSerializer},
-        description="Start a verification process; send the person to `url`.",
+        description=(
+            "Start a verification process; send the person to `url`. 400 (field `provider`) for `sandbox` where "
+            "the sandbox is not enabled (SANDBOX_ENABLED; never in production), and for `connect` where its "
+            "userInfo JWTs could not be verified (production without PROVIDER_JWKS for connect). A sandbox "
+            "result is test data: it never becomes a person's verified details."
+        ),
     )
     def post(self, request: Request, org_id: str) -> Response:
         serializer = ProcessCreateSerializer(data=request.data)
@@ -118,20 +125,28 @@ class ProcessCancelApi(ProcessViewMixin):
 
 
 class ProcessFullResultApi(ProcessViewMixin):
-    extra_error_codes = (409,)
+    extra_error_codes = (409, 410)
 
     @extend_schema(
         tags=TAGS,
         operation_id="processes_fullresult",
         responses={
             (200, "application/zip"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="process.json and provider-result.json"
+                OpenApiTypes.BINARY,
+                description=(
+                    "process.json (Get process) and provider-result.json (the provider's raw result as received: "
+                    "the callbacks' rawResult, else the final callback as received)"
+                ),
             )
         },
+        description="409 until the process is final; 410 once its personal data was redacted.",
     )
     def get(self, request: Request, org_id: str, process_id: UUID) -> HttpResponse:
         process = self.get_process(process_id)
-        archive = process_fullresult_zip(process=process, process_json=ProcessSerializer(process).data)
+        try:
+            archive = process_fullresult_zip(process=process, process_json=ProcessSerializer(process).data)
+        except ResultRedacted as exc:
+            raise Gone(str(exc)) from None
         response = HttpResponse(archive, content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="process-{process.pk}.zip"'
         return response
@@ -172,10 +187,15 @@ class ProviderCallbackApi(APIView):
         ],
         request=ProviderCallbackSerializer,
         responses={200: ProviderCallbackResponseSerializer},
-        description="`started` moves pending → processing; `finished` runs the provider's mapping rules; `canceled` and `failed` end the process.",
+        description=(
+            "`started` moves pending → processing (later `started` callbacks only add data); `finished` runs the "
+            "provider's mapping rules on the merged providerSpecific; `canceled` and `failed` end the process. "
+            "Every callback's providerSpecific is merged into the process at once. The sandbox's callbacks exist "
+            "only where the sandbox is enabled."
+        ),
     )
     def post(self, request: Request, provider: str) -> Response:
-        if provider not in (*PROVIDERS, "sandbox"):
+        if provider not in (*PROVIDERS, "sandbox") or (provider == "sandbox" and not settings.SANDBOX_ENABLED):
             raise exceptions.NotFound("Unknown provider.")
         self._check_signature(request, provider)
         serializer = ProviderCallbackSerializer(data=request.data)
@@ -189,6 +209,7 @@ class ProviderCallbackApi(APIView):
             event=data["event"],
             provider_specific=data.get("providerSpecific"),
             fail_reason=data.get("failReason"),
+            raw_result=data.get("rawResult"),
             actor=Actor.provider(provider),
         )
         return Response({"processId": str(process.pk), "status": process.status})

@@ -1,8 +1,9 @@
 """Provider adapters: one module per provider, each with a pure `evaluate(raw, process_type=None) -> Outcome`.
 
-`raw` is the providerSpecific block a provider reports when a process finishes (the
-callback's `providerSpecific`). Adapters do no I/O, so every seed example is a unit test
-(the examples live in samples/<provider>/*.json and double as the sandbox's payloads).
+`raw` is the process's providerSpecific when it finishes: what every callback carried, merged
+in order (apps.verifications.services.provider_specific_merge). Adapters do no I/O, so every
+seed example is a unit test (the examples live in samples/<provider>/*.json and double as the
+sandbox's payloads).
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ PROCESS_TYPES: dict[str, tuple[str, ...] | None] = {
 @dataclass(frozen=True)
 class Outcome:
     """What a finished process comes to: final status, the providerSpecific block to show,
-    and the finalResult (accepted only; normalised except for connect)."""
+    the finalResult (accepted only; normalised except for connect), and the failReason when
+    the result could not be used at all (failed)."""
 
-    status: str  # accepted | rejected | inconclusive | canceled
+    status: str  # accepted | rejected | inconclusive | canceled | failed
     provider_specific: dict[str, Any] = field(default_factory=dict)
     final_result: dict[str, Any] | None = None
+    fail_reason: dict[str, Any] | None = None
 
 
 def adapter(provider: str) -> ModuleType:
@@ -55,12 +58,19 @@ def adapter(provider: str) -> ModuleType:
 
 
 def evaluate(
-    provider: str, raw: dict[str, Any], *, process_type: str | None = None, keys: Mapping[str, Any] | None = None
+    provider: str,
+    raw: dict[str, Any],
+    *,
+    process_type: str | None = None,
+    keys: Mapping[str, Any] | None = None,
+    unverified_jwt_allowed: bool = False,
 ) -> Outcome:
-    """Run `provider`'s mapping rules. `keys` (kid → jwt.PyJWK) is passed to connect, which checks
-    a plain-JWT userInfo's signature with them."""
-    if keys is not None and provider.split(":", 1)[0] == "connect":
-        return adapter(provider).evaluate(raw, process_type=process_type, keys=keys)
+    """Run `provider`'s mapping rules. `keys` (kid → jwt.PyJWK) and `unverified_jwt_allowed` are
+    passed to connect, which checks a plain-JWT userInfo's signature with them."""
+    if provider.split(":", 1)[0] == "connect":
+        return adapter(provider).evaluate(
+            raw, process_type=process_type, keys=keys, unverified_jwt_allowed=unverified_jwt_allowed
+        )
     return adapter(provider).evaluate(raw, process_type=process_type)
 
 

@@ -4,7 +4,15 @@ Seed "Connect results": the status is the authentication's result — an `error`
 canceled when the end-user canceled (urn:signicat:error:usercancel), else rejected; no
 error → accepted. The finalResult is not normalised (the method is unknown to us) and comes
 from userInfo, which is a JSON object, a plain JWT (decoded) or an encrypted JWT (five
-segments, which we cannot read: no finalResult).
+segments, which we cannot read: no finalResult). The ID token is read as `idToken` or as the
+seed's element table spells it, `idtoken`.
+
+A plain-JWT userInfo is trusted only when its signature checks against the provider's keys
+(`keys`, from PROVIDER_JWKS). Without keys it is decoded unchecked only where the settings allow
+it (`unverified_jwt_allowed`: local and test settings, for the seed's unsigned examples); elsewhere
+(production) the process fails with failReason `unverifiable_userinfo`: nothing shows the data
+came from the provider, and "rejected" would say the person's authentication did not succeed,
+which nobody knows.
 """
 
 from __future__ import annotations
@@ -24,6 +32,10 @@ _CLAIMS = {
     "personalIdentificationNumber": ("signicat.national_id", "consumer.bin"),
 }
 _USER_CANCEL = "usercancel"
+UNVERIFIABLE = {
+    "type": "unverifiable_userinfo",
+    "message": "The userInfo JWT cannot be verified: no keys are configured for this provider.",
+}
 
 
 def evaluate(
@@ -31,10 +43,12 @@ def evaluate(
     *,
     process_type: str | None = None,
     keys: Mapping[str, jwt.PyJWK] | None = None,
+    unverified_jwt_allowed: bool = False,
 ) -> Outcome:
     """Final status of a finished Connect process from its providerSpecific block.
 
-    `keys` (kid → the provider's public key) makes a plain-JWT userInfo's signature checked.
+    `keys` (kid → the provider's public key) makes a plain-JWT userInfo's signature checked;
+    without them such a userInfo is read only if `unverified_jwt_allowed`, else the process fails.
     """
     error = raw.get("error")
     if error:
@@ -43,7 +57,7 @@ def evaluate(
     user_info = raw.get("userInfo")
     if user_info is None:
         # No error and no user data: only an idToken shows the authentication happened.
-        status = "accepted" if raw.get("idToken") else "rejected"
+        status = "accepted" if raw.get("idToken") or raw.get("idtoken") else "rejected"
         return Outcome(status=status, provider_specific=raw)
     if isinstance(user_info, Mapping):
         claims: Mapping[str, Any] | None = user_info
@@ -51,6 +65,8 @@ def evaluate(
         # Encrypted (JWE): the authentication succeeded, but the data is not ours to read.
         return Outcome(status="accepted", provider_specific=raw)
     elif isinstance(user_info, str) and _segments(user_info) == 3:
+        if keys is None and not unverified_jwt_allowed:
+            return Outcome(status="failed", provider_specific=raw, fail_reason=dict(UNVERIFIABLE))
         claims = _decode(user_info.strip(), keys)
     else:
         claims = None
@@ -75,8 +91,8 @@ def _segments(token: str) -> int:
 def _decode(token: str, keys: Mapping[str, jwt.PyJWK] | None) -> Mapping[str, Any] | None:
     try:
         if keys is None:
-            # Signature checking happens when the provider's keys are configured (`keys`);
-            # until then the payload is read as sent, which the seed's mapping relies on.
+            # Only where unverified_jwt_allowed (local and test settings): the seed's examples
+            # are signed with keys nobody has.
             return jwt.decode(token, options={"verify_signature": False})
         key = keys.get(jwt.get_unverified_header(token).get("kid", ""))
         if key is None:

@@ -2,6 +2,14 @@
 
 Seed "FaceTec results": all liveness checks passed and matchLevel >= 6 (1/100,000 FAR) →
 accepted; matchLevel 1-5 → inconclusive; a failed liveness check or no match → rejected.
+
+The match level is the top-level `matching.matchLevel`: the provider's final answer, which
+names the algorithm it settled on. `matching.attempts` is the history of the tries (the seed's
+inconclusive example tries three algorithms and ends on 5); a better attempt never overrides
+the final answer (API.md "Provider mapping"). No top-level match level → rejected.
+
+A face check says nothing about names or documents: its finalResult holds only
+livenessDetected and similarityScore, which are no personal details.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ def evaluate(raw: dict[str, Any], *, process_type: str | None = None) -> Outcome
     """Final status of a finished FaceTec process from its providerSpecific block."""
     if not _liveness_passed(raw.get("liveness")):
         return Outcome(status="rejected", provider_specific=raw)
-    level = _best_match_level(raw.get("matching"))
+    level = _final_match_level(raw.get("matching"))
     if level is None or level < 1:
         return Outcome(status="rejected", provider_specific=raw)
     if level < ACCEPT_MATCH_LEVEL:
@@ -59,12 +67,7 @@ def _level(value: Any) -> int | None:
         return None
 
 
-def _best_match_level(matching: Any) -> int | None:
+def _final_match_level(matching: Any) -> int | None:
     if not isinstance(matching, Mapping):
         return None
-    levels = [_level(matching.get("matchLevel"))]
-    attempts = matching.get("attempts") or []
-    if isinstance(attempts, list):
-        levels += [_level(a.get("matchLevel")) for a in attempts if isinstance(a, Mapping)]
-    known = [level for level in levels if level is not None]
-    return max(known, default=None)
+    return _level(matching.get("matchLevel"))

@@ -1,20 +1,27 @@
 """Onfido: `documentVerification` always, `facialSimilarity` for documentSelfie / documentVideo.
 
-Rules (seed 003 "Onfido results", API.md "Provider mapping"):
+Rules (seed 003 "Onfido results"; API.md "Provider mapping" spells them out, in this order):
 
-- documentVerification `subResult` (or `result`) rejected → rejected, whatever the face says.
-- documentVerification `result` clear, with `subResult` clear or absent and every breakdown
-  that is present (dataValidation, visualAuthenticity, ...) clear → the ID is valid. Anything
-  else (suspected, caution, consider, an unknown value) → "valid but suspicious" → inconclusive.
-- documentSelfie / documentVideo also need `facialSimilarity` with `result` clear and every
-  breakdown present (imageIntegrity, faceComparison, visualAuthenticity) clear; otherwise,
-  including a missing facialSimilarity, inconclusive. `document` ignores facialSimilarity.
+- rejected — "the verification cannot be processed further", for the seed's reasons: subResult
+  (or result) rejected; documentVerification's imageIntegrity ("poor image quality") or
+  ageValidation ("below the minimum accepted age") present and not clear; documentType
+  "unknown" ("unknown document type"). Whatever the face says.
+- inconclusive — "the ID is valid but suspicious": subResult suspected / caution / consider,
+  result consider (or anything but clear), or any other documentVerification breakdown
+  (the suspected-fraud ones: dataValidation, visualAuthenticity, compromisedDocument,
+  dataConsistency, policeRecord, and dataComparison) present and not clear.
+- otherwise the ID is valid: document → accepted; documentSelfie / documentVideo → accepted only
+  when facialSimilarity's result and every breakdown of it (imageIntegrity, faceComparison,
+  visualAuthenticity) are clear, else inconclusive ("at least one of the facialSimilarity
+  verifications did not succeed"), a missing facialSimilarity included.
 
 Choices where the seed is silent:
 
 - No documentVerification, or one with neither `result` nor `subResult` → rejected. The seed
   says Onfido always performs one, so a finished process without it has no verdict on the ID;
   it cannot be accepted, and inconclusive means "valid but suspicious", which was not shown.
+- A breakdown that is absent counts as not reported, not as failed (the seed's inconclusive
+  example reports none).
 - No process type (the seed's accepted, inconclusive and rejected examples carry none) → the
   face counts when `facialSimilarity` is present, as for documentSelfie, and not otherwise.
 - An unknown process type raises ValueError: processes are created with a known one, and
@@ -32,15 +39,16 @@ from apps.verifications.normalise import final_result
 from apps.verifications.providers import PROCESS_TYPES, Outcome
 
 _FACE_PROCESS_TYPES = ("documentSelfie", "documentVideo")
-_DOCUMENT_BREAKDOWNS = (
-    "imageIntegrity",
+# documentVerification breakdowns whose failure means the ID cannot be processed (rejected) ...
+_REJECTING_BREAKDOWNS = ("imageIntegrity", "ageValidation")
+# ... and those whose failure means it is suspected to be fraudulent (inconclusive).
+_SUSPICIOUS_BREAKDOWNS = (
     "visualAuthenticity",
     "dataValidation",
     "dataConsistency",
     "dataComparison",
     "compromisedDocument",
     "policeRecord",
-    "ageValidation",
 )
 _FACE_BREAKDOWNS = ("imageIntegrity", "faceComparison", "visualAuthenticity")
 _IDENTITY_FIELDS = (
@@ -76,7 +84,9 @@ def _document_verdict(document: Mapping[str, Any]) -> str:
         return "rejected"
     if "rejected" in (result, sub_result):
         return "rejected"
-    if result == "clear" and sub_result in (None, "clear") and _all_clear(document, _DOCUMENT_BREAKDOWNS):
+    if not _all_clear(document, _REJECTING_BREAKDOWNS) or _word(document.get("documentType")) == "unknown":
+        return "rejected"
+    if result == "clear" and sub_result in (None, "clear") and _all_clear(document, _SUSPICIOUS_BREAKDOWNS):
         return "accepted"
     return "inconclusive"
 

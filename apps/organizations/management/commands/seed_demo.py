@@ -6,6 +6,7 @@ changes nothing. Everything is written through the services, so the audit log is
 
 from __future__ import annotations
 
+import copy
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +29,8 @@ from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import User
 from apps.people.services import person_create
 from apps.verifications.models import VerificationProcess
-from apps.verifications.sandbox import sandbox_callback
-from apps.verifications.services import process_create, process_replay_sample
+from apps.verifications.sandbox import sandbox_callback, sandbox_samples
+from apps.verifications.services import process_apply_provider_result, process_create, process_replay_sample
 
 ORG_SLUG = "demo"
 ORG_NAME = "Demo Bank"
@@ -89,6 +90,23 @@ DEMO_PROCESSES: tuple[tuple[str, str], ...] = (
     ("signicatpaper", "failed"),
     ("sandbox", ""),
 )
+
+
+# Ana's own passport, read by Onfido: what her page shows after a verification. Values equal to
+# hers (first name, date of birth, gender, nationality) become verified; a different last name and
+# the document's details, which she does not have yet, wait as proposed updates for her to confirm.
+# Nothing of hers is replaced without her act.
+ANA_PASSPORT: dict[str, str] = {
+    "firstName": "ANA",
+    "lastName": "GARCIA MORENO",
+    "dateOfBirth": "1990-04-12",
+    "gender": "F",
+    "nationality": "ESP",
+    "documentType": "passport",
+    "documentNumber": "PAB123456",
+    "issuingCountry": "ESP",
+    "dateOfExpiry": "2031-04-11",
+}
 
 
 DEMO_ACTIVITIES: tuple[dict[str, Any], ...] = (
@@ -224,6 +242,33 @@ class Command(BaseCommand):
                     process=process, provider=provider, sample=sample, actor=Actor.provider(provider)
                 )
             self.stdout.write(f"Created verification process {process.provider}: {process.status}.")
+        self._ana_verification(organization)
+
+    def _ana_verification(self, organization: Organization) -> None:
+        """Ana's passport check, replayed as Onfido would report it, with her own data."""
+        identity = ExternalPersonalIdentity.objects.get(
+            organization=organization, email_hash=lookup_hash("ana@example.com")
+        )
+        sample = copy.deepcopy(sandbox_samples()["onfido"]["accepted"]["providerSpecific"])
+        document = sample["documentVerification"]
+        for line in ("mrzLine1", "mrzLine2"):
+            document.pop(line, None)  # the seed's lines are someone else's passport
+        document.update(ANA_PASSPORT)
+        process = process_create(
+            organization=organization,
+            provider="onfido",
+            process_type="documentSelfie",
+            identity=identity,
+            actor=Actor.system("seed_demo"),
+        )
+        onfido = Actor.provider("onfido")
+        process_apply_provider_result(process=process, event="started", actor=onfido)
+        process = process_apply_provider_result(
+            process=process, event="finished", provider_specific=sample, actor=onfido
+        )
+        self.stdout.write(
+            f"Created Ana's verification process onfido: {process.status} (updates proposed on her page)."
+        )
 
     def _activities(self, organization: Organization) -> None:
         """Consent activities waiting for Ana (request, authorization) and one shared with her."""
