@@ -19,7 +19,7 @@ from apps.people.services import person_delete, person_details_propose
 from apps.verifications.sandbox import sandbox_samples
 from apps.webhooks.models import Event
 from tests.backoffice.conftest import make_staff
-from tests.factories import make_identity, make_person
+from tests.factories import make_identity, make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +236,7 @@ def test_staff_never_see_proposals(api, callback, ana, org):
         make_staff("admin@example.com", "administrator", org),
         make_staff("root@example.com", None, superuser=True),
     ):
-        client = _signed_in(staff)
+        client = staff_login(Client(), staff)
         assert client.get("/admin/people/detailproposal/").status_code == 404
         page = client.get(f"/admin/people/user/{ana.pk}/change/")
         assert "Zebulon" not in page.content.decode()

@@ -20,7 +20,7 @@ from apps.audit.models import Transition
 from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_samples
 from apps.verifications.services import provider_specific_merge
-from tests.factories import make_person
+from tests.factories import make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +136,7 @@ def test_the_raw_result_goes_to_provider_result_json_only(api, callback, client)
     staff = make_person("root@example.com")
     staff.is_staff = staff.is_superuser = True
     staff.save()
-    client.force_login(staff)
+    staff_login(client, staff)
     page = client.get(f"/admin/verifications/verificationprocess/{process_id}/change/")
     assert page.status_code == 200 and RAW_MARKER not in page.content.decode()
 

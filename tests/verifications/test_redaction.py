@@ -15,7 +15,7 @@ from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_samples
 from apps.webhooks.models import Delivery, Event
 from tests.backoffice.conftest import make_staff
-from tests.factories import make_identity, make_person
+from tests.factories import make_identity, make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +158,7 @@ def test_later_callbacks_move_the_status_but_keep_no_personal_data(api, callback
 def test_an_operator_redacts_with_a_reason_from_the_back_office(org, finished):
     operator = make_staff("operator@example.com", "operator", org)
     client = Client()
-    client.force_login(operator)
+    staff_login(client, operator)
     changelist = client.get(ADMIN).content.decode()
     assert "redact_with_reason" in changelist
 
@@ -186,7 +186,7 @@ def test_an_operator_redacts_with_a_reason_from_the_back_office(org, finished):
 def test_a_viewer_cannot_redact(org, finished):
     viewer = make_staff("viewer@example.com", "viewer", org)
     client = Client()
-    client.force_login(viewer)
+    staff_login(client, viewer)
     assert "redact_with_reason" not in client.get(ADMIN).content.decode()
     client.post(ADMIN, {"action": "redact_with_reason", "_selected_action": [finished], "apply": "1", "reason": "x"})
     assert not VerificationProcess.objects.get(pk=finished).redaction_requested
@@ -195,7 +195,7 @@ def test_a_viewer_cannot_redact(org, finished):
 def test_another_organizations_operator_cannot_redact(other_org, finished):
     operator = make_staff("elsewhere@example.com", "operator", other_org)
     client = Client()
-    client.force_login(operator)
+    staff_login(client, operator)
     client.post(ADMIN, {"action": "redact_with_reason", "_selected_action": [finished], "apply": "1", "reason": "x"})
     assert not VerificationProcess.objects.get(pk=finished).redaction_requested
     assert client.get(f"{ADMIN}{finished}/change/").status_code in (302, 404)

@@ -21,7 +21,7 @@ from apps.people.models import DetailProposal, DetailSource, PersonalDetail
 from apps.verifications.links import process_url
 from apps.verifications.models import VerificationProcess
 from apps.verifications.services import process_create, process_sandbox_choose
-from tests.factories import make_identity, make_person
+from tests.factories import make_identity, make_person, staff_login
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +106,7 @@ def test_the_sandbox_is_labelled_for_the_integrator_the_person_and_staff(api, cl
     staff = make_person("root@example.com")
     staff.is_staff = staff.is_superuser = True
     staff.save()
-    client.force_login(staff)
+    staff_login(client, staff)
     page = client.get(f"/admin/verifications/verificationprocess/{process.pk}/change/").content.decode()
     assert "sandbox (test data, replaying readid; never verifies a person)" in page
 
