@@ -186,3 +186,25 @@ def test_it_names_org_id_as_a_path_parameter(schema):
     for path, method, operation in _operations(schema):
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
         assert "org_id" in names, f"{method.upper()} {path}"
+
+
+def test_it_documents_the_iso_duration_form_on_every_duration_field(schema):
+    """API.md "Conventions": weeks to seconds, a fraction on the last part, no years or months."""
+    from apps.api.durations import PATTERN, parse_duration
+
+    found = {}
+    for name, component in schema["components"]["schemas"].items():
+        for prop, spec in component.get("properties", {}).items():
+            if prop in ("valid_for", "sharing_period", "expires_in") or spec.get("pattern") == PATTERN:
+                found[f"{name}.{prop}"] = spec
+    assert {"ActivityCreateRequest.valid_for", "SessionCreateRequest.expires_in"} <= set(found)
+    assert "IdentificationCreateRequest.expires_in" in found
+    for text in ("P4W", "PT0.5H", "PT0,5H", "P1DT2H"):
+        assert re.fullmatch(PATTERN.strip("^$"), text), text
+    for text in ("P1Y", "P1M", "-P1D", "P1D1W"):
+        assert not re.fullmatch(PATTERN.strip("^$"), text), text
+    for where, spec in found.items():
+        assert spec["pattern"] == PATTERN, where
+        assert "weeks" in spec["description"] and "calendar" in spec["description"], where
+        assert "decimal fraction" in spec["description"], where
+        parse_duration(spec["example"])

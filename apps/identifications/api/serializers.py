@@ -35,7 +35,7 @@ class IdentificationCreateSerializer(StrictSerializer):
         minimum=timedelta(seconds=1),
         maximum=MAX_EXPIRES_IN,
         required=False,
-        help_text="Validity from now, ISO-8601 (days, hours, minutes, seconds). Default P30D, at most P30D.",
+        help_text="Validity from now: from PT1S to P30D; P30D when absent.",
     )
     two_factor_type = serializers.ChoiceField(
         choices=TwoFactorType.choices,

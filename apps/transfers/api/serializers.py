@@ -23,7 +23,6 @@ class SessionCreateSerializer(StrictSerializer):
         maximum=MAX_EXPIRES_IN,
         required=False,
         default=DEFAULT_EXPIRES_IN,
-        help_text="From PT30S to PT1H; PT10M when absent.",
     )
 
 
