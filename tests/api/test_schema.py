@@ -208,3 +208,15 @@ def test_it_documents_the_iso_duration_form_on_every_duration_field(schema):
         assert "weeks" in spec["description"] and "calendar" in spec["description"], where
         assert "decimal fraction" in spec["description"], where
         parse_duration(spec["example"])
+
+
+def test_it_documents_the_seed_decision_path_like_the_organization_path(schema):
+    """Seed 004's `GET /api/v1/session/{session_id}/decision`: API key, same answers."""
+    seed = schema["paths"]["/api/v1/session/{session_id}/decision"]["get"]
+    org = schema["paths"]["/api/v1/orgs/{org_id}/sessions/{session_id}/decision"]["get"]
+
+    assert seed["security"] == [{"ApiKeyAuth": []}]
+    assert set(seed["responses"]) == set(org["responses"]) >= {"200", "401", "403", "404", "409", "410", "429"}
+    assert seed["responses"]["200"]["content"] == org["responses"]["200"]["content"]
+    assert [p["name"] for p in seed["parameters"] if p["in"] == "path"] == ["session_id"]
+    assert "X-Session-Token" not in {p["name"] for p in seed.get("parameters", [])}
