@@ -220,3 +220,11 @@ def test_it_documents_the_seed_decision_path_like_the_organization_path(schema):
     assert seed["responses"]["200"]["content"] == org["responses"]["200"]["content"]
     assert [p["name"] for p in seed["parameters"] if p["in"] == "path"] == ["session_id"]
     assert "X-Session-Token" not in {p["name"] for p in seed.get("parameters", [])}
+
+
+def test_it_documents_that_a_confirmation_needs_an_accepted_scope(schema):
+    update = schema["paths"]["/api/v1/session/{session_id}/update"]["post"]
+
+    assert "400" in update["responses"]
+    assert "at least one" in update["description"]
+    assert "400" in update["description"]

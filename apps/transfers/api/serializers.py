@@ -72,5 +72,8 @@ class SessionInformationSerializer(serializers.Serializer):
 class SessionUpdateSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=[SessionStatus.CONFIRMED, SessionStatus.DECLINED])
     accepted_scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=DETAIL_NAMES), required=False, default=list
+        child=serializers.ChoiceField(choices=DETAIL_NAMES),
+        required=False,
+        default=list,
+        help_text="Requested scopes to share; at least one (with a value) when confirming.",
     )

@@ -294,7 +294,11 @@ class SessionUpdateApi(PersonSessionApi):
         auth=[{"cookieAuth": []}],
         request=SessionUpdateSerializer,
         responses=SessionStatusSerializer,
-        description="Confirm with the accepted scopes, or decline. Only from `retrieved`; a second answer → 409.",
+        description=(
+            "Confirm with the accepted scopes, or decline. Only from `retrieved`; a second answer → 409. "
+            "`confirmed` must accept at least one requested scope the person has a value for: with none "
+            "(`accepted_scopes` empty or absent) → 400 and the session stays `retrieved`."
+        ),
     )
     def post(self, request: Request, session_id: UUID) -> Response:
         serializer = SessionUpdateSerializer(data=request.data)
