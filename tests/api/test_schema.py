@@ -228,3 +228,20 @@ def test_it_documents_that_a_confirmation_needs_an_accepted_scope(schema):
     assert "400" in update["responses"]
     assert "at least one" in update["description"]
     assert "400" in update["description"]
+
+
+def test_it_documents_the_otp_identification_list(schema):
+    listing = schema["paths"]["/api/v1/orgs/{org_id}/identifications/otp"]["get"]
+    params = {p["name"]: p for p in listing["parameters"] if p["in"] == "query"}
+
+    assert listing["operationId"] == "identifications_otp_list"
+    assert set(params) == {"status", "created_after", "created_before", "cursor", "page_size"}
+    assert params["created_after"]["schema"]["format"] == "date-time"
+    assert params["created_before"]["schema"]["format"] == "date-time"
+    assert "EXPIRED" in params["status"]["schema"]["enum"]
+    ref = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"results", "next", "previous"} <= set(page["properties"])
+    item = schema["paths"]["/api/v1/orgs/{org_id}/identifications/otp/{admin_identification_id}"]["get"]
+    assert page["properties"]["results"]["items"] == item["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"400", "401", "403", "404", "429"} <= set(listing["responses"])
