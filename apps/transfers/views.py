@@ -114,7 +114,7 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
             except StateConflict:
                 pass  # answered meanwhile: the page it redirects to says so
             except ValidationError:
-                # The form already asks for a detail the person has; this is a detail removed meanwhile.
+                # The form offers only details the person has; one was removed since it was checked.
                 form.add_error("scopes", NOTHING_CHOSEN)
             if form.is_valid():
                 return redirect(request.path)

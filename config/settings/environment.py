@@ -123,8 +123,19 @@ def _url_config(var: str, expected: str, parse: Callable[[], dict[str, Any]]) ->
         raise ImproperlyConfigured(f"{var} is malformed: expected {expected}.") from None
 
 
+def expected_form(cast: Any) -> str:
+    if isinstance(cast, list | tuple) and cast:  # env.list(..., cast=int) passes [int]
+        return f"comma-separated values, each {expected_form(cast[0])}"
+    if getattr(cast, "expected", None):
+        return cast.expected
+    try:
+        return _EXPECTED.get(cast, "a valid value")
+    except TypeError:  # an unhashable cast, e.g. django-environ's dict scheme
+        return "a valid value"
+
+
 def malformed(var: str, cast: Any, exc: Exception) -> ImproperlyConfigured:
-    expected = getattr(cast, "expected", None) or _EXPECTED.get(cast, "a valid value")
+    expected = expected_form(cast)
     reason = f" ({exc})" if isinstance(exc, Malformed) and str(exc) else ""
     return ImproperlyConfigured(f"{var} is malformed{reason}: expected {expected}.")
 

@@ -265,3 +265,28 @@ def test_rates_come_out_in_drf_syntax(text, rate):
 def test_rates_refuse_anything_else(text):
     with pytest.raises(Malformed):
         request_rate(text)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "read", "line"),
+    [
+        (
+            "PORTS",
+            "80,http",
+            lambda env: env.list("PORTS", cast=int),
+            "PORTS is malformed: expected comma-separated values, each a whole number.",
+        ),
+        ("RATIO", "", lambda env: env.float("RATIO"), "Set the RATIO environment variable (it is empty)."),
+        ("DOC", "{'single': 'quotes'}", lambda env: env.json("DOC"), "DOC is malformed: expected a JSON document."),
+    ],
+)
+def test_env_names_the_form_for_any_cast(monkeypatch, variable, value, read, line):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.settings.environment import Env
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ImproperlyConfigured) as caught:
+        read(Env())
+
+    assert str(caught.value) == line
