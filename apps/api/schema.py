@@ -152,6 +152,10 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, str]]]] = {
     ),
     ("sessions_create", "201"): {
         **_object_links("session_id", "/session_id", "sessions_decision"),
+        "sessions_decision_by_session_id": (
+            "sessions_decision_by_session_id",
+            {"path.session_id": "$response.body#/session_id"},
+        ),
         "sessions_status": ("sessions_status", _SESSION_TOKEN),
         "sessions_renew": ("sessions_renew", _SESSION_TOKEN),
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework.request import Request
@@ -46,10 +47,19 @@ class OrgAPIView(APIView):
     def actor(self) -> Actor:
         return Actor.api_key(self.request.auth)
 
-    def paginate(self, queryset: Any, serializer_class: type, context: dict[str, Any] | None = None) -> Response:
-        """One cursor page of `queryset`, shaped by `serializer_class`."""
+    def paginate(
+        self,
+        queryset: Any,
+        serializer_class: type,
+        context: dict[str, Any] | None = None,
+        each: Callable[[Any], Any] | None = None,
+    ) -> Response:
+        """One cursor page of `queryset`, shaped by `serializer_class`; `each` (e.g. a read-time
+        guard) replaces every object of the page first, as the object's own GET would."""
         paginator = CursorPagination()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
+        if each is not None:
+            page = [each(obj) for obj in page]
         return paginator.get_paginated_response(serializer_class(page, many=True, context=context or {}).data)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -1,10 +1,42 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from apps.identifications.models import OtpIdentification
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.identifications.models import OPEN_STATUSES, IdentificationStatus, OtpIdentification
 from apps.organizations.models import Organization
 
 
 def identification_get(*, organization: Organization, identification_id: Any) -> OtpIdentification | None:
     return OtpIdentification.objects.filter(organization=organization, pk=identification_id).first()
+
+
+def identification_list(
+    *,
+    organization: Organization,
+    status: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[OtpIdentification]:
+    """`organization`'s identifications, created in [created_after, created_before).
+
+    `status` is the status the API shows: an open identification past expires_at counts as
+    EXPIRED (the read-time guard expires it as it is shown), never as CREATED or IN_PROGRESS."""
+    queryset = OtpIdentification.objects.filter(organization=organization)
+    now = timezone.now()
+    if status in OPEN_STATUSES:
+        queryset = queryset.filter(status=status, expires_at__gt=now)
+    elif status == IdentificationStatus.EXPIRED:
+        queryset = queryset.filter(
+            Q(status=IdentificationStatus.EXPIRED) | Q(status__in=OPEN_STATUSES, expires_at__lte=now)
+        )
+    elif status:
+        queryset = queryset.filter(status=status)
+    if created_after is not None:
+        queryset = queryset.filter(created_at__gte=created_after)
+    if created_before is not None:
+        queryset = queryset.filter(created_at__lt=created_before)
+    return queryset

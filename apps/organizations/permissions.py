@@ -20,16 +20,25 @@ class HasApiKey(permissions.BasePermission):
         return True
 
 
-class HasOrgScope(HasApiKey):
-    """The key belongs to the path's organization (404 otherwise) and has the view's scope (403)."""
+class HasKeyScope(HasApiKey):
+    """The key has the view's scope (403 otherwise). For paths that name no organization: the
+    key's own organization is the one acting, so another organization's objects are not found."""
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         super().has_permission(request, view)
+        scope = getattr(view, "required_scope", None)
+        if scope and not request.auth.has_scope(scope):
+            raise exceptions.PermissionDenied(f"This API key lacks the '{scope}' scope.", code="missing_scope")
+        return True
+
+
+class HasOrgScope(HasKeyScope):
+    """The key belongs to the path's organization (404 otherwise) and has the view's scope (403)."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        HasApiKey.has_permission(self, request, view)
         key: ApiKey = request.auth
         if key.organization.slug != view.kwargs.get("org_id"):
             # Never reveal that another organization exists.
             raise exceptions.NotFound()
-        scope = getattr(view, "required_scope", None)
-        if scope and not key.has_scope(scope):
-            raise exceptions.PermissionDenied(f"This API key lacks the '{scope}' scope.", code="missing_scope")
-        return True
+        return super().has_permission(request, view)

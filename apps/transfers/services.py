@@ -176,7 +176,8 @@ def session_retrieve(*, session: TransferSession, person: Any) -> TransferSessio
 def session_answer(
     *, session: TransferSession, person: Any, decision: str, accepted_scopes: list[str]
 ) -> TransferSession:
-    """Confirm with the accepted scopes (a subset of the requested ones) or decline. Once."""
+    """Confirm with the accepted scopes (a non-empty subset of the requested ones, at least one
+    with a value) or decline. Once; a refused answer changes nothing."""
     session = session_expire_if_overdue(session=session)
     if session.status != SessionStatus.RETRIEVED:
         raise StateConflict(f"The session is {session.status}; it can no longer be answered.")
@@ -189,7 +190,21 @@ def session_answer(
     if extra:
         raise ValidationError({"accepted_scopes": [f"Not requested: {', '.join(extra)}."]})
     accepted = [s for s in session.scopes if s in accepted_scopes]
+    if not accepted:
+        # A confirmation that shares nothing would end the session as if answered (seed 004:
+        # the person confirms "the shared data accepted"); they can still decline.
+        raise ValidationError(
+            {"accepted_scopes": ["Confirming shares at least one requested detail: accept one, or decline."]}
+        )
     values = {d.name: d.value for d in person_details(person=person) if d.name in accepted}
+    if not values:
+        raise ValidationError(
+            {
+                "accepted_scopes": [
+                    "None of the accepted details has a value to share: accept one you have given, or decline."
+                ]
+            }
+        )
     return transition_apply(
         session,
         "confirm",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from uuid import UUID
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
@@ -17,6 +17,7 @@ from apps.api.security import embeddable
 from apps.audit.errors import StateConflict
 from apps.people.selectors import person_details
 from apps.people.vocabulary import DETAILS_BY_NAME
+from apps.transfers.forms import NOTHING_CHOSEN, SessionConsentForm
 from apps.transfers.links import session_url
 from apps.transfers.models import SessionStatus, TransferSession
 from apps.transfers.selectors import session_get
@@ -98,13 +99,26 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     if session.person_id not in (None, person.pk):
         return render(request, "transfers/answered.html", {"session": session}, status=409)
 
+    values = {d.name: d.value for d in person_details(person=person)}
+    form = None
     if request.method == "POST" and session.status == SessionStatus.RETRIEVED:
-        decision = request.POST.get("decision")
-        if decision in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
-            accepted = [s for s in request.POST.getlist("scopes") if s in session.scopes]
-            with contextlib.suppress(StateConflict):  # answered meanwhile: the page below says so
-                session_answer(session=session, person=person, decision=decision, accepted_scopes=accepted)
-            return redirect(request.path)
+        form = SessionConsentForm(request.POST, shareable=[name for name in session.scopes if values.get(name)])
+        if form.is_valid():
+            try:
+                session_answer(
+                    session=session,
+                    person=person,
+                    decision=form.cleaned_data["decision"],
+                    accepted_scopes=form.cleaned_data["scopes"],
+                )
+            except StateConflict:
+                pass  # answered meanwhile: the page it redirects to says so
+            except ValidationError:
+                # The form offers only details the person has; one was removed since it was checked.
+                form.add_error("scopes", NOTHING_CHOSEN)
+            if form.is_valid():
+                return redirect(request.path)
+        # Nothing changed: the session stays retrieved and the person answers again.
 
     if session.status == SessionStatus.INITIALIZED:
         try:
@@ -116,13 +130,19 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     if session.status in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
         return render(request, "transfers/answered.html", {"session": session})
 
-    values = {d.name: d.value for d in person_details(person=person)}
+    ticked = set(form.data.getlist("scopes")) if form is not None else set(values)
     scopes = [
-        {"name": name, "label": DETAILS_BY_NAME[name].display_label, "value": values.get(name)}
+        {
+            "name": name,
+            "label": DETAILS_BY_NAME[name].display_label,
+            "value": values.get(name),
+            "checked": bool(values.get(name)) and name in ticked,
+        }
         for name in session.scopes
     ]
     return render(
         request,
         "transfers/consent.html",
-        {"session": session, "organization": session.organization, "scopes": scopes},
+        {"session": session, "organization": session.organization, "scopes": scopes, "form": form},
+        status=400 if form is not None else 200,
     )

@@ -6,19 +6,21 @@ import base64
 import hashlib
 from pathlib import Path
 
-import environ
+from .environment import Env, base_url, fernet_keys, log_level, provider_jwks, provider_secrets, redis_url, request_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
+# django-environ, with a malformed value stopping startup with one line that names the variable
+# and the form it wants (config/settings/environment.py).
+env = Env()
 # A local .env is a convenience for development; real deployments set the environment.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
-PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", cast=base_url, default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     # daphne first: `runserver` then serves HTTP and WebSockets from one process.
@@ -140,7 +142,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # --- Personal data encryption -------------------------------------------------------
 # Comma-separated Fernet keys, newest first: new values are written with the first key,
 # any key still reads (cryptography's MultiFernet), so keys can rotate without downtime.
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_ENCRYPTION_KEYS = env("FIELD_ENCRYPTION_KEYS", cast=fernet_keys, default=[])
 # Key for the lookup HMAC columns (e.g. email_hash). It must outlive encryption-key
 # rotation, so it is its own setting; by default it is derived from SECRET_KEY.
 FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default="")
@@ -153,7 +155,7 @@ def derive_key(secret: str, purpose: str) -> str:
 
 
 # --- Cache, broker, channels ----------------------------------------------------------
-REDIS_URL = env("REDIS_URL", default="")
+REDIS_URL = env("REDIS_URL", cast=redis_url, default="")
 if REDIS_URL:
     # A Redis outage degrades the cache to misses (rate limits and lockouts fail open) instead of
     # failing requests; short socket timeouts keep a hung Redis from hanging requests.
@@ -217,10 +219,11 @@ SMS_BACKEND = env("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 
 # --- Integrations ----------------------------------------------------------------------
-PROVIDER_SECRETS = env.dict("PROVIDER_SECRETS", default={})
+# `onfido:xxx,eid:yyy` (or `onfido=xxx`): the key of each provider's signed callbacks.
+PROVIDER_SECRETS = env("PROVIDER_SECRETS", cast=provider_secrets, default={})
 # Providers' public keys as JWKS documents, e.g. {"connect": {"keys": [...]}}: with one set,
 # connect's plain-JWT userInfo must carry a valid signature.
-PROVIDER_JWKS = env.json("PROVIDER_JWKS", default={})
+PROVIDER_JWKS = env("PROVIDER_JWKS", cast=provider_jwks, default={})
 # Connect: a plain-JWT userInfo is trusted when its signature checks against PROVIDER_JWKS
 # ["connect"]. Without those keys it is decoded unchecked only where this is true (the local and
 # test settings, for the seed's unsigned examples); production never does (connect is refused).
@@ -246,7 +249,7 @@ WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int("WEBHOOKS_REQUEUE_AFTER_SECONDS", defau
 INVITATION_TTL_SECONDS = env.int("INVITATION_TTL_SECONDS", default=7 * 24 * 3600)
 
 # --- API -------------------------------------------------------------------------------
-API_RATE_LIMIT = env("API_RATE_LIMIT", default="600/min")
+API_RATE_LIMIT = env("API_RATE_LIMIT", cast=request_rate, default="600/min")
 IDEMPOTENCY_KEY_TTL_SECONDS = 24 * 3600
 
 REST_FRAMEWORK = {
@@ -308,7 +311,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", cast=log_level, default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
@@ -370,7 +373,7 @@ STAFF_SESSION_MAX_SECONDS = env.int("STAFF_SESSION_MAX_SECONDS", default=12 * 36
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Identity Portal")
 # Polls of GET /api/v1/session/{id}/status per session and client address
 # (apps.api.throttles.SessionStatusRateThrottle); DRF rate syntax, e.g. "10/s", "300/min".
-SESSION_STATUS_RATE_LIMIT = env("SESSION_STATUS_RATE_LIMIT", default="10/s")
+SESSION_STATUS_RATE_LIMIT = env("SESSION_STATUS_RATE_LIMIT", cast=request_rate, default="10/s")
 # Error reports (ADMINS email) show no form values, local variables, cookie values or user
 # email: each may hold personal data or a sign-in (apps.api.reporting).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.api.reporting.PersonalDataReporterFilter"

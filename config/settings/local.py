@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from .base import *  # noqa: F403
 from .base import DATABASES, derive_key, env
+from .environment import fernet_keys
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-secret-key-change-me-0123456789")
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[derive_key(SECRET_KEY, "field-encryption")])
+FIELD_ENCRYPTION_KEYS = env(
+    "FIELD_ENCRYPTION_KEYS", cast=fernet_keys, default=[derive_key(SECRET_KEY, "field-encryption")]
+)
 FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hmac"))
 # Webhook receivers on the developer's own machine are the common case here.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=True)

@@ -186,3 +186,62 @@ def test_it_names_org_id_as_a_path_parameter(schema):
     for path, method, operation in _operations(schema):
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
         assert "org_id" in names, f"{method.upper()} {path}"
+
+
+def test_it_documents_the_iso_duration_form_on_every_duration_field(schema):
+    """API.md "Conventions": weeks to seconds, a fraction on the last part, no years or months."""
+    from apps.api.durations import PATTERN, parse_duration
+
+    found = {}
+    for name, component in schema["components"]["schemas"].items():
+        for prop, spec in component.get("properties", {}).items():
+            if prop in ("valid_for", "sharing_period", "expires_in") or spec.get("pattern") == PATTERN:
+                found[f"{name}.{prop}"] = spec
+    assert {"ActivityCreateRequest.valid_for", "SessionCreateRequest.expires_in"} <= set(found)
+    assert "IdentificationCreateRequest.expires_in" in found
+    for text in ("P4W", "PT0.5H", "PT0,5H", "P1DT2H"):
+        assert re.fullmatch(PATTERN.strip("^$"), text), text
+    for text in ("P1Y", "P1M", "-P1D", "P1D1W"):
+        assert not re.fullmatch(PATTERN.strip("^$"), text), text
+    for where, spec in found.items():
+        assert spec["pattern"] == PATTERN, where
+        assert "weeks" in spec["description"] and "calendar" in spec["description"], where
+        assert "decimal fraction" in spec["description"], where
+        parse_duration(spec["example"])
+
+
+def test_it_documents_the_seed_decision_path_like_the_organization_path(schema):
+    """Seed 004's `GET /api/v1/session/{session_id}/decision`: API key, same answers."""
+    seed = schema["paths"]["/api/v1/session/{session_id}/decision"]["get"]
+    org = schema["paths"]["/api/v1/orgs/{org_id}/sessions/{session_id}/decision"]["get"]
+
+    assert seed["security"] == [{"ApiKeyAuth": []}]
+    assert set(seed["responses"]) == set(org["responses"]) >= {"200", "401", "403", "404", "409", "410", "429"}
+    assert seed["responses"]["200"]["content"] == org["responses"]["200"]["content"]
+    assert [p["name"] for p in seed["parameters"] if p["in"] == "path"] == ["session_id"]
+    assert "X-Session-Token" not in {p["name"] for p in seed.get("parameters", [])}
+
+
+def test_it_documents_that_a_confirmation_needs_an_accepted_scope(schema):
+    update = schema["paths"]["/api/v1/session/{session_id}/update"]["post"]
+
+    assert "400" in update["responses"]
+    assert "at least one" in update["description"]
+    assert "400" in update["description"]
+
+
+def test_it_documents_the_otp_identification_list(schema):
+    listing = schema["paths"]["/api/v1/orgs/{org_id}/identifications/otp"]["get"]
+    params = {p["name"]: p for p in listing["parameters"] if p["in"] == "query"}
+
+    assert listing["operationId"] == "identifications_otp_list"
+    assert set(params) == {"status", "created_after", "created_before", "cursor", "page_size"}
+    assert params["created_after"]["schema"]["format"] == "date-time"
+    assert params["created_before"]["schema"]["format"] == "date-time"
+    assert "EXPIRED" in params["status"]["schema"]["enum"]
+    ref = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert {"results", "next", "previous"} <= set(page["properties"])
+    item = schema["paths"]["/api/v1/orgs/{org_id}/identifications/otp/{admin_identification_id}"]["get"]
+    assert page["properties"]["results"]["items"] == item["responses"]["200"]["content"]["application/json"]["schema"]
+    assert {"400", "401", "403", "404", "429"} <= set(listing["responses"])

@@ -50,3 +50,17 @@ def test_a_path_no_section_knows_is_a_404():
 
 def _sample(name: str) -> str:
     return "acme" if name == "org_id" else "onfido" if name == "provider" else str(uuid.uuid4())
+
+
+def test_seed_decision_path_resolves_in_the_transfers_section_beside_the_token_routes():
+    from apps.transfers.api.views import SessionDecisionBySessionIdApi, SessionStatusApi
+
+    session_id = uuid.uuid4()
+    decision = resolve(f"/api/v1/session/{session_id}/decision")
+    status = resolve(f"/api/v1/session/{session_id}/status")
+
+    assert decision.func.view_class is SessionDecisionBySessionIdApi
+    assert status.func.view_class is SessionStatusApi
+    # The status poll still meets its route before the new one.
+    transfers = [p.name for p in _api_sections()[-1].url_patterns if p.name]
+    assert transfers.index("session-status") < transfers.index("session-decision-seed")

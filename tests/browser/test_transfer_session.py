@@ -84,6 +84,37 @@ def test_the_desktop_sees_the_phone_confirm_without_reloading(desktop, phone, li
     assert decision["data"] == {"first_name": "Ana"}
 
 
+def test_sharing_nothing_shows_an_error_by_the_details_and_the_phone_can_answer_again(desktop, phone, live_server):
+    org = OrganizationFactory(slug="acme", name="Acme Bank")
+    make_person("ana@example.com", password=PASSWORD, first_name="Ana", last_name="García")
+    body = _create(desktop, live_server, make_api_key(org))
+    _display(desktop, live_server, body)
+    phone.goto(body["url"].replace("http://testserver", live_server.url))
+    phone.get_by_label("Email").fill("ana@example.com")
+    phone.get_by_label("Password").fill(PASSWORD)
+    with phone.expect_navigation():
+        phone.locator("main").get_by_role("button", name="Sign in").click()
+
+    phone.get_by_label("First name").uncheck()
+    phone.get_by_label("Last name").uncheck()
+    phone.get_by_role("button", name="Share").click()
+
+    error = phone.locator("fieldset #scopes-error[role=alert]")
+    expect(error).to_have_text("Choose at least one detail to share, or decline.")
+    expect(phone.get_by_role("group", name="Choose what to share")).to_have_attribute(
+        "aria-describedby", "scopes-error"
+    )
+    assert_no_horizontal_overflow(phone)
+    expect(desktop.locator("#transfer-status")).to_have_text("Retrieved")
+    assert TransferSession.objects.get(pk=body["session_id"]).status == "retrieved"
+
+    phone.get_by_label("Last name").check()
+    phone.get_by_role("button", name="Share").click()
+    expect(phone.locator("[data-status=confirmed]")).to_be_visible()
+    expect(desktop.locator("#transfer-status")).to_have_text("Confirmed")
+    assert TransferSession.objects.get(pk=body["session_id"]).data == {"last_name": "García"}
+
+
 def test_an_expired_session_is_renewed_on_the_page_and_the_old_qr_stops_working(desktop, phone, live_server):
     org = OrganizationFactory(slug="acme", name="Acme Bank")
     make_person("ana@example.com", password=PASSWORD, first_name="Ana")

@@ -9,6 +9,8 @@ For every route and every method its view allows, organization A's objects are c
 - with organization B's key and B's slug (A's ids in B's paths) → 404;
 - with organization B's key and A's slug → 404 (HasOrgScope never reveals another tenant);
 - with an A key holding every scope but the view's → 403 `missing_scope`;
+- API-key routes whose path names no organization (seed 004's decision path) with B's key →
+  404, without a key or with A's session token → 401;
 - token-authenticated session routes with B's session token or an API key → 401;
 - the person-facing session routes as another signed-in person → 409 (the session is bound
   to the person who opened it) or, signed out, 401/403;
@@ -36,7 +38,7 @@ from apps.audit.models import Transition
 from apps.audit.services import Actor
 from apps.identifications.services import ActorData, identification_create
 from apps.organizations.models import DEFAULT_SCOPES, Organization, Scope
-from apps.organizations.permissions import HasOrgScope
+from apps.organizations.permissions import HasKeyScope, HasOrgScope
 from apps.transfers.api.views import PersonSessionApi, TokenSessionApi
 from apps.transfers.services import session_create, session_retrieve
 from apps.verifications.services import process_create
@@ -116,7 +118,8 @@ ROUTES = api_routes()
 
 
 def kind(route: Route) -> str:
-    """How the route authenticates: org (API key + HasOrgScope), token, person, public."""
+    """How the route authenticates: org (API key + HasOrgScope), key (API key + HasKeyScope, the
+    organization being the key's), token, person, public."""
     view = route.view
     if view is None:
         return "unknown"
@@ -124,6 +127,8 @@ def kind(route: Route) -> str:
         return "public"
     if any(issubclass(p, HasOrgScope) for p in view.permission_classes) and "org_id" in route.params:
         return "org"
+    if any(issubclass(p, HasKeyScope) for p in view.permission_classes) and "org_id" not in route.params:
+        return "key"
     if issubclass(view, TokenSessionApi):
         return "token"
     if issubclass(view, PersonSessionApi) or SessionAuthentication in view.authentication_classes:
@@ -290,6 +295,7 @@ def _ids(route: Route) -> str:
 
 
 ORG_ROUTES = [r for r in ROUTES if kind(r) == "org"]
+KEY_ROUTES = [r for r in ROUTES if kind(r) == "key"]
 TOKEN_ROUTES = [r for r in ROUTES if kind(r) == "token"]
 PERSON_ROUTES = [r for r in ROUTES if kind(r) == "person"]
 
@@ -334,7 +340,7 @@ def test_another_organization_cannot_reach_the_object(route, tenants):
     assert Transition.objects.count() == transitions, f"{route}: B's calls changed state"
 
 
-@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids)
+@pytest.mark.parametrize("route", ORG_ROUTES + KEY_ROUTES, ids=_ids)
 def test_a_key_without_the_scope_is_refused(route, tenants):
     a, _ = tenants
     scope = route.view.required_scope
@@ -351,7 +357,7 @@ def test_a_key_without_the_scope_is_refused(route, tenants):
     assert Transition.objects.count() == transitions
 
 
-@pytest.mark.parametrize("route", ORG_ROUTES, ids=_ids)
+@pytest.mark.parametrize("route", ORG_ROUTES + KEY_ROUTES, ids=_ids)
 def test_the_owner_reaches_the_object(route, tenants):
     """Positive control: A's own key gets past the object lookup on every method."""
     a, _ = tenants
@@ -362,6 +368,31 @@ def test_the_owner_reaches_the_object(route, tenants):
         assert response.status_code not in (401, 403, 404, 405), (
             f"{method.upper()} {path} as A: {response.status_code} {response.content[:300]!r}"
         )
+
+
+@pytest.mark.parametrize("route", KEY_ROUTES, ids=_ids)
+def test_key_routes_without_an_organization_reach_only_the_keys_own_objects(route, tenants):
+    """The organization is the key's: B's key on A's object → 404; no key or A's session token → 401."""
+    a, b = tenants
+    transitions = Transition.objects.count()
+    path = route.path(**_values(route, a, ""))
+    for method in route.methods:
+        attempts = {
+            "B's API key": (call(api(b.key), method, path), 404),
+            "no key": (call(APIClient(), method, path), 401),
+            "A's session token": (call(APIClient(), method, path, HTTP_X_SESSION_TOKEN=a.session_token), 401),
+        }
+        for who, (response, expected) in attempts.items():
+            what = f"{method.upper()} {path} with {who}"
+            assert response.status_code == expected, f"{what}: {response.status_code} {response.content[:300]!r}"
+            assert response.json()["errors"], what
+            assert_no_leak(response, a, what)
+    assert Transition.objects.count() == transitions
+
+
+def test_the_seed_decision_path_is_a_key_route():
+    """Control: the classification above sees seed 004's decision path, so its tests run."""
+    assert [r.route for r in KEY_ROUTES] == ["api/v1/session/<uuid:session_id>/decision"]
 
 
 @pytest.mark.parametrize("route", TOKEN_ROUTES, ids=_ids)

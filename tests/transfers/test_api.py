@@ -279,3 +279,136 @@ def test_it_expires_on_time_through_the_countdown_task(new_session):
         assert purge_session_data() == 0
     assert TransferSession.objects.get(pk=body["session_id"]).status == "expired"
     expire_session(str(uuid.uuid4()))  # a deleted session is no error
+
+
+# --- Seed 004: a confirmation shares at least one detail ----------------------------------------
+
+
+@pytest.mark.parametrize("update", [{"decision": "confirmed", "accepted_scopes": []}, {"decision": "confirmed"}])
+def test_a_confirmation_with_no_accepted_scope_is_a_400_and_changes_nothing(api, new_session, phone, update):
+    body = new_session(scopes=["last_name", "first_name"], vendor_data="crm-7731")
+    sid = body["session_id"]
+    phone.get(f"/api/v1/session/{sid}/information")
+    transitions = Transition.objects.count()
+
+    response = csrf_post(phone, f"/api/v1/session/{sid}/update", update)
+
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["accepted_scopes"]
+    assert "at least one" in response.json()["errors"][0]["message"]
+    session = TransferSession.objects.get(pk=sid)
+    assert (session.status, session.data, session.accepted_scopes) == ("retrieved", None, [])
+    assert Transition.objects.count() == transitions
+    assert _status(sid, body["session_token"]).json()["status"] == "retrieved"
+    assert _decision(api, sid).status_code == 409
+    # The person can still answer.
+    again = csrf_post(
+        phone, f"/api/v1/session/{sid}/update", {"decision": "confirmed", "accepted_scopes": ["last_name"]}
+    )
+    assert again.status_code == 200
+    assert _decision(api, sid).json()["data"] == {"last_name": "García"}
+
+
+def test_a_confirmation_of_details_the_person_has_not_given_is_a_400(new_session, phone):
+    """Ana has no phone or nationality: accepting only those would share nothing."""
+    sid = new_session(scopes=["phone", "nationality", "first_name"])["session_id"]
+    phone.get(f"/api/v1/session/{sid}/information")
+
+    response = csrf_post(
+        phone, f"/api/v1/session/{sid}/update", {"decision": "confirmed", "accepted_scopes": ["phone", "nationality"]}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "accepted_scopes"
+    assert TransferSession.objects.get(pk=sid).status == "retrieved"
+
+
+def test_declining_needs_no_accepted_scope(api, new_session, phone):
+    sid = new_session(scopes=["email"])["session_id"]
+    phone.get(f"/api/v1/session/{sid}/information")
+
+    assert (
+        csrf_post(phone, f"/api/v1/session/{sid}/update", {"decision": "declined", "accepted_scopes": []}).status_code
+        == 200
+    )
+    assert _decision(api, sid).json()["status"] == "declined"
+
+
+# --- Seed 004: GET /api/v1/session/{session_id}/decision with the API key -----------------------
+
+
+def _seed_decision(client, session_id):
+    return client.get(f"/api/v1/session/{session_id}/decision")
+
+
+def test_the_seed_decision_path_answers_like_the_organization_path_in_every_state(api, new_session, phone):
+    body = new_session(scopes=["last_name"], vendor_data="crm-7731")
+    sid = body["session_id"]
+
+    def both():
+        seed, org = _seed_decision(api, sid), _decision(api, sid)
+        assert (seed.status_code, seed.json()) == (org.status_code, org.json())
+        return seed
+
+    assert both().status_code == 409  # initialized
+    phone.get(f"/api/v1/session/{sid}/information")
+    assert both().status_code == 409  # retrieved
+    csrf_post(phone, f"/api/v1/session/{sid}/update", {"decision": "confirmed", "accepted_scopes": ["last_name"]})
+    confirmed = both()
+    assert confirmed.status_code == 200
+    assert confirmed.json() == {
+        "session_id": sid,
+        "status": "confirmed",
+        "vendor_data": "crm-7731",
+        "data": {"last_name": "García"},
+    }
+    later = timezone.now() + timedelta(minutes=5)
+    with override_settings(SESSION_DATA_RETENTION_SECONDS=60), time_machine.travel(later, tick=False):
+        assert sessions_purge_data() == 1
+    assert both().status_code == 410
+
+
+def test_the_seed_decision_path_shows_declined_and_expired_sessions_without_data(api, new_session, phone):
+    declined = new_session(scopes=["first_name"], vendor_data="d-1")["session_id"]
+    _answer(phone, declined, decision="declined", accepted=())
+    expired = new_session(expires_in="PT30S", vendor_data="e-1")["session_id"]
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=1), tick=False):
+        answers = {sid: _seed_decision(api, sid) for sid in (declined, expired)}
+
+    assert answers[declined].json() == {
+        "session_id": declined,
+        "status": "declined",
+        "vendor_data": "d-1",
+        "data": None,
+    }
+    assert answers[expired].json() == {"session_id": expired, "status": "expired", "vendor_data": "e-1", "data": None}
+
+
+def test_the_seed_decision_path_hides_other_organizations_and_unknown_sessions(new_session, outsider_api, api):
+    sid = new_session()["session_id"]
+
+    for client, session_id in ((outsider_api, sid), (api, uuid.uuid4())):
+        response = _seed_decision(client, session_id)
+        assert response.status_code == 404
+        assert sid not in response.content.decode()
+
+
+def test_the_seed_decision_path_needs_the_api_key_with_the_sessions_scope(org, make_client, new_session):
+    body = new_session()
+    sid = body["session_id"]
+
+    assert _seed_decision(make_client(make_api_key(org, scopes=["identities"])), sid).status_code == 403
+    assert _seed_decision(APIClient(), sid).status_code == 401
+    token_only = APIClient().get(f"/api/v1/session/{sid}/decision", HTTP_X_SESSION_TOKEN=body["session_token"])
+    assert token_only.status_code == 401
+
+
+@override_settings(API_RATE_LIMIT="2/min")
+def test_the_seed_decision_path_counts_against_the_keys_rate_limit(api, new_session):
+    sid = new_session()["session_id"]  # the first request of the minute
+
+    assert _seed_decision(api, sid).status_code == 409
+    limited = _seed_decision(api, sid)
+    assert limited.status_code == 429
+    assert "Retry-After" in limited

@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from apps.audit.models import Transition
 from apps.audit.services import Actor, transition_apply
 from apps.transfers.models import TransferSession
 from tests.factories import make_person
@@ -128,3 +129,58 @@ def test_the_display_page_speaks_spanish_with_its_live_labels(new_session, clien
     assert '<span class="badge" id="transfer-status" role="status" aria-live="polite">Iniciada</span>' in html
     # The script takes its status labels from the page, so pushed changes are in Spanish too.
     assert 'data-label-confirmed="Confirmada"' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "says"),
+    [
+        ("en", "Choose at least one detail to share, or decline."),
+        ("es", "Elige al menos un dato para compartir, o rechaza."),
+    ],
+)
+def test_sharing_with_no_detail_ticked_shows_the_error_by_the_details_and_keeps_the_session_open(
+    new_session, phone, language, says
+):
+    sid = new_session(scopes=["last_name", "first_name"])["session_id"]
+    html = phone.get(f"/session/{sid}", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    transitions = Transition.objects.count()
+
+    # Both boxes unticked: the browser sends no `scopes` at all.
+    response = phone.post(
+        f"/session/{sid}", {"decision": "confirmed", "csrfmiddlewaretoken": _csrf(html)}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    errors = re.search(
+        r'<fieldset[^>]*aria-describedby="scopes-error".*?<div class="errors" id="scopes-error" role="alert">(.*?)</div>',
+        page,
+        re.S,
+    )
+    assert errors is not None, page
+    assert says in errors.group(1)
+    assert 'value="last_name" checked' not in page and 'value="first_name" checked' not in page
+    session = TransferSession.objects.get(pk=sid)
+    assert (session.status, session.data) == ("retrieved", None)
+    assert Transition.objects.count() == transitions
+
+    # The person answers again on the same page.
+    again = phone.post(
+        f"/session/{sid}", {"decision": "confirmed", "scopes": ["first_name"], "csrfmiddlewaretoken": _csrf(page)}
+    )
+    assert again.status_code == 302
+    assert TransferSession.objects.get(pk=sid).data == {"first_name": "Ana"}
+
+
+def test_a_detail_the_person_has_not_given_cannot_be_shared_from_the_page(new_session, phone):
+    """A crafted post ticking a disabled box (Ana has no phone) shares nothing and changes nothing."""
+    sid = new_session(scopes=["phone", "first_name"])["session_id"]
+    html = phone.get(f"/session/{sid}").content.decode()
+
+    response = phone.post(
+        f"/session/{sid}", {"decision": "confirmed", "scopes": ["phone"], "csrfmiddlewaretoken": _csrf(html)}
+    )
+
+    assert response.status_code == 400
+    assert 'id="scopes-error"' in response.content.decode()
+    assert TransferSession.objects.get(pk=sid).status == "retrieved"

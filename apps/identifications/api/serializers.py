@@ -35,7 +35,7 @@ class IdentificationCreateSerializer(StrictSerializer):
         minimum=timedelta(seconds=1),
         maximum=MAX_EXPIRES_IN,
         required=False,
-        help_text="Validity from now, ISO-8601 (days, hours, minutes, seconds). Default P30D, at most P30D.",
+        help_text="Validity from now: from PT1S to P30D; P30D when absent.",
     )
     two_factor_type = serializers.ChoiceField(
         choices=TwoFactorType.choices,
@@ -56,6 +56,28 @@ class IdentificationDeleteQuerySerializer(StrictSerializer):
         required=False,
         help_text="`true` deletes in any state; needs the identifications:force-delete scope.",
     )
+
+
+class IdentificationListQuerySerializer(StrictSerializer):
+    status = serializers.ChoiceField(
+        choices=IdentificationStatus.choices,
+        required=False,
+        help_text="As shown: an open identification past expires_at is EXPIRED.",
+    )
+    created_after = serializers.DateTimeField(
+        required=False, help_text="ISO-8601 timestamp, e.g. 2026-11-23T10:00:00Z; created at or after it."
+    )
+    created_before = serializers.DateTimeField(
+        required=False, help_text="ISO-8601 timestamp, e.g. 2026-11-24T10:00:00Z; created before it."
+    )
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after is not None and before is not None and before <= after:
+            raise serializers.ValidationError({"created_before": ["Must be later than created_after."]})
+        return attrs
 
 
 class IdentificationActorOutSerializer(serializers.Serializer):

@@ -13,10 +13,11 @@ from apps.identifications.api.serializers import (
     IdentificationCancelSerializer,
     IdentificationCreateSerializer,
     IdentificationDeleteQuerySerializer,
+    IdentificationListQuerySerializer,
     IdentificationSerializer,
 )
 from apps.identifications.models import OtpIdentification
-from apps.identifications.selectors import identification_get
+from apps.identifications.selectors import identification_get, identification_list
 from apps.identifications.services import (
     ActorData,
     identification_cancel,
@@ -42,7 +43,29 @@ class IdentificationViewMixin(OrgAPIView):
         return identification_expire_if_overdue(identification=identification)
 
 
-class IdentificationCreateApi(IdentificationViewMixin):
+class IdentificationListCreateApi(IdentificationViewMixin):
+    @extend_schema(
+        tags=TAGS,
+        operation_id="identifications_otp_list",
+        parameters=[IdentificationListQuerySerializer],
+        responses=IdentificationSerializer(many=True),
+        description=(
+            "The organization's OTP identifications, newest first, each as GET one shows it. "
+            "`created_after` (inclusive) and `created_before` (exclusive) are ISO-8601 timestamps; "
+            "a malformed one → 400 naming it. `status` filters by the status shown: an open "
+            "identification past `expires_at` is EXPIRED."
+        ),
+    )
+    def get(self, request: Request, org_id: str) -> Response:
+        query = IdentificationListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        filters = {k: v for k, v in query.validated_data.items() if k in ("status", "created_after", "created_before")}
+        return self.paginate(
+            identification_list(organization=self.organization, **filters),
+            IdentificationSerializer,
+            each=lambda identification: identification_expire_if_overdue(identification=identification),
+        )
+
     @extend_schema(
         tags=TAGS,
         operation_id="identifications_otp_create",

@@ -23,7 +23,6 @@ class SessionCreateSerializer(StrictSerializer):
         maximum=MAX_EXPIRES_IN,
         required=False,
         default=DEFAULT_EXPIRES_IN,
-        help_text="From PT30S to PT1H; PT10M when absent.",
     )
 
 
@@ -73,5 +72,8 @@ class SessionInformationSerializer(serializers.Serializer):
 class SessionUpdateSerializer(StrictSerializer):
     decision = serializers.ChoiceField(choices=[SessionStatus.CONFIRMED, SessionStatus.DECLINED])
     accepted_scopes = serializers.ListField(
-        child=serializers.ChoiceField(choices=DETAIL_NAMES), required=False, default=list
+        child=serializers.ChoiceField(choices=DETAIL_NAMES),
+        required=False,
+        default=list,
+        help_text="Requested scopes to share; at least one (with a value) when confirming.",
     )

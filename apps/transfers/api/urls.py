@@ -16,4 +16,6 @@ urlpatterns = [
     *api_path(f"{one}/renew", views.SessionRenewApi.as_view(), name="session-renew"),
     *api_path(f"{one}/information", views.SessionInformationApi.as_view(), name="session-information"),
     *api_path(f"{one}/update", views.SessionUpdateApi.as_view(), name="session-update"),
+    # Seed 004's decision path: an API key, not the session token (the other routes here).
+    *api_path(f"{one}/decision", views.SessionDecisionBySessionIdApi.as_view(), name="session-decision-seed"),
 ]

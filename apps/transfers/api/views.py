@@ -18,7 +18,8 @@ from apps.api.throttles import SessionStatusRateThrottle, counted_windows, windo
 from apps.api.views import OrgAPIView
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
-from apps.organizations.models import Scope
+from apps.organizations.models import Organization, Scope
+from apps.organizations.permissions import HasKeyScope
 from apps.people.selectors import person_details
 from apps.people.vocabulary import DETAILS_BY_NAME
 from apps.transfers.api.serializers import (
@@ -102,6 +103,31 @@ class SessionCreateApi(OrgAPIView):
         return Response(created_body(session, token), status=status.HTTP_201_CREATED)
 
 
+def decision_response(*, organization: Organization, session_id: UUID) -> Response:
+    """The decision of one of `organization`'s sessions, the same on both decision paths."""
+    session = session_get(organization=organization, session_id=session_id)
+    if session is None:
+        raise exceptions.NotFound("No such session in this organization.")
+    session = session_expire_if_overdue(session=session)
+    if session.status in OPEN_STATUSES:
+        raise StateConflict(f"The session is still {session.status}.")
+    if session.data_purged_at is not None:
+        raise Gone("The session's data was purged after the retention period.")
+    return Response(
+        SessionDecisionSerializer(
+            {
+                "id": session.pk,
+                "status": session.status,
+                "vendor_data": session.vendor_data,
+                "data": session.data if session.status == SessionStatus.CONFIRMED else None,
+            }
+        ).data
+    )
+
+
+DECISION_DESCRIPTION = "409 while initialized or retrieved; `data` only when confirmed; 410 once purged."
+
+
 class SessionDecisionApi(OrgAPIView):
     required_scope = Scope.SESSIONS
     extra_error_codes = (409, 410)
@@ -110,27 +136,32 @@ class SessionDecisionApi(OrgAPIView):
         tags=TAGS,
         operation_id="sessions_decision",
         responses=SessionDecisionSerializer,
-        description="409 while initialized or retrieved; `data` only when confirmed; 410 once purged.",
+        description=DECISION_DESCRIPTION,
     )
     def get(self, request: Request, org_id: str, session_id: UUID) -> Response:
-        session = session_get(organization=self.organization, session_id=session_id)
-        if session is None:
-            raise exceptions.NotFound("No such session in this organization.")
-        session = session_expire_if_overdue(session=session)
-        if session.status in OPEN_STATUSES:
-            raise StateConflict(f"The session is still {session.status}.")
-        if session.data_purged_at is not None:
-            raise Gone("The session's data was purged after the retention period.")
-        return Response(
-            SessionDecisionSerializer(
-                {
-                    "id": session.pk,
-                    "status": session.status,
-                    "vendor_data": session.vendor_data,
-                    "data": session.data if session.status == SessionStatus.CONFIRMED else None,
-                }
-            ).data
-        )
+        return decision_response(organization=self.organization, session_id=session_id)
+
+
+class SessionDecisionBySessionIdApi(OrgAPIView):
+    """Seed 004's own path for the decision, without the organization: the API key says whose
+    session it is (another organization's session → 404, as on the organization path)."""
+
+    permission_classes = [HasKeyScope]
+    required_scope = Scope.SESSIONS
+    extra_error_codes = (409, 410)
+
+    @extend_schema(
+        tags=TAGS,
+        operation_id="sessions_decision_by_session_id",
+        responses=SessionDecisionSerializer,
+        description=(
+            "Seed 004's path, the same answers as `GET /orgs/{org_id}/sessions/{session_id}/decision`: "
+            "authenticated with the API key (scope `sessions`), not the session token; a session of "
+            "another organization → 404. " + DECISION_DESCRIPTION
+        ),
+    )
+    def get(self, request: Request, session_id: UUID) -> Response:
+        return decision_response(organization=self.organization, session_id=session_id)
 
 
 class TokenSessionApi(APIView):
@@ -263,7 +294,11 @@ class SessionUpdateApi(PersonSessionApi):
         auth=[{"cookieAuth": []}],
         request=SessionUpdateSerializer,
         responses=SessionStatusSerializer,
-        description="Confirm with the accepted scopes, or decline. Only from `retrieved`; a second answer → 409.",
+        description=(
+            "Confirm with the accepted scopes, or decline. Only from `retrieved`; a second answer → 409. "
+            "`confirmed` must accept at least one requested scope the person has a value for: with none "
+            "(`accepted_scopes` empty or absent) → 400 and the session stays `retrieved`."
+        ),
     )
     def post(self, request: Request, session_id: UUID) -> Response:
         serializer = SessionUpdateSerializer(data=request.data)
