@@ -44,7 +44,9 @@ class AutoSchema(openapi.AutoSchema):
         for code in sorted(self._error_codes()):
             if str(code) not in responses:
                 response = self._get_response_for_code(ErrorResponseSerializer, str(code), direction=direction)
-                response["description"] = ERROR_DESCRIPTIONS.get(code, "Error.")
+                # A view may say what a code means for one of its methods: {"POST": {403: "..."}}.
+                described = getattr(self.view, "error_descriptions", {}).get(self.method, {})
+                response["description"] = described.get(code) or ERROR_DESCRIPTIONS.get(code, "Error.")
                 if code == 429:
                     response["headers"] = {
                         "Retry-After": {
