@@ -161,9 +161,7 @@ class StartActivityForm(forms.Form):
         self.type = type
         self.counterparts = {c.key: c for c in counterparts}
         self.values = values
-        self.fields["counterpart"].choices = [
-            (c.key, f"{c.name}, {c.own.organization.name}") for c in counterparts
-        ]
+        self.fields["counterpart"].choices = [(c.key, f"{c.name}, {c.own.organization.name}") for c in counterparts]
         self.fields["offered_details"].choices = [(name, detail_label(name)) for name in values]
         if type == ActivityType.SHARE:
             # The receptor of a share gives nothing; the person sets how long theirs are shared.

@@ -287,9 +287,7 @@ def activity_start(request: HttpRequest, kind: str) -> HttpResponse:
         return render(request, "activities/start.html", context, status=400)
     except (StateConflict, PartyForbidden):
         # An identity was deactivated between the review and the confirmation.
-        form.add_error(
-            "counterpart", _("This is no longer possible with %(who)s. Choose again.") % {"who": _who(form)}
-        )
+        form.add_error("counterpart", _("This is no longer possible with %(who)s. Choose again.") % {"who": _who(form)})
         return render(request, "activities/start.html", context, status=409)
     mine = person_activity_get(person=request.user, activity_id=activity.pk)
     if type == ActivityType.SHARE:

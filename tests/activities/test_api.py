@@ -808,7 +808,9 @@ def test_it_answers_410_after_a_revocation_and_deletes_the_values(api, initiator
 def test_it_refuses_to_share_an_unmanaged_persons_details(api, unmanaged, receptor, type):
     """Issue 15, finding 1 (high): an organization named a non-managed person as the initiator of
     a share and their current details went to the receptor at once, without the person's act."""
-    response = api.post(BASE, _payload(type, unmanaged, receptor, offered_details=["first_name", "email"]), format="json")
+    response = api.post(
+        BASE, _payload(type, unmanaged, receptor, offered_details=["first_name", "email"]), format="json"
+    )
 
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "not_managed"
@@ -828,9 +830,7 @@ def test_it_refuses_not_managed_before_saying_whether_the_person_has_a_value(api
 
 
 @pytest.mark.parametrize("type", ["AT_001", "AT_004"])
-def test_a_request_or_authorization_with_an_unmanaged_initiator_moves_no_initiator_data(
-    api, unmanaged, receptor, type
-):
+def test_a_request_or_authorization_with_an_unmanaged_initiator_moves_no_initiator_data(api, unmanaged, receptor, type):
     """Only a share or swap gives the initiator's details; the others give nothing of theirs."""
     created = _create(api, type, unmanaged, receptor)
 

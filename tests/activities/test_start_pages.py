@@ -180,7 +180,9 @@ def test_change_goes_back_to_the_choices_without_creating_anything(noor, noor_id
 
     page = response.content.decode()
     assert response.status_code == 200
-    ticked = {m[1]: " checked" in m[0] for m in re.finditer(r'<input[^>]*name="offered_details" value="(\w+)"[^>]*>', page)}
+    ticked = {
+        m[1]: " checked" in m[0] for m in re.finditer(r'<input[^>]*name="offered_details" value="(\w+)"[^>]*>', page)
+    }
     assert ticked == {"first_name": True, "last_name": False, "email": False, "phone": True}
     assert 'role="alert"' not in page
     assert _created() == []
