@@ -30,12 +30,14 @@ def body_limit(path: str) -> int:
 
 
 def _refusal(path: str, status: int) -> HttpResponse:
+    if path.startswith(API_PREFIX):  # the API speaks English, in its error shape
+        if status == 411:
+            return json_error(411, "length_required", "Send the request body with a Content-Length.")
+        return json_error(413, "too_large", "The request is too large.")
     if status == 411:
-        code, message = "length_required", _("Send the request body with a Content-Length.")
+        message = _("Send the form again: your browser sent it in a way this site does not accept.")
     else:
-        code, message = "too_large", _("The request is too large.")
-    if path.startswith(API_PREFIX):
-        return json_error(status, code, message)
+        message = _("What you sent is too large. Files may be at most 5 MB each.")
     return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
 
 

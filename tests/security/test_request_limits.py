@@ -71,6 +71,7 @@ def test_an_80_mb_multipart_post_is_refused_without_reading_it(path):
 
     assert response.status_code == 413
     assert UnreadableInput.read_count == 0
+    assert "too large" in response.content.decode()  # a sentence for the person, not an error page
 
 
 @pytest.mark.django_db
