@@ -186,3 +186,37 @@ def test_it_names_org_id_as_a_path_parameter(schema):
     for path, method, operation in _operations(schema):
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
         assert "org_id" in names, f"{method.upper()} {path}"
+
+
+def _operation(schema: dict, operation_id: str) -> dict:
+    for _path, _method, operation in _operations(schema):
+        if operation.get("operationId") == operation_id:
+            return operation
+    raise AssertionError(f"no operation {operation_id}")
+
+
+def test_it_documents_the_not_managed_refusal_of_a_share(schema):
+    created = _operation(schema, "activities_create")["responses"]["403"]
+    listed = _operation(schema, "activities_list")["responses"]["403"]
+
+    assert "`not_managed`" in created["description"] and "AT_002" in created["description"]
+    assert "not_managed" not in listed["description"]  # a list creates nothing
+
+
+@pytest.mark.parametrize(
+    "operation_id",
+    [
+        "identifications_otp_create",
+        "identifications_otp_resend",
+        "identities_create",
+        "identities_update",
+        "identities_resend_invitation",
+    ],
+)
+def test_it_documents_the_message_limits(schema, operation_id):
+    refused = _operation(schema, operation_id)["responses"]["429"]
+
+    assert "`too_many_messages`" in refused["description"]
+    assert "5 an hour and 20 a day" in refused["description"]
+    assert "Retry-After" in refused["headers"]
+    assert refused["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
