@@ -19,6 +19,8 @@ import logging
 import re
 
 REDACTED = "[redacted]"
+# Query parameters whose value is a secret (a session token; an OAuth code or state).
+SECRET_PARAMETERS = frozenset({"token", "session_token", "access_token", "refresh_token", "id_token", "code", "state"})
 
 # A path separator, raw or percent-encoded (a `next=` parameter carries the path encoded).
 _SEP = r"(?:/|%2[Ff])"
@@ -40,12 +42,14 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         rf"\1{REDACTED}",
     ),
-    # Header values, should a format or a message print them: "Authorization: Bearer x",
-    # "'X-Session-Token': 'x'", "HTTP_AUTHORIZATION=x"
+    # A token or credential as a name and its value, should a format or a report print them:
+    # "Authorization: Bearer x", "'X-Session-Token': 'x'", "HTTP_AUTHORIZATION=x", a query
+    # string on its own ("token=x"), an error report's GET listing ("token = 'x'")
     (
         re.compile(
-            r"((?:HTTP_)?(?:authorization|x[-_]session[-_]token|proxy[-_]authorization|cookie)['\"]?\s*[:=]\s*['\"]?)"
-            r"(?:(?:Bearer|Basic|Token)\s+)?[^\s'\",;}]+",
+            r"(\b(?:HTTP_)?(?:authorization|x[-_]session[-_]token|proxy[-_]authorization|cookie|token|"
+            r"session_token|access_token|refresh_token|id_token)['\"]?\s*[:=]\s*['\"]?)"
+            r"(?:(?:Bearer|Basic|Token)\s+)?(?!\[redacted\])[^\s'\",;}&<>]+",
             re.IGNORECASE,
         ),
         rf"\1{REDACTED}",

@@ -139,6 +139,26 @@ def test_celery_handlers_get_the_filter(monkeypatch):
     _assert_redacted(buffer.getvalue(), f"/identify/{ID}/{REDACTED}/")
 
 
+def test_an_error_report_shows_no_token(rf):
+    """The ADMINS email and the error page repeat the URL in several places."""
+    from apps.api.reporting import PersonalDataExceptionReporter
+
+    request = rf.get(
+        f"/identify/{ID}/{SIGNED}/",
+        {"token": SESSION_TOKEN},
+        HTTP_REFERER=f"https://portal.example.com/invitations/{ID}/{INVITATION}/",
+        HTTP_X_SESSION_TOKEN=SESSION_TOKEN,
+    )
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        reporter = PersonalDataExceptionReporter(request, type(exc), exc, exc.__traceback__)
+        text, html = reporter.get_traceback_text(), reporter.get_traceback_html()
+
+    _assert_redacted(text, f"/identify/{ID}/{REDACTED}/", "RuntimeError")
+    _assert_redacted(html, f"/identify/{ID}/{REDACTED}/")
+
+
 def test_a_bad_record_still_reaches_the_handler():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s %s", ("only one",), None)
 
