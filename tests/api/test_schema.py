@@ -220,3 +220,10 @@ def test_it_documents_the_message_limits(schema, operation_id):
     assert "5 an hour and 20 a day" in refused["description"]
     assert "Retry-After" in refused["headers"]
     assert refused["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+
+
+def test_it_documents_the_body_limits_on_every_operation_with_a_body(schema):
+    for path, method, operation in _operations(schema, "/api/v1/"):
+        if method in ("post", "put", "patch"):
+            for code in ("411", "413"):
+                assert code in operation["responses"], f"{method.upper()} {path} lacks {code}"
