@@ -24,9 +24,11 @@ COPY . .
 
 # Static files are collected into the image (whitenoise serves them with hashed names).
 # collectstatic reads the production settings, which need these; the values live only in
-# this build step and are never used at run time.
+# this build step and are never used at run time (nothing is sent while collecting).
 RUN SECRET_KEY="collectstatic-only-$(python -c 'import secrets; print(secrets.token_hex(32))')" \
     ALLOWED_HOSTS=localhost \
+    EMAIL_URL=smtp://localhost:25 \
+    SMS_BACKEND=file \
     FIELD_ENCRYPTION_KEYS="$(python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
     python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p var \
@@ -41,4 +43,4 @@ EXPOSE 8000 8001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD python -c "import os, sys, urllib.request as u; host = os.environ.get('ALLOWED_HOSTS', '').split(',')[0].strip().lstrip('*.') or 'localhost'; r = u.urlopen(u.Request('http://127.0.0.1:' + os.environ.get('PORT', '8000') + '/healthz', headers={'Host': host}), timeout=4); sys.exit(0 if r.status == 200 else 1)"
 
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --threads ${WEB_THREADS:-4} --timeout 30 --graceful-timeout 30 --max-requests 2000 --max-requests-jitter 200 --access-logfile - --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-*}\""]
+CMD ["sh", "-c", "exec gunicorn config.wsgi:application --config gunicorn.conf.py --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-3} --threads ${WEB_THREADS:-4} --timeout 30 --graceful-timeout 30 --max-requests 2000 --max-requests-jitter 200 --access-logfile - --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-*}\""]

@@ -85,6 +85,11 @@ def bench_env() -> dict[str, str]:
         LOG_LEVEL="WARNING",
         PUBLIC_BASE_URL="http://127.0.0.1:8000",
         PYTHONPATH=str(ROOT),
+        # Production refuses the console backends: messages the benchmarks cause are files.
+        EMAIL_BACKEND=env.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"),
+        EMAIL_FILE_PATH=env.get("EMAIL_FILE_PATH", str(ROOT / "var" / "bench" / "mail")),
+        SMS_BACKEND=env.get("SMS_BACKEND", "file"),
+        SMS_FILE_PATH=env.get("SMS_FILE_PATH", str(ROOT / "var" / "bench" / "sms")),
     )
     env.pop("DEBUG", None)
     return env

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
@@ -20,3 +21,13 @@ def _make_broker_folder(sender: Celery, **kwargs: object) -> None:
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         settings.CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _redact_secrets(logger: object, **kwargs: object) -> None:
+    # A worker replaces the root logger's handlers with its own: they redact secret link tokens
+    # too (apps.api.redaction), as LOGGING's do.
+    from apps.api.redaction import redact_handlers
+
+    redact_handlers(logger)  # type: ignore[arg-type]

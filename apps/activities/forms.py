@@ -1,4 +1,5 @@
-"""The receptor's answer on the consent page: which details, for how long."""
+"""The person's forms under /me/: the receptor's answer on the consent page (which details, for
+how long), and a share or swap the person starts themselves."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.activities.models import Activity, ActivityType
+from apps.activities.selectors import ShareCounterpart
 from apps.people.models import PersonalDetail
+from apps.people.vocabulary import DETAIL_CHOICES
 from apps.people.vocabulary import detail_display_label as detail_label
 
 # The periods a person can choose from; the API accepts any duration, people get round numbers.
@@ -98,3 +101,110 @@ class ConsentForm(forms.Form):
 
     def clean_sharing_period(self) -> timedelta:
         return SHARING_PERIODS[self.cleaned_data["sharing_period"]][1]
+
+
+class StartActivityForm(forms.Form):
+    """A person starts a share (AT_002) or a swap (AT_003) with someone they already deal with.
+
+    Field names match activity_create's, so its errors land next to them. `counterpart` is
+    "<own identity id>:<their identity id>" from person_share_counterparts; anything else is
+    refused as an invalid choice, so a tampered form cannot reach another member of the
+    organization."""
+
+    counterpart = forms.ChoiceField(
+        label=_("With whom?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Choose whom to share with."),
+            "invalid_choice": _("Choose one of the people listed."),
+        },
+    )
+    offered_details = forms.MultipleChoiceField(
+        label=_("Details you share"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one detail to share."),
+            "invalid_choice": _("You can only share details you have added to your page."),
+        },
+    )
+    requested_details = forms.MultipleChoiceField(
+        label=_("Details you ask for in exchange"),
+        widget=forms.CheckboxSelectMultiple,
+        choices=DETAIL_CHOICES,
+        error_messages={
+            "required": _("Choose at least one detail you would like in exchange."),
+            "invalid_choice": _("Choose details from the list."),
+        },
+    )
+    sharing_period = forms.ChoiceField(
+        label=_("Share them for how long?"),
+        choices=[(key, label) for key, (label, _) in SHARING_PERIODS.items()],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose how long the details are shared.")},
+    )
+    purpose = forms.CharField(
+        label=_("A note for them (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        type: str,
+        counterparts: list[ShareCounterpart],
+        values: dict[str, PersonalDetail],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.type = type
+        self.counterparts = {c.key: c for c in counterparts}
+        self.values = values
+        self.fields["counterpart"].choices = [(c.key, f"{c.name}, {c.own.organization.name}") for c in counterparts]
+        self.fields["offered_details"].choices = [(name, detail_label(name)) for name in values]
+        if type == ActivityType.SHARE:
+            # The receptor of a share gives nothing; the person sets how long theirs are shared.
+            del self.fields["requested_details"]
+        else:
+            # In a swap the receptor chooses the period when accepting (API.md, seed 000).
+            del self.fields["sharing_period"]
+
+    @property
+    def is_swap(self) -> bool:
+        return self.type == ActivityType.SWAP
+
+    def offered_rows(self) -> list[DetailRow]:
+        chosen = set(self.data.getlist("offered_details")) if self.is_bound else set()
+        return [
+            DetailRow(name=name, label=detail_label(name), required=False, value=detail.value, checked=name in chosen)
+            for name, detail in self.values.items()
+        ]
+
+    def requested_rows(self) -> list[tuple[str, str, bool]]:
+        chosen = set(self.data.getlist("requested_details")) if self.is_bound else set()
+        return [(name, str(label), name in chosen) for name, label in DETAIL_CHOICES]
+
+    def clean_sharing_period(self) -> timedelta:
+        return SHARING_PERIODS[self.cleaned_data["sharing_period"]][1]
+
+    def chosen_counterpart(self) -> ShareCounterpart:
+        return self.counterparts[self.cleaned_data["counterpart"]]
+
+    def service_arguments(self) -> dict[str, Any]:
+        """activity_create's arguments for what the person chose (after is_valid)."""
+        counterpart = self.chosen_counterpart()
+        data = self.cleaned_data
+        arguments: dict[str, Any] = {
+            "organization": counterpart.own.organization,
+            "type": self.type,
+            "initiator_id": counterpart.own.pk,
+            "receptor_id": counterpart.other.pk,
+            "offered_details": list(data["offered_details"]),
+            "purpose": data.get("purpose", "").strip(),
+        }
+        if self.is_swap:
+            arguments["requirements"] = [{"detail": name, "required": False} for name in data["requested_details"]]
+        else:
+            arguments["sharing_period"] = data["sharing_period"]
+        return arguments

@@ -18,6 +18,7 @@ from apps.activities.models import (
     SharedSnapshot,
 )
 from apps.audit.errors import StateConflict
+from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import Organization
 from apps.people.models import User
 from apps.people.vocabulary import DETAILS_BY_NAME
@@ -215,6 +216,41 @@ def person_activity_get(*, person: User, activity_id: Any) -> PersonActivity | N
     """The activity if one of the person's identities is a party; None otherwise (a 404, never a 403)."""
     activity = _person_activities_qs(person).filter(pk=activity_id).first()
     return _as_person(activity, person) if activity else None
+
+
+@dataclass(frozen=True)
+class ShareCounterpart:
+    """Someone a person may start a share or swap with: an identity of one of their organizations
+    they already had an activity with (`other`), reached through their own identity there (`own`)."""
+
+    own: ExternalPersonalIdentity
+    other: ExternalPersonalIdentity
+
+    @property
+    def key(self) -> str:
+        return f"{self.own.pk}:{self.other.pk}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.other.first_name} {self.other.last_name}".strip()
+
+
+def person_share_counterparts(*, person: User) -> list[ShareCounterpart]:
+    """Whom the person may share details with or propose a swap to, from their page.
+
+    Only identities the person already dealt with in an activity, in an organization where their
+    own identity is ACTIVE, and that are ACTIVE themselves: the page never lists an organization's
+    other members, whose names and very presence the person has no business seeing."""
+    pairs: dict[tuple[Any, Any], ShareCounterpart] = {}
+    activities = _person_activities_qs(person).filter(
+        initiator__state=IdentityState.ACTIVE, receptor__state=IdentityState.ACTIVE
+    )
+    for activity in activities.order_by("-created_at"):
+        for own, other in ((activity.initiator, activity.receptor), (activity.receptor, activity.initiator)):
+            if own.person_id == person.pk and other.person_id != person.pk:
+                own.organization = activity.organization  # already joined; saves a query per row
+                pairs.setdefault((own.pk, other.pk), ShareCounterpart(own=own, other=other))
+    return sorted(pairs.values(), key=lambda c: (c.own.organization.name.lower(), c.name.lower()))
 
 
 def person_receipts(*, person: User) -> QuerySet[ConsentReceipt]:

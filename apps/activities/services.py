@@ -27,13 +27,20 @@ from apps.audit.models import Transition
 from apps.audit.services import Actor, transition_apply, transition_record, transitions_announce
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import Organization
-from apps.people.models import PersonalDetail
+from apps.people.models import PersonalDetail, User
 
 DEFAULT_VALID_FOR = timedelta(days=7)
 
 
 class PartyForbidden(Exception):
     """The caller may not act for this party (HTTP 403)."""
+
+
+class NotManaged(PartyForbidden):
+    """Details of an identity the platform does not operate would leave without the person's act
+    (HTTP 403 `not_managed`)."""
+
+    code = "not_managed"
 
 
 def _as_uuid(value: Any) -> UUID | None:
@@ -148,13 +155,26 @@ def activity_create(
     sharing_period: timedelta | None = None,
     authorization: dict[str, Any] | None = None,
     actor: Actor,
+    person: User | None = None,
 ) -> Activity:
-    """Create an activity between two ACTIVE identities; AT_002 is created already ACCEPTED."""
+    """Create an activity between two ACTIVE identities; AT_002 is created already ACCEPTED.
+
+    `person` is the signed-in person starting it from their own page (None for the API): a
+    share or swap gives the initiator's details, so it needs a managed initiator or that
+    initiator's own person (NotManaged otherwise, before anything is created).
+    """
     requirements, offered = list(requirements or []), list(offered_details or [])
     _type_rules(type, requirements, offered, sharing_period, authorization)
     initiator, receptor = _parties(organization, initiator_id, receptor_id)
     if initiator.pk == receptor.pk:
         raise ValidationError({"receptor_id": ["The receptor must be another identity than the initiator."]})
+    gives_details = type in (ActivityType.SHARE, ActivityType.SWAP)
+    own_act = person is not None and initiator.person_id is not None and initiator.person_id == person.pk
+    if gives_details and not initiator.managed and not own_act:
+        raise NotManaged(
+            "The initiator identity is not managed: only the person can share or swap their own details, "
+            "from their page."
+        )
     for field, identity in (("initiator_id", initiator), ("receptor_id", receptor)):
         if identity.state != IdentityState.ACTIVE:
             raise StateConflict(f"The {field.removesuffix('_id')} identity is {identity.state}, not ACTIVE.")

@@ -9,6 +9,8 @@ from apps.activities import views
 app_name = "activities"
 
 urlpatterns = [
+    path("share/", views.activity_start, {"kind": "share"}, name="start-share"),
+    path("swap/", views.activity_start, {"kind": "swap"}, name="start-swap"),
     path("activities/<uuid:activity_id>/", views.activity_page, name="activity"),
     path("activities/<uuid:activity_id>/decline", views.activity_decline_view, name="decline"),
     path("activities/<uuid:activity_id>/revoke", views.activity_revoke_view, name="revoke"),

@@ -13,12 +13,12 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.activities.forms import ConsentForm
+from apps.activities.forms import SHARING_PERIODS, ConsentForm, StartActivityForm
 from apps.activities.models import ActivityStatus, ActivityType, Party
 from apps.activities.selectors import (
     DetailsGone,
@@ -29,8 +29,16 @@ from apps.activities.selectors import (
     person_activity_get,
     person_receipt_get,
     person_receipts,
+    person_share_counterparts,
 )
-from apps.activities.services import activity_accept, activity_complete, activity_decline, activity_revoke
+from apps.activities.services import (
+    PartyForbidden,
+    activity_accept,
+    activity_complete,
+    activity_create,
+    activity_decline,
+    activity_revoke,
+)
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.people.selectors import person_details
@@ -242,3 +250,67 @@ def receipt_json(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="consent-receipt-{receipt.pk}.json"'
     return response
+
+
+# --- A share or swap the person starts --------------------------------------------------------
+
+START_TYPES = {"share": ActivityType.SHARE, "swap": ActivityType.SWAP}
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def activity_start(request: HttpRequest, kind: str) -> HttpResponse:
+    """The person shares their details (AT_002) or proposes a swap (AT_003) with someone they
+    already deal with: choose, review what would leave, confirm. Nothing is created before the
+    confirmation, and it goes through activity_create like the API, as the person's own act."""
+    type = START_TYPES[kind]
+    counterparts = person_share_counterparts(person=request.user)
+    values = {d.name: d for d in person_details(person=request.user)}
+    form = StartActivityForm(
+        request.POST if request.method == "POST" else None, type=type, counterparts=counterparts, values=values
+    )
+    context: dict[str, Any] = {"form": form, "kind": kind, "counterparts": counterparts, "values": values}
+    if request.method == "GET" or "edit" in request.POST:
+        if request.method == "POST":
+            form.errors.clear()  # back from the review: the choices again, without complaints
+        return render(request, "activities/start.html", context)
+    if not form.is_valid():
+        return render(request, "activities/start.html", context, status=400)
+    if "confirm" not in request.POST:
+        return render(request, "activities/start_confirm.html", {**context, **_review(form)})
+    try:
+        activity = activity_create(**form.service_arguments(), actor=Actor.user(request.user), person=request.user)
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return render(request, "activities/start.html", context, status=400)
+    except (StateConflict, PartyForbidden):
+        # An identity was deactivated between the review and the confirmation.
+        form.add_error("counterpart", _("This is no longer possible with %(who)s. Choose again.") % {"who": _who(form)})
+        return render(request, "activities/start.html", context, status=409)
+    mine = person_activity_get(person=request.user, activity_id=activity.pk)
+    if type == ActivityType.SHARE:
+        messages.success(request, _accepted_message(activity, mine))
+    else:
+        messages.success(request, _("Your swap proposal was sent to %(who)s.") % {"who": mine.counterpart_name})
+    return redirect("people:activities:activity", activity_id=activity.pk)
+
+
+def _who(form: StartActivityForm) -> str:
+    return form.chosen_counterpart().name
+
+
+def _review(form: StartActivityForm) -> dict[str, Any]:
+    """What the confirmation page shows: to whom, which values leave, for how long."""
+    data = form.cleaned_data
+    counterpart = form.chosen_counterpart()
+    period_key = form.data.get("sharing_period", "")
+    return {
+        "counterpart": counterpart,
+        "offered": [(detail_label(name), form.values[name].value) for name in data["offered_details"]],
+        "requested": [detail_label(name) for name in data.get("requested_details", [])],
+        "period_label": SHARING_PERIODS[period_key][0] if period_key in SHARING_PERIODS else "",
+        "until": timezone.now() + data["sharing_period"] if "sharing_period" in data else None,
+        "purpose": data.get("purpose", "").strip(),
+    }

@@ -14,6 +14,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from apps.api.throttles import LimitExceeded
 from apps.audit.errors import StateConflict
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         logger.warning("Database unavailable: %s", type(exc).__name__)
         exc = ServiceUnavailable()
         exc.wait = RETRY_AFTER_SECONDS
+    elif isinstance(exc, LimitExceeded):
+        # A service's own limit (messages per destination): 429 with Retry-After, like the throttles.
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=str(exc), code=exc.code)
     elif isinstance(exc, (TransitionNotAllowed, StateConflict)):
         exc = Conflict(detail=str(exc) or Conflict.default_detail)
     elif isinstance(exc, DjangoValidationError):

@@ -4,7 +4,7 @@ Django's default filter hides only settings and parameters whose names look secr
 form field may be any personal detail, a frame's local variables may hold decrypted values,
 and a signed-in user's str() is their email address. So with DEBUG off a report shows none
 of them, nor cookie values (a session cookie is a sign-in): only the traceback's code, the
-request's path and method, the user's id, and the exception. DEBUG on (a developer's
+request's path and method (link tokens redacted), the user's id, and the exception. DEBUG on (a developer's
 machine) keeps the full report.
 """
 
@@ -16,6 +16,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
+
+from apps.api.redaction import REDACTED, SECRET_PARAMETERS, redact_secrets
 
 
 class PersonalDataReporterFilter(SafeExceptionReporterFilter):
@@ -41,10 +43,22 @@ class PersonalDataReporterFilter(SafeExceptionReporterFilter):
 
 
 class PersonalDataExceptionReporter(ExceptionReporter):
-    """Names the signed-in user by id, not by str() (the email address)."""
+    """Names the signed-in user by id, not by str() (the email address), and shows no secret
+    link token: the report repeats the URL (request URL, PATH_INFO, QUERY_STRING, Referer)."""
+
+    def get_traceback_text(self) -> str:
+        return redact_secrets(super().get_traceback_text())
+
+    def get_traceback_html(self) -> str:
+        return redact_secrets(super().get_traceback_html())
 
     def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
+        if "request_GET_items" in data:  # a table of names and values: redacted by name
+            data["request_GET_items"] = [
+                (name, REDACTED if name.lower() in SECRET_PARAMETERS else value)
+                for name, value in data["request_GET_items"]
+            ]
         user = getattr(self.request, "user", None)
         if not settings.DEBUG and data.get("user_str") and user is not None:
             data["user_str"] = f"user {user.pk}" if getattr(user, "is_authenticated", False) else "anonymous"

@@ -17,6 +17,8 @@ ERROR_DESCRIPTIONS = {
     404: "No such object in this organization.",
     409: "The object's current state forbids this action.",
     410: "The data existed and has been purged.",
+    411: "The body was sent without a Content-Length (chunked); send its length.",
+    413: "The request body is larger than 3 MiB (`too_large`); nothing was read or changed.",
     422: "The Idempotency-Key was already used with a different request.",
     429: "Rate limited; see the Retry-After header.",
 }
@@ -34,6 +36,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.add(404)
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.add(409)
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes |= {411, 413}  # apps.api.body_limits, before the view
         if self.method == "POST" and 401 in codes:
             codes.add(422)
         codes |= set(getattr(view, "extra_error_codes", ()))
@@ -44,7 +48,9 @@ class AutoSchema(openapi.AutoSchema):
         for code in sorted(self._error_codes()):
             if str(code) not in responses:
                 response = self._get_response_for_code(ErrorResponseSerializer, str(code), direction=direction)
-                response["description"] = ERROR_DESCRIPTIONS.get(code, "Error.")
+                # A view may say what a code means for one of its methods: {"POST": {403: "..."}}.
+                described = getattr(self.view, "error_descriptions", {}).get(self.method, {})
+                response["description"] = described.get(code) or ERROR_DESCRIPTIONS.get(code, "Error.")
                 if code == 429:
                     response["headers"] = {
                         "Retry-After": {

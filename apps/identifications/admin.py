@@ -13,7 +13,12 @@ from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_tools import BackOfficeAdmin, report, run_with_reason
 from apps.identifications.models import MessageStatus, OtpIdentification, OtpMessage
-from apps.identifications.services import identification_cancel, identification_image, identification_resend
+from apps.identifications.services import (
+    RateLimited,
+    identification_cancel,
+    identification_image,
+    identification_resend,
+)
 
 
 class OtpMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -79,7 +84,7 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         for identification in queryset.select_related("organization"):
             try:
                 message = identification_resend(identification=identification)
-            except StateConflict as exc:
+            except (StateConflict, RateLimited) as exc:  # RateLimited: the message limits bind staff too
                 failures.append(f"{identification.pk}: {exc}")
                 continue
             if message.status != MessageStatus.SENT:

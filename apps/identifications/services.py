@@ -5,15 +5,14 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
-import math
 import re
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from apps.api.throttles import LimitExceeded, WindowLimit, link_message_take, window_limits_take
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identifications.links import identification_url
@@ -51,12 +51,8 @@ IMAGE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/pn
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
-class RateLimited(Exception):
-    """Too many code sends; retry after `retry_after` seconds (HTTP 429)."""
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+# A refusal of the message limits (apps.api.throttles): HTTP 429 with Retry-After.
+RateLimited = LimitExceeded
 
 
 @dataclass(frozen=True)
@@ -116,8 +112,12 @@ def identification_create(
     two_factor_type: str = "",
     expires_in: timedelta,
     actor: Actor,
+    send_link: bool = False,
 ) -> OtpIdentification:
-    """Create an identification; 409 while one is open for the same actor email or document number."""
+    """Create an identification; 409 while one is open for the same actor email or document number.
+
+    send_link: email or text the actor the link to their page. The message limits are taken
+    before the row exists, so past them (RateLimited → 429) nothing is created or sent."""
     actor_data = identification_validate(actor=actor_data, channel=channel, two_factor_type=two_factor_type)
     email_hash = lookup_hash(actor_data.email) if actor_data.email else ""
     document_hash = (
@@ -135,7 +135,18 @@ def identification_create(
             same_actor |= Q(actor_document_hash=document_hash)
         if OtpIdentification.objects.filter(same_actor, organization=organization, status__in=OPEN_STATUSES).exists():
             raise StateConflict("An open identification exists for this actor's email or document number.")
+        identification_id = uuid.uuid4()
+        if send_link:
+            # Counted atomically in the cache, and given back when refused: of two creates racing
+            # for a destination's last message, one gets it and the other creates nothing.
+            link_message_take(
+                destination_key=_destination_key(
+                    channel, actor_data.phone if channel == Channel.SMS else actor_data.email
+                ),
+                subject_key=f"identification:{identification_id}",
+            )
         identification = OtpIdentification.objects.create(
+            id=identification_id,
             organization=organization,
             actor_name=actor_data.name,
             actor_surname=actor_data.surname,
@@ -151,6 +162,8 @@ def identification_create(
         transition_record(
             subject=identification, from_state="", to_state=identification.status, actor=actor, reason="created"
         )
+    if send_link:
+        identification_send_link(identification=identification)
     return identification
 
 
@@ -170,6 +183,14 @@ def _expire_overdue_for_actor(organization: Organization, email_hash: str, docum
 
 def _destination(identification: OtpIdentification) -> str:
     return identification.actor_phone if identification.channel == Channel.SMS else identification.actor_email
+
+
+def _destination_key(channel: str, destination: str) -> str:
+    """The message counters' name for a phone number or email address (normalised, then a keyed
+    hash: the cache never holds the destination itself). The same for every organization."""
+    kind = "phone" if channel == Channel.SMS else "email"
+    value = normalize_phone(destination) if channel == Channel.SMS else normalize_email(destination)
+    return lookup_hash(f"{kind}:{value}")
 
 
 def _deliver(identification: OtpIdentification, *, kind: str, subject: str, template: str, context: dict) -> OtpMessage:
@@ -209,9 +230,14 @@ def identification_send_link(*, identification: OtpIdentification) -> OtpMessage
 
 
 def identification_resend(*, identification: OtpIdentification) -> OtpMessage:
+    """The link again (API or back office); 409 unless open, RateLimited past the message limits."""
     identification = identification_expire_if_overdue(identification=identification)
     if identification.status not in OPEN_STATUSES:
         raise StateConflict(f"An identification in state {identification.status} cannot be resent.")
+    link_message_take(
+        destination_key=_destination_key(identification.channel, _destination(identification)),
+        subject_key=f"identification:{identification.pk}",
+    )
     return identification_send_link(identification=identification)
 
 
@@ -294,41 +320,27 @@ def identification_open(*, identification: OtpIdentification) -> OtpIdentificati
         return OtpIdentification.objects.get(pk=identification.pk)
 
 
-def _rate_limit(key: str, limit: int, window: int, message: str) -> None:
-    """Fixed-window counter in the cache; raises RateLimited past `limit` in `window` seconds."""
-    now = timezone.now().timestamp()
-    bucket = int(now // window)
-    cache_key = f"otp-send:{key}:{bucket}"
-    cache.add(cache_key, 0, timeout=window)
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # evicted between add and incr
-        cache.set(cache_key, 1, timeout=window)
-        count = 1
-    if count > limit:
-        retry_after = max(1, math.ceil((bucket + 1) * window - now))
-        raise RateLimited(message, retry_after)
-
-
 def identification_send_code(*, identification: OtpIdentification) -> OtpMessage:
     """A fresh six-digit code over the channel, valid CODE_TTL; rate limited (RateLimited → 429)."""
     identification = identification_open(identification=identification)
     if identification.status != IdentificationStatus.IN_PROGRESS or identification.code_verified_at:
         raise StateConflict("This identification does not take a code now.")
-    limit, window = SEND_LIMIT_PER_IDENTIFICATION
-    _rate_limit(
-        f"ident:{identification.pk}",
-        limit,
-        window,
-        f"You asked for {limit} codes in {window // 60} minutes. Wait a little before asking again.",
-    )
-    limit, window = SEND_LIMIT_PER_DESTINATION
-    _rate_limit(
-        f"dest:{lookup_hash(identification.channel + ':' + _destination(identification))}",
-        limit,
-        window,
-        f"Too many codes were sent to this {'phone' if identification.channel == Channel.SMS else 'address'} "
-        "in the last hour. Wait before asking again.",
+    per_identification, per_destination = SEND_LIMIT_PER_IDENTIFICATION, SEND_LIMIT_PER_DESTINATION
+    where = "phone" if identification.channel == Channel.SMS else "address"
+    window_limits_take(
+        [
+            WindowLimit(
+                f"otp-code:identification:{identification.pk}",
+                *per_identification,
+                f"You asked for {per_identification[0]} codes in {per_identification[1] // 60} minutes. "
+                "Wait a little before asking again.",
+            ),
+            WindowLimit(
+                f"otp-code:{_destination_key(identification.channel, _destination(identification))}",
+                *per_destination,
+                f"Too many codes were sent to this {where} in the last hour. Wait before asking again.",
+            ),
+        ]
     )
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.api.throttles import LimitExceeded
 from apps.audit.admin import AuditedFSMAdminMixin, TransitionInline
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
@@ -73,7 +74,7 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         for identity in queryset:
             try:
                 identity_resend_invitation(identity=identity, actor=Actor.user(request.user))
-            except StateConflict as exc:
+            except (StateConflict, LimitExceeded) as exc:  # LimitExceeded: the message limits bind staff too
                 failures.append(f"{identity.email_address}: {exc}")
                 continue
             self.log_change(request, identity, "Invitation resent.")

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.api.throttles import link_message_take
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
@@ -44,6 +45,12 @@ def _email_taken(*, organization: Organization, email: str, exclude_id: Any = No
     return qs.exists()
 
 
+def _invitation_take(email: str) -> None:
+    """Count one invitation email against its address's message limits (shared with the OTP
+    identification links: the same inbox); LimitExceeded (429) past them, before any change."""
+    link_message_take(destination_key=lookup_hash(f"email:{normalize_email(email)}"))
+
+
 def _enqueue_invitation(identity: ExternalPersonalIdentity) -> None:
     from apps.identities.tasks import send_invitation
 
@@ -59,9 +66,11 @@ def _enqueue_invitation(identity: ExternalPersonalIdentity) -> None:
 def identity_create(
     *, organization: Organization, email_address: str, first_name: str, last_name: str, managed: bool, actor: Actor
 ) -> ExternalPersonalIdentity:
-    """Create an INVITED identity and email the person an invitation link."""
+    """Create an INVITED identity and email the person an invitation link; past the address's
+    message limits (LimitExceeded → 429) nothing is created."""
     if _email_taken(organization=organization, email=email_address):
         raise DuplicateIdentity("An identity with this email address already exists in this organization.")
+    _invitation_take(email_address)
     try:
         with transaction.atomic():
             identity = ExternalPersonalIdentity.objects.create(
@@ -98,6 +107,9 @@ def identity_update(
             organization=locked.organization, email=fields["email_address"], exclude_id=locked.pk
         ):
             raise DuplicateIdentity("An identity with this email address already exists in this organization.")
+        if email_changed and locked.state == IdentityState.INVITED:
+            # Raised inside the transaction: past the limits the new email is not saved either.
+            _invitation_take(fields["email_address"])
         if fields:
             for name, value in fields.items():
                 setattr(locked, name, value)
@@ -109,9 +121,11 @@ def identity_update(
 
 
 def identity_resend_invitation(*, identity: ExternalPersonalIdentity, actor: Actor) -> None:
-    """Send a new invitation link (the previous one stops working). 409 unless INVITED."""
+    """Send a new invitation link (the previous one stops working). 409 unless INVITED; past the
+    address's message limits LimitExceeded (429) and nothing is sent."""
     if identity.state != IdentityState.INVITED:
         raise StateConflict(f"Only an INVITED identity gets invitations; this one is {identity.state}.")
+    _invitation_take(identity.email_address)
     _enqueue_invitation(identity)
 
 

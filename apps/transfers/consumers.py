@@ -40,6 +40,10 @@ class SessionStatusConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json(current)  # the status now, so nothing between load and connect is missed
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """The socket only pushes: what a client sends is dropped unread, never parsed as JSON
+        (a deeply nested frame would otherwise end in a RecursionError)."""
+
     async def disconnect(self, code: int) -> None:
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)

@@ -33,21 +33,58 @@ class Destination:
         return host if self.port == default else f"{host}:{self.port}"
 
 
-_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+V6 = ipaddress.IPv6Network
+# IPv6 ranges that carry an IPv4 address in their low 32 bits.
+_IPV4_MAPPED = V6("::ffff:0:0/96")  # how an IPv4 peer looks on an IPv6 socket
+_IPV4_TRANSLATED = V6("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+_IPV4_COMPATIBLE = V6("::/96")  # RFC 4291, deprecated
+_NAT64 = V6("64:ff9b::/96")  # RFC 6052 well-known prefix (DNS64 networks answer with it)
+_NAT64_LOCAL = V6("64:ff9b:1::/48")  # RFC 8215, local use
+_LOW_32_BITS = (_IPV4_MAPPED, _IPV4_TRANSLATED, _IPV4_COMPATIBLE, _NAT64, _NAT64_LOCAL)
+# Transition forms nothing legitimate resolves to for a webhook: refused whatever they carry.
+_DEPRECATED = (_IPV4_TRANSLATED, _IPV4_COMPATIBLE, _NAT64_LOCAL, V6("2001::/32"))  # the last: Teredo
+# Not globally reachable per IANA's special-purpose registry, where this Python's is_global lags.
+_NOT_GLOBAL = (
+    V6("5f00::/16"),  # SRv6 SIDs
+    V6("3fff::/20"),  # documentation (2024)
+    V6("2001:db8::/32"),  # documentation
+    V6("fec0::/10"),  # site-local, deprecated
+    V6("100::/64"),  # discard-only
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """Every IPv4 address an IPv6 address carries: mapped, translated, compatible, NAT64, 6to4
+    and both of Teredo's (server and client)."""
+    found = []
+    if any(ip in network for network in _LOW_32_BITS):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    if ip.sixtofour:
+        found.append(ip.sixtofour)
+    if ip.teredo:
+        found.extend(ip.teredo)
+    return found
+
+
+def _is_public_ipv4(ip: ipaddress.IPv4Address) -> bool:
+    # is_global excludes private, loopback, link-local (169.254.169.254 metadata too), shared
+    # (100.64/10), reserved and this-network ranges.
+    return ip.is_global and not ip.is_multicast
 
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        # IPv6 forms that carry an IPv4 address: judge the IPv4 address inside.
-        if ip.ipv4_mapped:
-            ip = ip.ipv4_mapped
-        elif ip.sixtofour:
-            ip = ip.sixtofour
-        elif ip in _NAT64:
-            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    # is_global excludes private, loopback, link-local (169.254.169.254 metadata too),
-    # shared (100.64/10), reserved and unique-local (fd00:ec2::254) ranges.
+    if isinstance(ip, ipaddress.IPv4Address):
+        return _is_public_ipv4(ip)
+    embedded = _embedded_ipv4(ip)
+    if any(not _is_public_ipv4(inner) for inner in embedded):
+        return False  # [::127.0.0.1], [::ffff:0:7f00:1], [64:ff9b:1::a00:1], 6to4 of 10/8, ...
+    if any(ip in network for network in _DEPRECATED + _NOT_GLOBAL):
+        return False
+    if ip in _IPV4_MAPPED or ip in _NAT64:
+        # Python files these under "not global" as ranges; what they reach is the IPv4 inside.
+        return bool(embedded)
+    # is_global also excludes loopback, link-local, unique-local (fd00:ec2::254) and documentation.
     return ip.is_global and not ip.is_multicast
 
 

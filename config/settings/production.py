@@ -1,8 +1,9 @@
 """Production: secrets have no defaults; hardening lives here only.
 
-Required: SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL, REDIS_URL, EMAIL_URL (see
-docs/deployment.md). TLS ends at the load balancer, which must set X-Forwarded-Proto.
-`manage.py check --deploy` is clean with these settings (tests/security/test_deploy_check.py).
+Required: SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL, REDIS_URL, EMAIL_URL (or
+EMAIL_BACKEND), SMS_BACKEND (see docs/deployment.md). TLS ends at the load balancer, which must set
+X-Forwarded-Proto.
+`manage.py check --deploy` is clean with these settings (tests/security/test_production_settings.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ACTIVITIES_BIOFACE_PROVIDER, SANDBOX_ENABLED, derive_key, env
+from .base import ACTIVITIES_BIOFACE_PROVIDER, EMAIL_BACKEND, SANDBOX_ENABLED, derive_key, env
 from .environment import fernet_keys
 
 DEBUG = False
@@ -45,10 +46,40 @@ CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 LANGUAGE_COOKIE_HTTPONLY = True
 
-# --- Email ----------------------------------------------------------------------------------
-# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ's email URL).
+# --- Email and SMS ------------------------------------------------------------------------------
+# Codes and links go to people: a backend that prints them (console), keeps them in memory
+# (locmem) or drops them (dummy) would leak them to stdout or lose them, so production refuses
+# to start without a real one. EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
+# (django-environ's email URL), or an explicit EMAIL_BACKEND (e.g. Django's file backend with
+# EMAIL_FILE_PATH); SMS_BACKEND `file` (SMS_FILE_PATH) or the dotted path of a provider's backend.
+_UNDELIVERED_EMAIL = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+    "django.core.mail.backends.dummy.EmailBackend",
+}
 if env("EMAIL_URL", default=""):
-    vars().update(env.email_url("EMAIL_URL"))
+    try:
+        vars().update(env.email_url("EMAIL_URL"))
+    except Exception:  # django-environ's own error is a parser traceback
+        raise ImproperlyConfigured(
+            "EMAIL_URL is not an email URL: expected e.g. smtp+tls://user:password@smtp.example.com:587."
+        ) from None
+elif not env("EMAIL_BACKEND", default=""):
+    raise ImproperlyConfigured(
+        "EMAIL_URL is not set: production sends codes and links by email; set EMAIL_URL "
+        "(e.g. smtp+tls://user:password@smtp.example.com:587) or a non-console EMAIL_BACKEND."
+    )
+if EMAIL_BACKEND in _UNDELIVERED_EMAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND is {EMAIL_BACKEND}, which delivers nothing: set EMAIL_URL to an SMTP server "
+        "or EMAIL_BACKEND to a backend that sends."
+    )
+SMS_BACKEND = env("SMS_BACKEND", default="")
+if SMS_BACKEND in ("", "console", "locmem"):
+    raise ImproperlyConfigured(
+        f"SMS_BACKEND is {SMS_BACKEND or 'not set'}: production sends codes by SMS; set SMS_BACKEND to "
+        "`file` (with SMS_FILE_PATH) or the dotted path of your provider's backend."
+    )
 
 # --- Integrations -----------------------------------------------------------------------
 # Webhook and notification destinations must be https (and on public addresses, as in base).

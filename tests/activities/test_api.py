@@ -804,6 +804,40 @@ def test_it_answers_410_after_a_revocation_and_deletes_the_values(api, initiator
 # --- Who may act ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("type", ["AT_002", "AT_003"])
+def test_it_refuses_to_share_an_unmanaged_persons_details(api, unmanaged, receptor, type):
+    """Issue 15, finding 1 (high): an organization named a non-managed person as the initiator of
+    a share and their current details went to the receptor at once, without the person's act."""
+    response = api.post(
+        BASE, _payload(type, unmanaged, receptor, offered_details=["first_name", "email"]), format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "not_managed"
+    _assert_nothing_created()
+    # The receptor's person sees nothing either.
+    assert not Activity.objects.filter(receptor=receptor).exists()
+
+
+def test_it_refuses_not_managed_before_saying_whether_the_person_has_a_value(api, unmanaged, receptor):
+    """The 403 comes before the value check: an integrator cannot probe which details a
+    non-managed person holds ("No value to share for: phone")."""
+    for offered in (["phone"], ["first_name"]):
+        response = api.post(BASE, _payload("AT_002", unmanaged, receptor, offered_details=offered), format="json")
+        assert response.status_code == 403
+        assert response.json()["errors"][0]["code"] == "not_managed"
+    _assert_nothing_created()
+
+
+@pytest.mark.parametrize("type", ["AT_001", "AT_004"])
+def test_a_request_or_authorization_with_an_unmanaged_initiator_moves_no_initiator_data(api, unmanaged, receptor, type):
+    """Only a share or swap gives the initiator's details; the others give nothing of theirs."""
+    created = _create(api, type, unmanaged, receptor)
+
+    assert created["status"] == "SENT"
+    assert not SharedSnapshot.objects.exists()
+
+
 def test_it_does_not_answer_for_an_unmanaged_receptor(api, initiator, unmanaged):
     activity_id = _create(api, "AT_001", initiator, unmanaged)["id"]
 

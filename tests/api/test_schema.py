@@ -245,3 +245,44 @@ def test_it_documents_the_otp_identification_list(schema):
     item = schema["paths"]["/api/v1/orgs/{org_id}/identifications/otp/{admin_identification_id}"]["get"]
     assert page["properties"]["results"]["items"] == item["responses"]["200"]["content"]["application/json"]["schema"]
     assert {"400", "401", "403", "404", "429"} <= set(listing["responses"])
+
+
+def _operation(schema: dict, operation_id: str) -> dict:
+    for _path, _method, operation in _operations(schema):
+        if operation.get("operationId") == operation_id:
+            return operation
+    raise AssertionError(f"no operation {operation_id}")
+
+
+def test_it_documents_the_not_managed_refusal_of_a_share(schema):
+    created = _operation(schema, "activities_create")["responses"]["403"]
+    listed = _operation(schema, "activities_list")["responses"]["403"]
+
+    assert "`not_managed`" in created["description"] and "AT_002" in created["description"]
+    assert "not_managed" not in listed["description"]  # a list creates nothing
+
+
+@pytest.mark.parametrize(
+    "operation_id",
+    [
+        "identifications_otp_create",
+        "identifications_otp_resend",
+        "identities_create",
+        "identities_update",
+        "identities_resend_invitation",
+    ],
+)
+def test_it_documents_the_message_limits(schema, operation_id):
+    refused = _operation(schema, operation_id)["responses"]["429"]
+
+    assert "`too_many_messages`" in refused["description"]
+    assert "5 an hour and 20 a day" in refused["description"]
+    assert "Retry-After" in refused["headers"]
+    assert refused["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+
+
+def test_it_documents_the_body_limits_on_every_operation_with_a_body(schema):
+    for path, method, operation in _operations(schema, "/api/v1/"):
+        if method in ("post", "put", "patch"):
+            for code in ("411", "413"):
+                assert code in operation["responses"], f"{method.upper()} {path} lacks {code}"

@@ -98,6 +98,18 @@ def test_an_operator_resends_an_identification_link(staff_client, org):
     assert "Identification link resent: 1 done." in _messages(response)
 
 
+def test_an_operator_past_the_message_limits_gets_a_message_not_an_error(staff_client, org):
+    """Staff resends count against the same per-destination limits as the API (issue 15)."""
+    identification = make_identification(org)
+    client = staff_client("operator")
+
+    answers = [client.post(f"{IDENTIFICATIONS}{identification.pk}/run/resend_message/", follow=True) for _ in range(4)]
+
+    assert [a.status_code for a in answers] == [200] * 4
+    assert OtpMessage.objects.filter(identification=identification).count() == 3
+    assert any("the most allowed" in m for m in _messages(answers[-1]))
+
+
 def _csv(response) -> list[list[str]]:
     assert response["Content-Type"] == "text/csv"
     assert response["Content-Disposition"].startswith("attachment;")

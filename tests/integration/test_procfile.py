@@ -179,6 +179,8 @@ def stack(transactional_db, tmp_path) -> Iterator[Callable[[str], Process]]:
         STATIC_ROOT=str(tmp_path / "static"),
         EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
         EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        SMS_BACKEND="file",
+        SMS_FILE_PATH=str(tmp_path / "sms"),
         PUBLIC_BASE_URL="https://portal.example.com",
         PYTHONUNBUFFERED="1",
     )
@@ -200,8 +202,9 @@ def stack(transactional_db, tmp_path) -> Iterator[Callable[[str], Process]]:
 def test_the_procfile_names_every_production_process():
     entries = procfile()
     assert set(entries) == {"release", "web", "ws", "worker", "beat"}
-    assert "gunicorn config.wsgi:application" in entries["web"]
-    assert "daphne" in entries["ws"] and "config.asgi:application" in entries["ws"]
+    assert "gunicorn config.wsgi:application --config gunicorn.conf.py" in entries["web"]
+    # daphne through config/ws.py: its access log redacted, its request bodies capped.
+    assert "python -m config.ws" in entries["ws"] and "config.asgi:application" in entries["ws"]
     assert "celery -A config worker" in entries["worker"]
     assert "celery -A config beat" in entries["beat"]
     assert "migrate --noinput" in entries["release"]
@@ -298,6 +301,18 @@ def test_procfile_processes_serve_real_requests(stack, tmp_path):
     finally:
         socket_.close()
 
+    # The display page with its token, on both servers: neither access log keeps the token.
+    new_token = renewed.json()["session_token"]
+    display = f"/session/{renewed.json()['session_id']}/display?token={quote(new_token)}"
+    assert requests.get(f"{web_url}{display}", headers=HTTPS, timeout=10).status_code == 200
+    requests.get(f"{ws_url}{display}", timeout=10, allow_redirects=False)  # plain http: a redirect
+    web.wait_for(lambda: "/display?token=[redacted]" in web.log.read_text(errors="replace"), "access log line")
+    ws.wait_for(lambda: "/display?token=[redacted]" in ws.log.read_text(errors="replace"), "access log line")
+    for process in (web, ws):
+        written = process.log.read_text(errors="replace")
+        for secret in (token, new_token, quote(token), quote(new_token)):
+            assert secret not in written, process.output()
+
     for process in (web, ws, worker, beat):
         assert process.proc.poll() is None, process.output()
 
@@ -327,7 +342,7 @@ def test_compose_runs_the_procfile_processes_with_health_checks():
     assert set(services) == {"postgres", "redis", "migrate", *APP_SERVICES}
     entries = procfile()
     programs = {
-        "web": "gunicorn config.wsgi:application",
+        "web": "gunicorn config.wsgi:application --config gunicorn.conf.py",
         "ws": "config.asgi:application",
         "worker": "celery -A config worker",
         "beat": "celery -A config beat",
@@ -350,7 +365,7 @@ def test_compose_runs_the_procfile_processes_with_health_checks():
         assert services[name]["image"] == services["migrate"]["image"]
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-        for required in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS"):
+        for required in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "EMAIL_URL", "SMS_BACKEND"):
             assert env[required].startswith(f"${{{required}:?"), required  # compose refuses to start without it
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["beat"]["deploy"]["replicas"] == 1
@@ -369,13 +384,13 @@ def test_the_dockerfile_builds_a_non_root_image_with_static_files_and_a_health_c
     health = text.split("CMD python -c ", 1)[1].splitlines()[0].strip().strip('"')
     compile(health, "Dockerfile healthcheck", "exec")
     assert "/healthz" in health
-    assert "gunicorn config.wsgi:application" in text.split("\nCMD ", 1)[1]
+    assert "gunicorn config.wsgi:application --config gunicorn.conf.py" in text.split("\nCMD ", 1)[1]
     ignored = [
         line.strip()
         for line in (Path(settings.BASE_DIR) / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    for needed in ("apps", "config", "templates", "static", "manage.py", "requirements.txt"):
+    for needed in ("apps", "config", "templates", "static", "manage.py", "requirements.txt", "gunicorn.conf.py"):
         assert needed not in ignored
     for secret in (".env", ".git", ".venv", "var", "db.sqlite3"):
         assert secret in ignored

@@ -268,3 +268,44 @@ def test_simultaneous_wrong_codes_are_all_counted_and_fail_the_identification_on
     identification = OtpIdentification.objects.get(pk=created["id"])
     assert (identification.status, identification.failed_attempts) == ("FAILED", 5)
     assert _rows(created["id"], "FAILED") == 1
+
+
+def test_two_creates_racing_for_a_destinations_last_message_let_one_through(org, api, other_org):
+    """Issue 15: the per-destination message limit is taken before the identification exists, by
+    one atomic count, so two organizations racing for the last of a phone's five messages an hour
+    get one 201 and one 429 (nothing created, nothing sent)."""
+    from django.core.cache import cache
+
+    from apps.identifications import sms
+
+    other = _client(other_org)
+
+    def body(n: int, round_: int) -> dict:
+        return {
+            "actor": {
+                "name": "Rita",
+                "surname": "Race",
+                "email": f"rita.{round_}.{n}@example.com",
+                "phone": "+34611000000",
+            },
+            "expires_in": "P1D",
+            "channel": {"type": "SMS"},
+        }
+
+    for round_ in range(ROUNDS):
+        cache.clear()
+        OtpIdentification.objects.all().delete()
+        sms.outbox.clear()
+        for n in range(4):
+            assert api.post("/api/v1/orgs/acme/identifications/otp", body(n, round_), format="json").status_code == 201
+
+        outcomes = race(
+            lambda round_=round_: api.post("/api/v1/orgs/acme/identifications/otp", body(8, round_), format="json"),
+            lambda round_=round_: other.post("/api/v1/orgs/globex/identifications/otp", body(9, round_), format="json"),
+            jitter=JITTER,
+        )
+
+        assert [o.error for o in outcomes] == [None, None]
+        assert sorted(o.value.status_code for o in outcomes) == [201, 429]
+        assert OtpIdentification.objects.count() == 5
+        assert len(sms.outbox) == 5

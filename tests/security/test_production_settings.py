@@ -30,7 +30,13 @@ def production_env(tmp_path, **extra: str) -> dict[str, str]:
         FIELD_HMAC_KEY=secrets.token_urlsafe(32),
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         STATIC_ROOT=str(tmp_path / "static"),
+        # Real delivery (an SMTP server's address; files for SMS): the console backends are refused.
+        EMAIL_URL="smtp://127.0.0.1:1025",
+        SMS_BACKEND="file",
+        SMS_FILE_PATH=str(tmp_path / "sms"),
     )
+    for name in ("EMAIL_BACKEND", "EMAIL_FILE_PATH"):
+        env.pop(name, None)
     env.update(extra)
     return env
 
@@ -156,3 +162,95 @@ def test_production_says_at_startup_that_connect_is_refused_without_its_keys(tmp
     with_keys = run(["manage.py", "check"], production_env(tmp_path, PROVIDER_JWKS=jwks))
     assert with_keys.returncode == 0, with_keys.stderr
     assert "Connect processes are refused" not in with_keys.stderr
+
+
+# --- Email and SMS must deliver (issue 15, finding 7) ------------------------------------------------
+
+SETTINGS_PROBE = (
+    "import json, django; django.setup(); from django.conf import settings; "
+    "print(json.dumps([settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.SMS_BACKEND]))"
+)
+
+
+def _refusal(result: subprocess.CompletedProcess) -> str:
+    """The one line that says why the settings refused to load."""
+    assert result.returncode != 0, result.stdout
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
+    return last.removeprefix("django.core.exceptions.ImproperlyConfigured: ")
+
+
+def test_production_starts_with_an_smtp_url_and_file_sms(tmp_path):
+    result = run(["-c", SETTINGS_PROBE], production_env(tmp_path))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == [
+        "django.core.mail.backends.smtp.EmailBackend",
+        "127.0.0.1",
+        1025,
+        "file",
+    ]
+
+
+def test_production_starts_with_an_explicit_file_email_backend(tmp_path):
+    env = production_env(
+        tmp_path,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(tmp_path / "mail"),
+        SMS_BACKEND="apps.identifications.sms.FileSmsBackend",
+    )
+    del env["EMAIL_URL"]
+
+    result = run(["-c", SETTINGS_PROBE], env)
+
+    assert result.returncode == 0, result.stderr
+    backend, _, _, sms = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (backend, sms) == (
+        "django.core.mail.backends.filebased.EmailBackend",
+        "apps.identifications.sms.FileSmsBackend",
+    )
+
+
+def test_production_refuses_to_start_without_email_settings(tmp_path):
+    env = production_env(tmp_path)
+    del env["EMAIL_URL"]
+
+    reason = _refusal(run(["manage.py", "check"], env))
+
+    assert reason.startswith("EMAIL_URL is not set")
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        {"EMAIL_URL": "consolemail://"},
+        {"EMAIL_URL": "", "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+        {"EMAIL_URL": "", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"},
+        {"EMAIL_URL": "dummymail://"},
+    ],
+    ids=["console-url", "console-backend", "locmem-backend", "dummy-url"],
+)
+def test_production_refuses_an_email_backend_that_delivers_nothing(tmp_path, email):
+    reason = _refusal(run(["manage.py", "check"], production_env(tmp_path, **email)))
+
+    assert reason.startswith("EMAIL_BACKEND is django.core.mail.backends.")
+    assert "delivers nothing" in reason
+
+
+def test_production_refuses_a_malformed_email_url_in_one_line(tmp_path):
+    reason = _refusal(run(["manage.py", "check"], production_env(tmp_path, EMAIL_URL="not a url at all")))
+
+    assert reason.startswith("EMAIL_URL is not an email URL")
+
+
+@pytest.mark.parametrize("sms", [None, "", "console", "locmem"], ids=["unset", "empty", "console", "locmem"])
+def test_production_refuses_to_start_without_a_real_sms_backend(tmp_path, sms):
+    env = production_env(tmp_path)
+    if sms is None:
+        del env["SMS_BACKEND"]
+    else:
+        env["SMS_BACKEND"] = sms
+
+    reason = _refusal(run(["manage.py", "check"], env))
+
+    assert reason.startswith(f"SMS_BACKEND is {sms or 'not set'}")

@@ -228,3 +228,75 @@ def test_it_does_not_follow_a_redirect_to_loopback(
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.DEAD  # a redirect is a failure, not a success
     assert delivery.last_status_code == code
+
+
+# --- IPv6 forms that carry an IPv4 address (issue 15, finding 4) --------------------------------
+# Each is judged by the IPv4 address inside, and refused when that is loopback, private, link-local
+# or otherwise not global; the deprecated transition forms are refused whatever they carry.
+
+EMBEDDED_REFUSED = {
+    "::127.0.0.1": "IPv4-compatible 127.0.0.1 (the reviewer's [::127.0.0.1])",
+    "::ffff:0:7f00:1": "IPv4-translated (SIIT) 127.0.0.1",
+    "64:ff9b:1::a00:1": "local-use NAT64 10.0.0.1",
+    "::ffff:127.0.0.1": "IPv4-mapped 127.0.0.1",
+    "::ffff:169.254.169.254": "IPv4-mapped metadata address",
+    "64:ff9b::a9fe:a9fe": "NAT64 169.254.169.254",
+    "64:ff9b::c0a8:101": "NAT64 192.168.1.1",
+    "2002:7f00:1::1": "6to4 127.0.0.1",
+    "2002:c0a8:101::": "6to4 192.168.1.1",
+    "2001:0:4136:e378:8000:63bf:80ff:fffe": "Teredo, client 127.0.0.1 (obfuscated)",
+    "2001:0:a00:1::": "Teredo, server 10.0.0.1",
+    "::8.8.8.8": "IPv4-compatible, deprecated even around a public address",
+    "2001:db8::1": "documentation",
+    "5f00::1": "SRv6",
+    "fec0::1": "site-local",
+}
+EMBEDDED_PUBLIC = ["::ffff:93.184.216.34", "64:ff9b::5db8:d822", "2002:5db8:d822::1", "2606:4700::1111"]
+
+
+@no_private_networks
+@pytest.mark.parametrize("address", list(EMBEDDED_REFUSED), ids=list(EMBEDDED_REFUSED.values()))
+def test_it_refuses_ipv6_forms_of_private_addresses_at_registration(api, dns, address):
+    url = f"http://[{address}]:8080/hook"
+
+    response = api.post(WEBHOOKS, {"url": url, "events": ["webhook.ping"]}, format="json")
+
+    assert response.status_code == 400, response.json()
+    assert _url_errors(response)
+    assert not WebhookEndpoint.objects.exists()
+    with pytest.raises(UnsafeDestination):
+        destination_check(url)
+
+
+@no_private_networks
+@pytest.mark.parametrize("address", list(EMBEDDED_REFUSED), ids=list(EMBEDDED_REFUSED.values()))
+def test_it_refuses_a_name_resolving_to_an_ipv6_form_at_registration(api, dns, address):
+    table, _ = dns
+    table["hooks.example.com"] = [address]
+
+    response = api.post(WEBHOOKS, {"url": "http://hooks.example.com/", "events": ["webhook.ping"]}, format="json")
+
+    assert response.status_code == 400, response.json()
+
+
+@no_private_networks
+@pytest.mark.parametrize("address", list(EMBEDDED_REFUSED), ids=list(EMBEDDED_REFUSED.values()))
+def test_it_refuses_at_send_time_a_name_rebound_to_an_ipv6_form(
+    api, org, receiver, dns, django_capture_on_commit_callbacks, address
+):
+    table, _ = dns
+    response = api.post(WEBHOOKS, {"url": "http://hooks.example.com/hook", "events": ["webhook.ping"]}, format="json")
+    assert response.status_code == 201  # public at registration
+    table["hooks.example.com"] = [address]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = endpoint_ping(endpoint=WebhookEndpoint.objects.get(pk=response.json()["id"]))
+
+    attempt = _dead_without_a_request(delivery, receiver)
+    assert "private, loopback" in attempt.error
+
+
+@no_private_networks
+@pytest.mark.parametrize("address", EMBEDDED_PUBLIC)
+def test_it_accepts_ipv6_forms_of_public_addresses(dns, address):
+    assert destination_check(f"https://[{address}]/hook").address == str(ipaddress.ip_address(address))

@@ -20,6 +20,7 @@ from apps.activities.api.serializers import (
 from apps.activities.models import Activity, Party
 from apps.activities.selectors import DetailsGone, activity_details, activity_get, activity_list
 from apps.activities.services import (
+    NotManaged,
     activity_accept,
     activity_complete,
     activity_create,
@@ -63,6 +64,16 @@ class ActivityViewMixin(OrgAPIView):
 
 
 class ActivityListCreateApi(ActivityViewMixin):
+    error_descriptions = {
+        "POST": {
+            403: (
+                "The API key lacks the `activities` scope, or (code `not_managed`) a share (AT_002) or swap "
+                "(AT_003) names an initiator that is not `managed`: only the person shares their own details, "
+                "from their page. Nothing is created or shared."
+            ),
+        }
+    }
+
     @extend_schema(
         tags=TAGS,
         operation_id="activities_list",
@@ -94,7 +105,11 @@ class ActivityListCreateApi(ActivityViewMixin):
         operation_id="activities_create",
         request=ActivityCreateSerializer,
         responses={201: ActivitySerializer},
-        description="Create an activity between two ACTIVE identities; returned as the initiator sees it.",
+        description=(
+            "Create an activity between two ACTIVE identities; returned as the initiator sees it. "
+            "A share (AT_002) or swap (AT_003) gives the initiator's details, so its initiator must be "
+            "`managed` (403 `not_managed` otherwise)."
+        ),
     )
     def post(self, request: Request, org_id: str) -> Response:
         serializer = ActivityCreateSerializer(data=request.data)
@@ -104,7 +119,10 @@ class ActivityListCreateApi(ActivityViewMixin):
             data["requirements"] = [dict(r) for r in data["requirements"]]
         if "authorization" in data:
             data["authorization"] = dict(data["authorization"])
-        activity = activity_create(organization=self.organization, actor=self.actor, **data)
+        try:
+            activity = activity_create(organization=self.organization, actor=self.actor, **data)
+        except NotManaged as exc:
+            raise exceptions.PermissionDenied(str(exc), code=NotManaged.code) from None
         return self.respond(activity, Party.INITIATOR, status.HTTP_201_CREATED)
 
 

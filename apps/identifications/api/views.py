@@ -25,12 +25,17 @@ from apps.identifications.services import (
     identification_delete,
     identification_expire_if_overdue,
     identification_resend,
-    identification_send_link,
 )
 from apps.organizations.models import Scope
 
 TAGS = ["OTP identifications"]
 NO_CONTENT = {204: OpenApiResponse(description="Done; no body.")}
+MESSAGE_LIMITS_429 = (
+    "Rate limited: the API key's rate, or (code `too_many_messages`) the link messages to this "
+    "destination: at most 5 an hour and 20 a day per phone number or email address, whatever the "
+    "organization or key, and at most 3 an hour per identification. Nothing is sent (and on create "
+    "nothing is created); `Retry-After` says when the window ends."
+)
 
 
 class IdentificationViewMixin(OrgAPIView):
@@ -44,6 +49,8 @@ class IdentificationViewMixin(OrgAPIView):
 
 
 class IdentificationListCreateApi(IdentificationViewMixin):
+    error_descriptions = {"POST": {429: MESSAGE_LIMITS_429}}
+
     @extend_schema(
         tags=TAGS,
         operation_id="identifications_otp_list",
@@ -74,7 +81,8 @@ class IdentificationListCreateApi(IdentificationViewMixin):
         description=(
             "Create an OTP identification and send the actor the link to `url` over the channel. "
             "409 while an identification is open (CREATED or IN_PROGRESS) for the same actor email "
-            "or document number."
+            "or document number. 429 `too_many_messages` past the per-destination message limits: "
+            "nothing is created."
         ),
     )
     def post(self, request: Request, org_id: str) -> Response:
@@ -88,8 +96,8 @@ class IdentificationListCreateApi(IdentificationViewMixin):
             two_factor_type=data.get("two_factor_type") or "",
             expires_in=data.get("expires_in") or MAX_EXPIRES_IN,
             actor=self.actor,
+            send_link=True,
         )
-        identification_send_link(identification=identification)
         return Response(IdentificationSerializer(identification).data, status=status.HTTP_201_CREATED)
 
 
@@ -139,12 +147,17 @@ class IdentificationCancelApi(IdentificationViewMixin):
 
 
 class IdentificationResendApi(IdentificationViewMixin):
+    error_descriptions = {"POST": {429: MESSAGE_LIMITS_429}}
+
     @extend_schema(
         tags=TAGS,
         operation_id="identifications_otp_resend",
         request=None,
         responses=NO_CONTENT,
-        description="Send the actor the link again; 409 unless CREATED or IN_PROGRESS.",
+        description=(
+            "Send the actor the link again; 409 unless CREATED or IN_PROGRESS; 429 `too_many_messages` "
+            "past the per-destination or per-identification message limits (nothing is sent)."
+        ),
     )
     def post(self, request: Request, org_id: str, admin_identification_id: UUID) -> Response:
         identification_resend(identification=self.get_identification(admin_identification_id))

@@ -21,6 +21,11 @@ from apps.identities.services import identity_create, identity_resend_invitation
 from apps.organizations.models import Scope
 
 TAGS = ["Identities"]
+INVITATION_LIMITS_429 = (
+    "Rate limited: the API key's rate, or (code `too_many_messages`) the messages to this email "
+    "address: at most 5 an hour and 20 a day, whatever the organization or key, shared with the OTP "
+    "identification links. Nothing is created, changed or sent; `Retry-After` says when the window ends."
+)
 
 
 class IdentityViewMixin(OrgAPIView):
@@ -34,6 +39,8 @@ class IdentityViewMixin(OrgAPIView):
 
 
 class IdentityListCreateApi(IdentityViewMixin):
+    error_descriptions = {"POST": {429: INVITATION_LIMITS_429}}
+
     @extend_schema(
         tags=TAGS,
         operation_id="identities_list",
@@ -62,6 +69,8 @@ class IdentityListCreateApi(IdentityViewMixin):
 
 
 class IdentityDetailApi(IdentityViewMixin):
+    error_descriptions = {"PATCH": {429: INVITATION_LIMITS_429}}
+
     @extend_schema(tags=TAGS, operation_id="identities_retrieve", responses=IdentitySerializer)
     def get(self, request: Request, org_id: str, identity_id: UUID) -> Response:
         return Response(IdentitySerializer(self.get_identity(identity_id)).data)
@@ -82,6 +91,8 @@ class IdentityDetailApi(IdentityViewMixin):
 
 
 class IdentityResendInvitationApi(IdentityViewMixin):
+    error_descriptions = {"POST": {429: INVITATION_LIMITS_429}}
+
     @extend_schema(
         tags=TAGS,
         operation_id="identities_resend_invitation",
