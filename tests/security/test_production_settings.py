@@ -175,9 +175,13 @@ SETTINGS_PROBE = (
 def _refusal(result: subprocess.CompletedProcess) -> str:
     """The one line that says why the settings refused to load."""
     assert result.returncode != 0, result.stdout
-    last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
-    return last.removeprefix("django.core.exceptions.ImproperlyConfigured: ")
+    lines = result.stderr.strip().splitlines()
+    # manage.py prints the one line alone; an import of the settings elsewhere ends its traceback with it.
+    if len(lines) == 1:
+        assert lines[0].startswith("Configuration error: "), result.stderr
+        return lines[0].removeprefix("Configuration error: ")
+    assert lines[-1].startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
+    return lines[-1].removeprefix("django.core.exceptions.ImproperlyConfigured: ")
 
 
 def test_production_starts_with_an_smtp_url_and_file_sms(tmp_path):
