@@ -116,6 +116,13 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     fsm_extra_transitions: tuple[str, ...] = ()
     fsm_reason_transitions: tuple[str, ...] = ()
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An audited object ends through its transitions (deactivate, cancel, expire), which write
+        # the audit trail and the integrator's events. A delete would do neither, and would drop
+        # an identity's link to its person, or a person's pending request, without their act.
+        # Nobody deletes one here, whatever the role's permissions say (superusers included).
+        return False
+
     def is_fsm_transition_visible(self, transition: FSMTransition) -> bool:
         return transition.name in self.fsm_extra_transitions or super().is_fsm_transition_visible(transition)
 
