@@ -63,6 +63,10 @@ class SecondFactorForm(forms.Form):
     )
 
 
+# The unconfirmed authenticator this session's enrolment page shows (apps.backoffice.second_factor).
+ENROLMENT_DEVICE = "backoffice_enrolment_device"
+
+
 def _is_staff(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
 
@@ -149,14 +153,20 @@ class BackOfficeSite(admin.AdminSite):
             "account": user.email,
         }
         if device is None:
-            pending = second_factor_enrolment_start(user=user)
+            pending = second_factor_enrolment_start(user=user, device_id=request.session.get(ENROLMENT_DEVICE))
+            request.session[ENROLMENT_DEVICE] = pending.pk
             if form.is_valid():
                 wait = self._throttle_wait(pending)
                 confirmed = (
-                    None if wait else second_factor_enrolment_confirm(user=user, token=form.cleaned_data["otp_token"])
+                    None
+                    if wait
+                    else second_factor_enrolment_confirm(
+                        user=user, device_id=pending.pk, token=form.cleaned_data["otp_token"]
+                    )
                 )
                 if confirmed is not None:
                     device, backup_codes = confirmed
+                    request.session.pop(ENROLMENT_DEVICE, None)
                     self._verified(request, device)
                     context.update(title="Second factor ready", backup_codes=backup_codes, next=next_url)
                     return TemplateResponse(request, "admin/backoffice/second_factor_codes.html", context)

@@ -8,21 +8,26 @@ platform's superuser. Fixtures come from tests/backoffice/test_staff_boundaries.
 
 from __future__ import annotations
 
+import re
+from base64 import b32decode
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.activities.models import Activity, ActivityStatus, ActivityType
 from apps.activities.services import activity_create
 from apps.audit.services import Actor, transition_apply
+from apps.backoffice.second_factor import second_factor_enrolment_confirm, second_factor_enrolment_start
 from apps.identifications.models import IdentificationStatus, OtpIdentification
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
 from apps.verifications.models import VerificationProcess
-from tests.backoffice.conftest import make_identification, make_process
+from tests.backoffice.conftest import make_identification, make_process, make_staff
 from tests.backoffice.test_staff_boundaries import administrator, ana, attacker, root  # noqa: F401 - fixtures
-from tests.factories import make_identity, make_person, staff_login
+from tests.factories import make_identity, make_person, staff_login, totp_code, totp_code_for_key
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +87,52 @@ def test_no_one_deletes_an_audited_object_in_the_back_office(who, attacker, org,
     assert VerificationProcess.objects.filter(pk=process.pk).exists()
     assert OtpIdentification.objects.get(pk=identification.pk).status == IdentificationStatus.IN_PROGRESS
     assert ExternalPersonalIdentity.objects.get(pk=identity.pk).state == IdentityState.ACTIVE
+
+
+# --- Finding 2 (medium): an enrolment key seen by one session was confirmed by another ---------
+# The enrolment page showed every session the same unconfirmed authenticator, so whoever had
+# the password opened it first, noted the key and left; the owner scanned the same QR code and
+# confirmed it. The first one then held a working second factor for the account.
+
+
+def _enrolment_key(client: Client) -> bytes:
+    page = client.get("/admin/second-factor/").content.decode()
+    return b32decode(re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", ""))
+
+
+def test_a_key_shown_to_another_session_never_becomes_the_accounts_second_factor(org):
+    make_staff("new@example.com", "viewer", org)
+    credentials = {"username": "new@example.com", "password": PASSWORD}
+    thief = Client(REMOTE_ADDR="203.0.113.9")
+    thief.post("/admin/login/", credentials)
+    stolen = _enrolment_key(thief)
+
+    with time_machine.travel("2026-12-01 09:00Z", tick=False) as clock:
+        owner = Client()
+        owner.post("/admin/login/", credentials)
+        key = _enrolment_key(owner)
+        assert _enrolment_key(owner) == key  # a reload shows the same key
+        confirmed = owner.post("/admin/second-factor/", {"otp_token": totp_code_for_key(key)})
+
+        clock.shift(timedelta(minutes=2))
+        later = Client(REMOTE_ADDR="203.0.113.9")
+        later.post("/admin/login/", credentials)
+        refused = later.post("/admin/second-factor/", {"otp_token": totp_code_for_key(stolen)})
+        late_confirm = thief.post("/admin/second-factor/", {"otp_token": totp_code_for_key(stolen)})
+
+        assert stolen != key
+        assert confirmed.status_code == 200 and len(confirmed.context["backup_codes"]) == 10
+        assert owner.get("/admin/").status_code == 200
+        assert "That code is not right" in refused.content.decode()
+        assert "totp-secret" not in late_confirm.content.decode()  # no enrolment over the owner's device
+        assert later.get("/admin/").status_code == 302 and thief.get("/admin/").status_code == 302
+
+
+def test_an_enrolment_never_adds_an_authenticator_beside_a_confirmed_one(org):
+    staff = make_staff("racer@example.com", "viewer", org)
+    pending = second_factor_enrolment_start(user=staff)
+    # Another session of the account confirmed its own device in the meantime.
+    TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
+
+    assert second_factor_enrolment_confirm(user=staff, device_id=pending.pk, token=totp_code(pending)) is None
+    assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 1
