@@ -136,3 +136,33 @@ def test_an_enrolment_never_adds_an_authenticator_beside_a_confirmed_one(org):
 
     assert second_factor_enrolment_confirm(user=staff, device_id=pending.pk, token=totp_code(pending)) is None
     assert TOTPDevice.objects.filter(user=staff, confirmed=True).count() == 1
+
+
+# --- Finding 3 (medium): an outsider kept any account locked for its owner --------------------
+# Past LOGIN_ACCOUNT_BACKOFF_AFTER failures from anywhere, each further failure held the account
+# for up to a minute for every address. Guesses refused during a hold are not counted, so one
+# guess a minute (each from a new address, never reaching a per-address limit) kept the account,
+# the superuser's included, held for everyone nearly all the time.
+
+
+def test_guessing_from_everywhere_never_holds_the_owner_off_at_their_usual_address(root):  # noqa: F811
+    right = {"username": "root@example.com", "password": "root-pass-123"}
+    wrong = right | {"password": "guess"}
+    addresses = (f"203.0.{n // 250}.{n % 250 + 1}" for n in range(10_000))
+    refused = []
+    with time_machine.travel("2026-12-01 09:00Z", tick=False) as clock:
+        assert Client(REMOTE_ADDR="198.51.100.4").post("/admin/login/", right).status_code == 302
+        # The outsider guesses every 5 seconds, each time from a new address, for half an hour;
+        # the owner signs in from their usual address every 3 minutes.
+        for second in range(0, 30 * 60, 5):
+            Client(REMOTE_ADDR=next(addresses)).post("/admin/login/", wrong)
+            if second % 180 == 120:
+                clock.shift(timedelta(seconds=2))
+                owner = Client(REMOTE_ADDR="198.51.100.4").post("/admin/login/", right)
+                refused.append(owner.status_code != 302)
+                clock.shift(timedelta(seconds=3))
+            else:
+                clock.shift(timedelta(seconds=5))
+
+    assert len(refused) == 10
+    assert not any(refused)
