@@ -16,6 +16,9 @@ from apps.audit.services import Actor, transition_apply
 from apps.backoffice.admin_privacy import actor_labels
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReasonForm
 
+# Transition fields that hold an account's id when the actor is a user.
+ACCOUNT_ID_FIELDS = ("actor_id", "actor_label")
+
 
 def actor_column(request: HttpRequest) -> Any:
     """The "actor" column for this viewer: staff emails only to those allowed, never an
@@ -93,6 +96,13 @@ class TransitionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
         # An account id is no search term for staff who cannot see account ids.
         fields = super().get_search_fields(request)
         return fields if request.user.is_superuser else [f for f in fields if f != "actor_id"]
+
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest) -> bool:
+        # Nor a filter in the URL: a user actor's id (and its stored label, "user <id>") is an
+        # account id, and filtering by prefix would spell it out row count by row count.
+        if not request.user.is_superuser and lookup.split("__")[0] in ACCOUNT_ID_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return _with_actor_column(request, super().get_fields(request, obj))

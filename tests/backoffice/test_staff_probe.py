@@ -26,7 +26,7 @@ from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
 from apps.verifications.models import VerificationProcess
 from tests.backoffice.conftest import make_identification, make_process, make_staff
-from tests.backoffice.test_staff_boundaries import administrator, ana, attacker, root  # noqa: F401 - fixtures
+from tests.backoffice.test_staff_boundaries import _share, administrator, ana, attacker, root  # noqa: F401 - fixtures
 from tests.factories import make_identity, make_person, staff_login, totp_code, totp_code_for_key
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +166,34 @@ def test_guessing_from_everywhere_never_holds_the_owner_off_at_their_usual_addre
 
     assert len(refused) == 10
     assert not any(refused)
+
+
+# --- Finding 4 (medium): account ids spelled out by filtering the audit log --------------------
+# The audit log's search leaves the actor's id out for staff, but a changelist URL could still
+# filter on it, or on the stored label "user <id>", by prefix: the count of rows told each next
+# character of a person's (or the superuser's) account id. The same id filtered in another
+# organization's back office would tell that the person is a customer there too.
+
+
+def test_the_audit_log_cannot_be_filtered_by_an_account_id(staff_client, org, ana, root):  # noqa: F811
+    _share(org, ana.identities.get(organization=org), ana, "first_name")  # Ana accepts acme's request
+    account = str(ana.pk)
+    probes = [
+        {"actor_id": account},
+        {"actor_id__startswith": account[0]},
+        {"actor_id__in": account},
+        {"actor_id__regex": "^[0-7]"},
+        {"actor_label__startswith": f"user {account[:2]}"},
+        {"actor_label__icontains": account[:8]},
+    ]
+
+    for role in ("viewer", "operator", "administrator"):
+        client = staff_client(role)
+        for probe in probes:
+            assert client.get("/admin/audit/transition/", probe).status_code == 400, (role, probe)
+        assert client.get("/admin/audit/transition/export-csv/", probes[1]).status_code in (400, 403), role
+        searched = client.get("/admin/audit/transition/", {"q": account})
+        assert searched.status_code == 200 and searched.context["cl"].result_count == 0, role
+
+    superuser = staff_login(Client(), root).get("/admin/audit/transition/", {"actor_id": account})
+    assert superuser.status_code == 200 and superuser.context["cl"].result_count >= 1
