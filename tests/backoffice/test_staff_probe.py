@@ -9,6 +9,7 @@ platform's superuser. Fixtures come from tests/backoffice/test_staff_boundaries.
 from __future__ import annotations
 
 import re
+import uuid
 from base64 import b32decode
 from datetime import timedelta
 
@@ -24,6 +25,8 @@ from apps.backoffice.second_factor import second_factor_enrolment_confirm, secon
 from apps.identifications.models import IdentificationStatus, OtpIdentification
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
+from apps.people.models import PersonalDetail
+from apps.people.services import person_set_details
 from apps.verifications.models import VerificationProcess
 from tests.backoffice.conftest import make_identification, make_process, make_staff
 from tests.backoffice.test_staff_boundaries import _share, administrator, ana, attacker, root  # noqa: F401 - fixtures
@@ -197,3 +200,26 @@ def test_the_audit_log_cannot_be_filtered_by_an_account_id(staff_client, org, an
 
     superuser = staff_login(Client(), root).get("/admin/audit/transition/", {"actor_id": account})
     assert superuser.status_code == 200 and superuser.context["cl"].result_count >= 1
+
+
+# --- Finding 5 (low): account pages told which account ids belong to one's organization -------
+# Staff are refused every account page, but the history page and the object-action URL looked
+# the account up in the organization's scope first: 403 for a customer or fellow member of the
+# staff member's organization, 404 for anyone else. Given an account id, that told whether it
+# was one of their organization's people.
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator", "administrator"])
+def test_account_pages_answer_alike_for_every_account_id(staff_client, org, ana, root, role):  # noqa: F811
+    client = staff_client(role)
+    stranger = make_person("stranger@example.com")
+    person_set_details(person=stranger, details={"first_name": "Sam"})
+    accounts = [ana.pk, stranger.pk, root.pk, uuid.uuid4()]
+    details = [PersonalDetail.objects.get(person=ana, name="first_name").pk, stranger.details.get().pk, 10**9]
+
+    for suffix in ("change/", "history/", "delete/", "password/", "run/reset_second_factor/"):
+        answers = {client.get(f"/admin/people/user/{pk}/{suffix}").status_code for pk in accounts}
+        assert len(answers) == 1 and answers <= {403, 404}, (suffix, answers)
+    for suffix in ("change/", "history/", "delete/", "run/x/"):
+        answers = {client.get(f"/admin/people/personaldetail/{pk}/{suffix}").status_code for pk in details}
+        assert len(answers) == 1 and answers <= {403, 404}, (suffix, answers)
