@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django_fsm import Transition as FSMTransition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
@@ -153,6 +153,15 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
             for block in self._get_fsm_extra_context(request=request, obj=obj)
             for transition in block.available_transitions
         )
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        name = request.POST.get(self.fsm_post_param)
+        if name and not self.fsm_allowed(request, obj, name):
+            # Checked before django-fsm-2 looks the name up on the object, where a method that is
+            # no transition (or no attribute at all) would be a server error.
+            self.message_user(request, "That transition is not allowed here.", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def fsm_transition_view(
         self, request: HttpRequest, object_id: str, transition_name: str, **kwargs: Any

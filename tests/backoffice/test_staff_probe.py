@@ -28,7 +28,7 @@ from apps.identities.services import identity_activate
 from apps.people.models import PersonalDetail
 from apps.people.services import person_set_details
 from apps.verifications.models import VerificationProcess
-from tests.backoffice.conftest import make_identification, make_process, make_staff
+from tests.backoffice.conftest import AUDIT_INLINE, inline_management, make_identification, make_process, make_staff
 from tests.backoffice.test_staff_boundaries import _share, administrator, ana, attacker, root  # noqa: F401 - fixtures
 from tests.factories import make_identity, make_person, staff_login, totp_code, totp_code_for_key
 
@@ -223,3 +223,28 @@ def test_account_pages_answer_alike_for_every_account_id(staff_client, org, ana,
     for suffix in ("change/", "history/", "delete/", "run/x/"):
         answers = {client.get(f"/admin/people/personaldetail/{pk}/{suffix}").status_code for pk in details}
         assert len(answers) == 1 and answers <= {403, 404}, (suffix, answers)
+
+
+# --- Finding 6 (low): a change form posted with any name as the transition was a server error ---
+# django-fsm-2 looks the posted `_fsm_transition_to` up on the object before anything checks it:
+# a method that is no transition ("delete") or no attribute at all answered 500.
+
+
+@pytest.mark.parametrize("name", ["delete", "save", "no_such_thing", "__init__", "activate"])
+def test_a_posted_name_that_is_no_transition_button_is_refused(staff_client, org, ana, name):  # noqa: F811
+    identity = ana.identities.get(organization=org)
+    client = staff_client("operator")
+    form = {
+        "email_address": identity.email_address,
+        "first_name": identity.first_name,
+        "last_name": identity.last_name,
+        **inline_management(AUDIT_INLINE),
+        "_fsm_transition_to": name,
+    }
+
+    response = client.post(f"/admin/identities/externalpersonalidentity/{identity.pk}/change/", form, follow=True)
+
+    assert response.status_code == 200
+    assert "That transition is not allowed here." in [str(m) for m in response.context["messages"]]
+    after = ExternalPersonalIdentity.objects.get(pk=identity.pk)
+    assert (after.state, after.person_id) == (IdentityState.ACTIVE, ana.pk)
