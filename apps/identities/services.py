@@ -17,9 +17,10 @@ from django.utils import timezone
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
+from apps.identities.selectors import identity_email_taken
 from apps.identities.tokens import invitation_token_make
 from apps.organizations.models import Organization
-from apps.people.crypto import lookup_hash, normalize_email
+from apps.people.crypto import normalize_email
 from apps.people.models import User
 
 logger = logging.getLogger(__name__)
@@ -33,15 +34,6 @@ _STATE_CHANGES = {
 
 class DuplicateIdentity(StateConflict):
     """Another identity of the organization already has this email address."""
-
-
-def _email_taken(*, organization: Organization, email: str, exclude_id: Any = None) -> bool:
-    qs = ExternalPersonalIdentity.objects.filter(
-        organization=organization, email_hash=lookup_hash(normalize_email(email))
-    )
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.exists()
 
 
 def _enqueue_invitation(identity: ExternalPersonalIdentity) -> None:
@@ -60,7 +52,7 @@ def identity_create(
     *, organization: Organization, email_address: str, first_name: str, last_name: str, managed: bool, actor: Actor
 ) -> ExternalPersonalIdentity:
     """Create an INVITED identity and email the person an invitation link."""
-    if _email_taken(organization=organization, email=email_address):
+    if identity_email_taken(organization=organization, email=email_address):
         raise DuplicateIdentity("An identity with this email address already exists in this organization.")
     try:
         with transaction.atomic():
@@ -94,7 +86,7 @@ def identity_update(
             locked = transition_apply(locked, transition, actor=actor)
         fields = {k: data[k] for k in ("email_address", "first_name", "last_name") if k in data}
         email_changed = "email_address" in fields and normalize_email(fields["email_address"]) != locked.email_address
-        if email_changed and _email_taken(
+        if email_changed and identity_email_taken(
             organization=locked.organization, email=fields["email_address"], exclude_id=locked.pk
         ):
             raise DuplicateIdentity("An identity with this email address already exists in this organization.")

@@ -248,3 +248,39 @@ def test_a_posted_name_that_is_no_transition_button_is_refused(staff_client, org
     assert "That transition is not allowed here." in [str(m) for m in response.context["messages"]]
     after = ExternalPersonalIdentity.objects.get(pk=identity.pk)
     assert (after.state, after.person_id) == (IdentityState.ACTIVE, ana.pk)
+
+
+# --- Finding 7 (low): an identity's email edited in the back office skipped the API's rules -----
+# The change form saved the identity directly, not through identity_update: another identity's
+# email was a server error (the unique constraint), and a corrected address of an INVITED
+# identity got no new invitation (the API's PATCH sends one).
+
+
+def _identity_form(identity: ExternalPersonalIdentity, **changes: str) -> dict[str, str]:
+    return {
+        "email_address": identity.email_address,
+        "first_name": identity.first_name,
+        "last_name": identity.last_name,
+        **inline_management(AUDIT_INLINE),
+        **changes,
+    }
+
+
+def test_an_identity_edited_in_the_back_office_follows_the_apis_rules(
+    staff_client, org, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_identity(org, email="taken@example.com")
+    identity = make_identity(org, email="typo@exmaple.com")
+    url = f"/admin/identities/externalpersonalidentity/{identity.pk}/change/"
+    client = staff_client("operator")
+    mailoutbox.clear()
+
+    taken = client.post(url, _identity_form(identity, email_address="Taken@Example.com"))
+    with django_capture_on_commit_callbacks(execute=True):
+        corrected = client.post(url, _identity_form(identity, email_address="Right@Example.com"))
+
+    assert taken.status_code == 200
+    assert "Another identity of this organization has this email address." in taken.content.decode()
+    assert corrected.status_code == 302
+    assert ExternalPersonalIdentity.objects.get(pk=identity.pk).email_address == "right@example.com"
+    assert [message.to for message in mailoutbox] == [["right@example.com"]]
