@@ -20,7 +20,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -81,6 +81,14 @@ def awaiting_second_factor(request: HttpRequest) -> bool:
     return _is_staff(request.user) and not _is_verified(request.user)
 
 
+def _carries_nul(request: HttpRequest) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for query in (request.GET, request.POST)
+        for key, values in query.lists()
+    )
+
+
 def _grouped(secret: str) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
@@ -113,6 +121,9 @@ class BackOfficeSite(admin.AdminSite):
         inner = super().admin_view(view, cacheable)
 
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _carries_nul(request):
+                # PostgreSQL refuses NUL in text: a filter value with one would be a server error.
+                return HttpResponseBadRequest("A NUL character is not allowed in a request.")
             if awaiting_second_factor(request):
                 if request.path == reverse("admin:logout", current_app=self.name):
                     return self.logout(request)

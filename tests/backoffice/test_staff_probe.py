@@ -8,6 +8,7 @@ platform's superuser. Fixtures come from tests/backoffice/test_staff_boundaries.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from base64 import b32decode
@@ -15,7 +16,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib import admin
+from django.db.models import CharField
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.activities.models import Activity, ActivityStatus, ActivityType
@@ -284,3 +288,30 @@ def test_an_identity_edited_in_the_back_office_follows_the_apis_rules(
     assert corrected.status_code == 302
     assert ExternalPersonalIdentity.objects.get(pk=identity.pk).email_address == "right@example.com"
     assert [message.to for message in mailoutbox] == [["right@example.com"]]
+
+
+# --- Finding 8 (low): crafted changelist input was a server error -----------------------------
+# A NUL character in a filter value (PostgreSQL refuses it in text) and an action posted with a
+# selected id that is no id at all (a UUID primary key refuses it) answered 500.
+
+REGISTRY = sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label)
+
+
+@pytest.mark.parametrize(("model", "model_admin"), REGISTRY, ids=[model._meta.label for model, _ in REGISTRY])
+def test_crafted_changelist_input_is_a_clear_refusal(model, model_admin, org, root):  # noqa: F811
+    client = staff_login(Client(), root)
+    opts = model._meta
+    changelist = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    pages = [changelist]
+    with contextlib.suppress(NoReverseMatch):
+        pages.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_export"))
+    texts = [f.name for f in opts.concrete_fields if isinstance(f, CharField) and not f.is_relation]
+    action_form = client.get(changelist).context["action_form"]
+    actions = [name for name, _ in action_form.fields["action"].choices if name] if action_form else []
+
+    for page in pages:
+        for query in [{"q": "a\x00b"}, *({name: "a\x00b"} for name in texts)]:
+            assert client.get(page, query).status_code in (200, 302, 400), (page, query)
+    for action in actions:
+        response = client.post(changelist, {"action": action, "_selected_action": ["not-an-id", "\x00"]})
+        assert response.status_code in (200, 302, 400), action
