@@ -315,3 +315,152 @@ def test_crafted_changelist_input_is_a_clear_refusal(model, model_admin, org, ro
     for action in actions:
         response = client.post(changelist, {"action": action, "_selected_action": ["not-an-id", "\x00"]})
         assert response.status_code in (200, 302, 400), action
+
+
+# --- What held, where no test said so yet ------------------------------------------------------
+# Staff never act for a person: a party's answers (accept, decline, complete), an identity's
+# activation, a provider's result and a person's confirmation of a data transfer are no staff
+# transition, whatever is posted and whoever posts it.
+
+
+@pytest.mark.parametrize("who", ["operator", "administrator", "superuser"])
+def test_no_staff_member_answers_or_confirms_for_a_person(who, staff_client, org, ana, root):  # noqa: F811
+    from apps.transfers.models import SessionStatus, TransferSession
+    from apps.transfers.services import session_create, session_retrieve
+
+    client = staff_login(Client(), root) if who == "superuser" else staff_client(who)
+    identity = ana.identities.get(organization=org)
+    request = _pending_request(org, identity)
+    invited = make_identity(org, email="invited@example.com")
+    process = make_process(org)
+    identification = transition_apply(make_identification(org), "start", actor=Actor.system("test"))
+    transfer, _ = session_create(organization=org, scopes=["first_name"], actor=Actor.system("test"))
+    session_retrieve(session=transfer, person=ana)
+    audit = inline_management(AUDIT_INLINE)
+    tries = [
+        ("activities/activity", request, ("accept", "decline", "complete")),
+        ("identities/externalpersonalidentity", invited, ("activate",)),
+        ("verifications/verificationprocess", process, ("start", "finish", "fail")),
+        ("identifications/otpidentification", identification, ("identify", "fail")),
+    ]
+
+    for path, obj, names in tries:
+        for name in names:
+            view = client.post(f"/admin/{path}/{obj.pk}/transition/{name}/", {"reason": "on their behalf"})
+            assert view.status_code == 403, (path, name)
+            client.post(f"/admin/{path}/{obj.pk}/change/", {**audit, "_fsm_transition_to": name})
+    confirm = client.post(
+        f"/admin/transfers/transfersession/{transfer.pk}/change/", {"status": "confirmed", "accepted_scopes": "[]"}
+    )
+
+    assert confirm.status_code == 403
+    assert Activity.objects.get(pk=request.pk).status == ActivityStatus.PENDING
+    assert ExternalPersonalIdentity.objects.get(pk=invited.pk).state == IdentityState.INVITED
+    assert VerificationProcess.objects.get(pk=process.pk).status == "pending"
+    assert OtpIdentification.objects.get(pk=identification.pk).status == IdentificationStatus.IN_PROGRESS
+    assert TransferSession.objects.get(pk=transfer.pk).status == SessionStatus.RETRIEVED
+
+
+def _signed_in_with_password(email: str, **client_args: str) -> Client:
+    client = Client(**client_args)
+    client.post("/admin/login/", {"username": email, "password": PASSWORD})
+    return client
+
+
+def test_a_totp_code_signs_in_once(org):
+    staff = make_staff("once@example.com", "viewer", org)
+    device = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
+    with time_machine.travel("2026-12-01 09:00:10Z", tick=False):
+        code = totp_code_for_key(device.bin_key)
+        first = _signed_in_with_password("once@example.com")
+        shoulder = _signed_in_with_password("once@example.com", REMOTE_ADDR="203.0.113.9")
+        used = first.post("/admin/second-factor/", {"otp_token": code})
+        replayed = shoulder.post("/admin/second-factor/", {"otp_token": code})
+
+        assert used.status_code == 302 and first.get("/admin/").status_code == 200
+        assert replayed.status_code == 200 and shoulder.get("/admin/").status_code == 302
+
+
+def test_wrong_codes_hold_the_device_off_before_the_right_one_counts(org):
+    staff = make_staff("guessed@example.com", "viewer", org)
+    device = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
+    with time_machine.travel("2026-12-01 09:00:10Z", tick=False):
+        guesser = _signed_in_with_password("guessed@example.com")
+        right = totp_code_for_key(device.bin_key)
+        for guess in ("000000", "111111", "222222"):
+            guesser.post("/admin/second-factor/", {"otp_token": guess if guess != right else "333333"})
+        held = guesser.post("/admin/second-factor/", {"otp_token": right})
+
+    assert "Too many wrong codes: wait" in held.content.decode()
+    assert guesser.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/admin/", "/\\evil.example", "javascript:alert(1)"]
+)
+def test_the_second_factor_sends_nobody_to_another_site(org, target):
+    staff = make_staff("next@example.com", "viewer", org)
+    device = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
+    client = Client()
+
+    signed_in = client.post(f"/admin/login/?next={target}", {"username": "next@example.com", "password": PASSWORD})
+    passed = client.post("/admin/second-factor/", {"otp_token": totp_code(device), "next": target})
+
+    assert signed_in["Location"] == "/admin/second-factor/?next=%2Fadmin%2F"
+    assert passed.status_code == 302 and passed["Location"] == "/admin/"
+
+
+def test_passing_the_second_factor_gives_a_new_session_key(org):
+    staff = make_staff("fixed@example.com", "viewer", org)
+    device = TOTPDevice.objects.create(user=staff, name="Authenticator app", confirmed=True)
+    owner = _signed_in_with_password("fixed@example.com")
+    known = owner.cookies["sessionid"].value  # say, read over a shoulder before the code is given
+
+    owner.post("/admin/second-factor/", {"otp_token": totp_code(device)})
+    planted = Client()
+    planted.cookies["sessionid"] = known
+
+    assert owner.cookies["sessionid"].value != known
+    assert owner.get("/admin/").status_code == 200
+    assert planted.get("/admin/").status_code == 302
+
+
+def test_a_person_who_is_not_staff_reaches_no_admin_page(org, ana):  # noqa: F811
+    person = Client()
+    person.force_login(ana)
+    refused = person.post("/admin/login/", {"username": "ana@example.com", "password": "correct-horse-9"})
+
+    for url in ("/admin/", "/admin/second-factor/", "/admin/dashboard/", "/admin/audit/transition/export-csv/"):
+        response = person.get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), url
+    assert "for a staff account" in refused.content.decode()
+    assert not TOTPDevice.objects.filter(user=ana).exists()
+    anonymous = Client().get("/admin/second-factor/")
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/admin/login/")
+
+
+def test_a_deactivated_staff_member_loses_a_live_session(org):
+    staff = make_staff("gone@example.com", "operator", org)
+    client = staff_login(Client(), staff)
+    assert client.get("/admin/").status_code == 200
+
+    staff.is_active = False
+    staff.save(update_fields=["is_active"])
+
+    response = client.get("/admin/audit/transition/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def test_a_removed_membership_ends_access_on_the_next_request(org):
+    from apps.organizations.models import Membership
+
+    staff = make_staff("leaver@example.com", "operator", org)
+    identity = make_identity(org, email="bea@example.com")
+    client = staff_login(Client(), staff)
+    page = f"/admin/identities/externalpersonalidentity/{identity.pk}/change/"
+    assert client.get(page).status_code == 200
+
+    Membership.objects.filter(user=staff).delete()
+
+    assert client.get(page).status_code == 404
+    assert client.get("/admin/identities/externalpersonalidentity/").context["cl"].result_count == 0
