@@ -464,3 +464,30 @@ def test_a_removed_membership_ends_access_on_the_next_request(org):
 
     assert client.get(page).status_code == 404
     assert client.get("/admin/identities/externalpersonalidentity/").context["cl"].result_count == 0
+
+
+def test_the_view_on_site_shortcut_answers_alike_for_any_object(attacker, org, other_org, ana, root):  # noqa: F811
+    from django.contrib.contenttypes.models import ContentType
+
+    from apps.people.models import User
+
+    # Django's shortcut looks any object up unscoped; it says nothing while no model has a page.
+    identities = ContentType.objects.get_for_model(ExternalPersonalIdentity).pk
+    accounts = ContentType.objects.get_for_model(User).pk
+    urls = [
+        f"/admin/r/{identities}/{ana.identities.get(organization=other_org).pk}/",
+        f"/admin/r/{identities}/{ana.identities.get(organization=org).pk}/",
+        f"/admin/r/{identities}/{uuid.uuid4()}/",
+        f"/admin/r/{accounts}/{root.pk}/",
+        f"/admin/r/{accounts}/{uuid.uuid4()}/",
+        "/admin/r/999999/1/",
+    ]
+
+    answers = {(r.status_code, r.content) for r in (attacker.get(url) for url in urls)}
+    assert len(answers) == 1 and next(iter(answers))[0] == 404
+
+
+@pytest.mark.parametrize("to_field", ["email_hash", "person", "organization", "first_name"])
+def test_a_popup_cannot_name_a_field_no_relation_points_at(attacker, to_field):  # noqa: F811
+    changelist = "/admin/identities/externalpersonalidentity/"
+    assert attacker.get(changelist, {"_popup": "1", "_to_field": to_field}).status_code == 400
