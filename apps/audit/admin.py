@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django_fsm import Transition as FSMTransition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
@@ -15,6 +15,9 @@ from apps.audit.models import ActorType, Transition
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.admin_privacy import actor_labels
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReasonForm
+
+# Transition fields that hold an account's id when the actor is a user.
+ACCOUNT_ID_FIELDS = ("actor_id", "actor_label")
 
 
 def actor_column(request: HttpRequest) -> Any:
@@ -94,6 +97,13 @@ class TransitionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
         fields = super().get_search_fields(request)
         return fields if request.user.is_superuser else [f for f in fields if f != "actor_id"]
 
+    def lookup_allowed(self, lookup: str, value: Any, request: HttpRequest) -> bool:
+        # Nor a filter in the URL: a user actor's id (and its stored label, "user <id>") is an
+        # account id, and filtering by prefix would spell it out row count by row count.
+        if not request.user.is_superuser and lookup.split("__")[0] in ACCOUNT_ID_FIELDS:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return _with_actor_column(request, super().get_fields(request, obj))
 
@@ -116,6 +126,13 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     fsm_extra_transitions: tuple[str, ...] = ()
     fsm_reason_transitions: tuple[str, ...] = ()
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # An audited object ends through its transitions (deactivate, cancel, expire), which write
+        # the audit trail and the integrator's events. A delete would do neither, and would drop
+        # an identity's link to its person, or a person's pending request, without their act.
+        # Nobody deletes one here, whatever the role's permissions say (superusers included).
+        return False
+
     def is_fsm_transition_visible(self, transition: FSMTransition) -> bool:
         return transition.name in self.fsm_extra_transitions or super().is_fsm_transition_visible(transition)
 
@@ -136,6 +153,15 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
             for block in self._get_fsm_extra_context(request=request, obj=obj)
             for transition in block.available_transitions
         )
+
+    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
+        name = request.POST.get(self.fsm_post_param)
+        if name and not self.fsm_allowed(request, obj, name):
+            # Checked before django-fsm-2 looks the name up on the object, where a method that is
+            # no transition (or no attribute at all) would be a server error.
+            self.message_user(request, "That transition is not allowed here.", level=messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().response_change(request, obj)
 
     def fsm_transition_view(
         self, request: HttpRequest, object_id: str, transition_name: str, **kwargs: Any

@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.activities.selectors import person_values_shared_with
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
+from apps.backoffice.admin_tools import SelectedIdsAdminMixin
 from apps.identities.admin import ExternalPersonalIdentityAdmin
 from apps.identities.models import ExternalPersonalIdentity
 from apps.people.models import DetailSource
@@ -31,7 +32,7 @@ for device_model in (TOTPDevice, StaticDevice):
 
 
 @admin.register(Group)
-class StaffGroupAdmin(AdminPrivacyMixin, GroupAdmin):
+class StaffGroupAdmin(AdminPrivacyMixin, SelectedIdsAdminMixin, GroupAdmin):
     """The staff roles (viewer, operator, administrator) and any group a superuser adds."""
 
     list_display = ("name",)

@@ -19,7 +19,7 @@ from django.contrib.admin.utils import (
     label_for_field,
     lookup_field,
 )
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -200,8 +200,27 @@ class ObjectActionsAdminMixin:
         return response if isinstance(response, HttpResponse) else HttpResponseRedirect(change_url)
 
 
+class SelectedIdsAdminMixin:
+    """An action posted with a selected id that is no id of the model is a 400: Django would pass
+    it to the database as it is (a UUID primary key raises there, a server error)."""
+
+    def response_action(self, request: HttpRequest, queryset: models.QuerySet) -> HttpResponse | None:
+        pk = self.model._meta.pk  # type: ignore[attr-defined]
+        try:
+            for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+                pk.to_python(value)
+        except ValidationError:
+            return HttpResponseBadRequest("Unknown selection.")
+        return super().response_action(request, queryset)  # type: ignore[misc]
+
+
 class BackOfficeAdmin(
-    AdminPrivacyMixin, OrganizationScopedAdminMixin, CsvExportAdminMixin, ObjectActionsAdminMixin, admin.ModelAdmin
+    AdminPrivacyMixin,
+    OrganizationScopedAdminMixin,
+    CsvExportAdminMixin,
+    ObjectActionsAdminMixin,
+    SelectedIdsAdminMixin,
+    admin.ModelAdmin,
 ):
     """The base of every back-office ModelAdmin."""
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp.models import Device
 from django_otp.oath import TOTP
@@ -32,17 +33,31 @@ def second_factor_device(*, user: Any) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("id").first()
 
 
-def second_factor_enrolment_start(*, user: Any) -> TOTPDevice:
-    """The unconfirmed device the enrolment page shows; the same one until it is confirmed,
-    so reloading the page does not change the QR code half-way through scanning it."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("id").first()
-    return device or TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
-
-
-def second_factor_enrolment_confirm(*, user: Any, token: str) -> tuple[TOTPDevice, list[str]] | None:
-    """Confirm the enrolment device with its first code; returns it and new backup codes, or None."""
+def second_factor_enrolment_start(*, user: Any, device_id: Any = None) -> TOTPDevice:
+    """The unconfirmed device one sign-in's enrolment page shows: the one `device_id` names (kept
+    in that session, so reloading the page does not change the QR code half-way through scanning
+    it), else a new one. A new one replaces any other unconfirmed device of the account, so a key
+    shown to one session (say, someone else who has the password) is never the device another
+    session confirms."""
+    if device_id is not None:
+        device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+        if device is not None:
+            return device
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("id").first()
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        return TOTPDevice.objects.create(user=user, name=APP_DEVICE_NAME, confirmed=False)
+
+
+def second_factor_enrolment_confirm(*, user: Any, device_id: Any, token: str) -> tuple[TOTPDevice, list[str]] | None:
+    """Confirm this sign-in's enrolment device (`device_id`) with its first code; returns it and
+    new backup codes, or None (a wrong code, another session's device, or an account that has
+    an authenticator already: a second one is never added without a code from the first)."""
+    with transaction.atomic():
+        # The account's row serialises enrolments: two sessions cannot both confirm a device.
+        get_user_model()._default_manager.select_for_update().filter(pk=user.pk).first()
+        if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+            return None
+        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
         if device is None or not device.verify_token(token.strip()):
             return None
         device.confirmed = True

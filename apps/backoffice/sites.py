@@ -20,7 +20,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -63,6 +63,10 @@ class SecondFactorForm(forms.Form):
     )
 
 
+# The unconfirmed authenticator this session's enrolment page shows (apps.backoffice.second_factor).
+ENROLMENT_DEVICE = "backoffice_enrolment_device"
+
+
 def _is_staff(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
 
@@ -75,6 +79,14 @@ def _is_verified(user: Any) -> bool:
 
 def awaiting_second_factor(request: HttpRequest) -> bool:
     return _is_staff(request.user) and not _is_verified(request.user)
+
+
+def _carries_nul(request: HttpRequest) -> bool:
+    return any(
+        "\x00" in key or any("\x00" in value for value in values)
+        for query in (request.GET, request.POST)
+        for key, values in query.lists()
+    )
 
 
 def _grouped(secret: str) -> str:
@@ -109,6 +121,9 @@ class BackOfficeSite(admin.AdminSite):
         inner = super().admin_view(view, cacheable)
 
         def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if _carries_nul(request):
+                # PostgreSQL refuses NUL in text: a filter value with one would be a server error.
+                return HttpResponseBadRequest("A NUL character is not allowed in a request.")
             if awaiting_second_factor(request):
                 if request.path == reverse("admin:logout", current_app=self.name):
                     return self.logout(request)
@@ -149,14 +164,20 @@ class BackOfficeSite(admin.AdminSite):
             "account": user.email,
         }
         if device is None:
-            pending = second_factor_enrolment_start(user=user)
+            pending = second_factor_enrolment_start(user=user, device_id=request.session.get(ENROLMENT_DEVICE))
+            request.session[ENROLMENT_DEVICE] = pending.pk
             if form.is_valid():
                 wait = self._throttle_wait(pending)
                 confirmed = (
-                    None if wait else second_factor_enrolment_confirm(user=user, token=form.cleaned_data["otp_token"])
+                    None
+                    if wait
+                    else second_factor_enrolment_confirm(
+                        user=user, device_id=pending.pk, token=form.cleaned_data["otp_token"]
+                    )
                 )
                 if confirmed is not None:
                     device, backup_codes = confirmed
+                    request.session.pop(ENROLMENT_DEVICE, None)
                     self._verified(request, device)
                     context.update(title="Second factor ready", backup_codes=backup_codes, next=next_url)
                     return TemplateResponse(request, "admin/backoffice/second_factor_codes.html", context)

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
+from apps.people.crypto import lookup_hash, normalize_email
 
 
 def identity_list(*, organization: Organization, state: str | None = None) -> QuerySet[ExternalPersonalIdentity]:
@@ -13,6 +14,16 @@ def identity_list(*, organization: Organization, state: str | None = None) -> Qu
     if state:
         qs = qs.filter(state=state)
     return qs
+
+
+def identity_email_taken(*, organization: Organization, email: str, exclude_id: Any = None) -> bool:
+    """Whether another identity of the organization has this email address (compared normalised)."""
+    qs = ExternalPersonalIdentity.objects.filter(
+        organization=organization, email_hash=lookup_hash(normalize_email(email))
+    )
+    if exclude_id is not None:
+        qs = qs.exclude(pk=exclude_id)
+    return qs.exists()
 
 
 def identity_get(*, organization: Organization, identity_id: Any) -> ExternalPersonalIdentity | None:

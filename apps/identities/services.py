@@ -18,6 +18,7 @@ from apps.api.throttles import link_message_take
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
+from apps.identities.selectors import identity_email_taken
 from apps.identities.tokens import invitation_token_make
 from apps.organizations.models import Organization
 from apps.people.crypto import lookup_hash, normalize_email
@@ -34,15 +35,6 @@ _STATE_CHANGES = {
 
 class DuplicateIdentity(StateConflict):
     """Another identity of the organization already has this email address."""
-
-
-def _email_taken(*, organization: Organization, email: str, exclude_id: Any = None) -> bool:
-    qs = ExternalPersonalIdentity.objects.filter(
-        organization=organization, email_hash=lookup_hash(normalize_email(email))
-    )
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.exists()
 
 
 def _invitation_take(email: str) -> None:
@@ -68,7 +60,7 @@ def identity_create(
 ) -> ExternalPersonalIdentity:
     """Create an INVITED identity and email the person an invitation link; past the address's
     message limits (LimitExceeded → 429) nothing is created."""
-    if _email_taken(organization=organization, email=email_address):
+    if identity_email_taken(organization=organization, email=email_address):
         raise DuplicateIdentity("An identity with this email address already exists in this organization.")
     _invitation_take(email_address)
     try:
@@ -103,7 +95,7 @@ def identity_update(
             locked = transition_apply(locked, transition, actor=actor)
         fields = {k: data[k] for k in ("email_address", "first_name", "last_name") if k in data}
         email_changed = "email_address" in fields and normalize_email(fields["email_address"]) != locked.email_address
-        if email_changed and _email_taken(
+        if email_changed and identity_email_taken(
             organization=locked.organization, email=fields["email_address"], exclude_id=locked.pk
         ):
             raise DuplicateIdentity("An identity with this email address already exists in this organization.")

@@ -17,6 +17,13 @@ class SuperuserOnlyAdminMixin:
     """Accounts are managed by superusers only (API.md "Pages"): organization staff never see,
     create or change an account, whatever permissions their group holds."""
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # No row at all for anyone else: a page that looks the row up before it checks the
+        # permission (history, object actions) would otherwise answer 403 for an account of the
+        # staff member's organization and 404 for any other, telling which ids are theirs.
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        return queryset if request.user.is_active and request.user.is_superuser else queryset.none()
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)
 

@@ -6,8 +6,10 @@ Three counters, each over LOGIN_LOCKOUT_SECONDS:
 - one address, any account (LOGIN_MAX_ATTEMPTS_PER_IP): locks that address;
 - one account, every address (LOGIN_ACCOUNT_BACKOFF_AFTER): past it, each further failure
   holds the account for a back-off that doubles from one second up to
-  LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS. Guessing from many addresses slows down for all, yet an
-  attacker can hold the owner off for at most that long per failure they keep paying for.
+  LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS. Guessing from many addresses slows down for all but the
+  account's known addresses: those it signed in from within LOGIN_KNOWN_ADDRESS_SECONDS. A
+  guess refused during a hold is not counted, so one guess a minute from ever new addresses
+  would otherwise keep the account (the superuser's too) held for its owner nearly all the time.
 """
 
 from __future__ import annotations
@@ -49,11 +51,25 @@ def _stems(request: HttpRequest | None, email: str | None) -> dict[str, str]:
     return stems
 
 
+def _known_address_key(request: HttpRequest | None, email: str | None) -> str | None:
+    ip = _client_ip(request)
+    if not (email and ip):
+        return None
+    # One hash of both: the cache holds neither the email nor the address in clear.
+    return f"login:known:{lookup_hash(f'{_account(email)}|{ip}')}"
+
+
 def login_lockout_remaining(request: HttpRequest | None, email: str | None) -> int:
     """Seconds until sign-in is allowed again for this email from this address; 0 when it is."""
     now = time.time()
     remaining = 0.0
-    for stem in _stems(request, email).values():
+    stems = _stems(request, email)
+    known = _known_address_key(request, email)
+    if "account" in stems and known is not None and cache.get(known):
+        # The account's own network: the account-wide hold, which anyone can cause from
+        # elsewhere, does not apply (this pair's and this address's limits still do).
+        del stems["account"]
+    for stem in stems.values():
         until = cache.get(f"{stem}:locked-until")
         if until is not None:
             remaining = max(remaining, until - now)
@@ -91,11 +107,15 @@ def login_failure_record(request: HttpRequest | None, email: str | None) -> None
 
 
 def login_success_record(request: HttpRequest | None, email: str | None) -> None:
-    """A correct password forgets the pair's and the account's failures (not the address's)."""
+    """A correct password forgets the pair's and the account's failures (not the address's), and
+    makes the address one of the account's known addresses."""
     stems = _stems(request, email)
     for kind in ("pair", "account"):
         if kind in stems:
             cache.delete(f"{stems[kind]}:failures")
+    known = _known_address_key(request, email)
+    if known is not None:
+        cache.set(known, 1, timeout=settings.LOGIN_KNOWN_ADDRESS_SECONDS)
 
 
 class EmailBackend(ModelBackend):

@@ -391,6 +391,9 @@ LOGIN_MAX_ATTEMPTS_PER_IP = env.int("LOGIN_MAX_ATTEMPTS_PER_IP", default=30)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 LOGIN_ACCOUNT_BACKOFF_AFTER = env.int("LOGIN_ACCOUNT_BACKOFF_AFTER", default=20)
 LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS = env.int("LOGIN_ACCOUNT_BACKOFF_MAX_SECONDS", default=60)
+# The account-wide back-off does not hold an account at an address it signed in from within
+# this long (its owner's usual network), so guessing from elsewhere cannot lock the owner out.
+LOGIN_KNOWN_ADDRESS_SECONDS = env.int("LOGIN_KNOWN_ADDRESS_SECONDS", default=30 * 24 * 3600)
 # --- Staff (apps.backoffice) -------------------------------------------------------------
 # A staff session ends after STAFF_SESSION_IDLE_SECONDS without a request, and
 # STAFF_SESSION_MAX_SECONDS after sign-in whatever happens (API.md "Pages"). People's sessions
