@@ -37,7 +37,7 @@ class AutoSchema(openapi.AutoSchema):
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.add(409)
         if self.method in ("POST", "PUT", "PATCH"):
-            codes |= {411, 413}  # apps.api.body_limits, before the view
+            codes |= {411, 413}  # apps.core.body_limits, before the view
         if self.method == "POST" and 401 in codes:
             codes.add(422)
         codes |= set(getattr(view, "extra_error_codes", ()))

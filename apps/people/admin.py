@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.backoffice.admin_tools import BackOfficeAdmin
-from apps.people.crypto import lookup_hash, normalize_email
+from apps.core.crypto import lookup_hash, normalize_email
 from apps.people.models import PersonalDetail, User
 
 
