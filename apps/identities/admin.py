@@ -5,9 +5,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.audit.admin import AuditedFSMAdminMixin, TransitionInline
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
+from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
 from apps.backoffice.admin_tools import BackOfficeAdmin, report
 from apps.core.counters import LimitExceeded
 from apps.core.crypto import lookup_hash, normalize_email

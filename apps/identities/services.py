@@ -183,3 +183,15 @@ def identity_transition_by_staff(
     *, identity: ExternalPersonalIdentity, transition: str, user: User, reason: str = ""
 ) -> ExternalPersonalIdentity:
     return transition_apply(identity, transition, actor=Actor.user(user), reason=reason or "changed in the back office")
+
+
+def identities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:
+    """A person's account is being deleted (apps.portal.services.person_delete): their active
+    identities are deactivated (audited, emitted) and every identity of theirs is unlinked."""
+    deactivated = 0
+    for identity in ExternalPersonalIdentity.objects.filter(person=person):
+        if identity.state == IdentityState.ACTIVE:
+            transition_apply(identity, "deactivate", actor=actor, reason="account deleted")
+            deactivated += 1
+    ExternalPersonalIdentity.objects.filter(person=person).update(person=None)
+    return {"identities": deactivated}

@@ -264,3 +264,19 @@ def _replacement(session: TransferSession) -> tuple[TransferSession, str, bool]:
     if not session.replacement_token:
         raise StateConflict("The session was renewed and its replacement is no longer available.")
     return session.replaced_by, session.replacement_token, False
+
+
+def transfers_forget_person(*, person: Any, actor: Actor) -> dict[str, int]:
+    """A person's account is being deleted (apps.portal.services.person_delete): their open
+    sessions expire (audited, emitted) and the values they confirmed are purged now."""
+    sessions = 0
+    for session in TransferSession.objects.filter(person=person, status__in=OPEN_STATUSES):
+        try:
+            transition_apply(session, "expire", actor=actor, reason="account deleted")
+            sessions += 1
+        except StateConflict:
+            pass
+    sessions += TransferSession.objects.filter(person=person, data__isnull=False).update(
+        data=None, data_purged_at=timezone.now()
+    )
+    return {"sessions": sessions}

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "apps.transfers",
     "apps.dashboard",
     "apps.backoffice",
+    # Last: its admin module replaces a feature's registration (apps.portal.admin).
+    "apps.portal",
 ]
 
 MIDDLEWARE = [
@@ -308,7 +310,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["apps.api.schema.drop_trailing_slash_twins"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "apps.api.schema.add_event_components",
+        "apps.webhooks.schema.add_event_components",
         "apps.api.schema.add_links",
     ],
     "AUTHENTICATION_WHITELIST": [],

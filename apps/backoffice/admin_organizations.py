@@ -1,3 +1,6 @@
+"""Organizations, their API keys and their staff in the back office. (The organizations app is
+below the back office; what the back office shows of it lives here.)"""
+
 from __future__ import annotations
 
 from typing import Any
