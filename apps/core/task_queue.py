@@ -25,5 +25,7 @@ def enqueue(
     """Queue the task registered as `name` (its `@shared_task(name=...)`) with `args`/`kwargs`;
     `options` are apply_async's (countdown, eta, ...). Raises what the broker raises."""
     if name not in current_app.tasks:
-        current_app.loader.import_default_modules()
+        # Imports every installed app's tasks module, as a worker does at start (without the
+        # worker's start-up signal, which would also run Django's system checks).
+        current_app.autodiscover_tasks(force=True)
     return current_app.tasks[name].apply_async(args=args, kwargs=kwargs, **options)
