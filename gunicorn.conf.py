@@ -16,12 +16,12 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-from apps.api.redaction import redact_handlers  # noqa: E402 - needs the path above
+from apps.core.redaction import redact_handlers  # noqa: E402 - needs the path above
 
 
 class RedactingLogger(Logger):
     """gunicorn's logger whose handlers (access log, error log) redact secret link tokens
-    (apps.api.redaction): gunicorn writes its access log itself, outside Django's LOGGING."""
+    (apps.core.redaction): gunicorn writes its access log itself, outside Django's LOGGING."""
 
     def setup(self, cfg: object) -> None:
         super().setup(cfg)

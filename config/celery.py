@@ -7,6 +7,8 @@ import os
 from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger
 
+from apps.core.redaction import redact_handlers
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("portal")
@@ -27,7 +29,5 @@ def _make_broker_folder(sender: Celery, **kwargs: object) -> None:
 @after_setup_task_logger.connect
 def _redact_secrets(logger: object, **kwargs: object) -> None:
     # A worker replaces the root logger's handlers with its own: they redact secret link tokens
-    # too (apps.api.redaction), as LOGGING's do.
-    from apps.api.redaction import redact_handlers
-
+    # too (apps.core.redaction), as LOGGING's do.
     redact_handlers(logger)  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.people.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("me/", include("apps.people.me_urls")),
+    path("me/", include("apps.portal.urls")),
     path("invitations/", include("apps.identities.urls")),
     path("verify/", include("apps.verifications.urls")),
     path("identify/", include("apps.identifications.urls")),

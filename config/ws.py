@@ -4,11 +4,11 @@ request bodies capped as they arrive.
     python -m config.ws --bind 0.0.0.0 --port 8001 --proxy-headers --access-log - config.asgi:application
 
 daphne writes its access log straight to a stream, not through logging, so the filter of
-apps.api.redaction cannot be attached to it; its entries go through redact_secrets instead
+apps.core.redaction cannot be attached to it; its entries go through redact_secrets instead
 (WebSocket entries carry the path without the query, but HTTP entries carry the whole URL).
 
 Twisted, under daphne, stores a request's whole body (in a temporary file past 100 KB) before the
-application is called, so the cap of apps.api.body_limits is also applied here, as the body
+application is called, so the cap of apps.core.body_limits is also applied here, as the body
 comes in: a body announced larger than the cap is answered 413 at its headers, a chunked one
 once it grows past the cap, and the connection is closed without reading the rest.
 """
@@ -20,7 +20,8 @@ from typing import Any
 from daphne import cli, http_protocol
 from daphne.access import AccessLogGenerator
 
-from apps.api.redaction import redact_secrets
+from apps.core.body_limits import body_limit
+from apps.core.redaction import redact_secrets
 
 TOO_LARGE = (
     b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: text/plain; charset=utf-8\r\n"
@@ -41,8 +42,6 @@ class BoundedWebRequest(http_protocol.WebRequest):
     _refused = False
 
     def gotLength(self, length: int | None) -> None:
-        from apps.api.body_limits import body_limit
-
         # The request line is parsed, the request not yet made: its path is still the channel's.
         path = getattr(self.channel, "_path", b"/").split(b"?", 1)[0].decode("latin-1")
         self._limit = body_limit(path)

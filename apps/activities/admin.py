@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from apps.activities.models import Activity, ConsentReceipt, SharedSnapshot
-from apps.audit.admin import AuditedFSMAdminMixin, ReadOnlyAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin
+from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(Activity)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
-from apps.people.fields import EncryptedJSONField, EncryptedTextField
+from apps.core.encrypted_fields import EncryptedJSONField, EncryptedTextField
 
 CHANGE_PERMISSION = "activities.change_activity"
 

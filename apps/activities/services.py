@@ -14,6 +14,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.activities.models import (
+    SHARING_STATUSES,
     Activity,
     ActivityStatus,
     ActivityType,
@@ -21,7 +22,7 @@ from apps.activities.models import (
     Party,
     SharedSnapshot,
 )
-from apps.activities.selectors import activity_bioface_accepted
+from apps.activities.selectors import activity_bioface_accepted, person_activities
 from apps.audit.errors import StateConflict
 from apps.audit.models import Transition
 from apps.audit.services import Actor, transition_apply, transition_record, transitions_announce
@@ -515,3 +516,36 @@ def activities_cancel_overdue(*, batch_size: int = 500) -> int:
 def activities_expire_overdue(*, batch_size: int = 500) -> int:
     """One batch: ACCEPTED or COMPLETED past sharing_until → EXPIRED, shared values deleted."""
     return _sweep(_SHARING, batch_size=batch_size)[0]
+
+
+def activities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:
+    """A person's account is being deleted (apps.portal.services.person_delete): every sharing they
+    are a party to ends now (→ EXPIRED, shared values deleted), every request still waiting is
+    declined or withdrawn, and no snapshot of theirs nor receipt of their consents is left.
+    Each change goes through the activity state machine, so it is audited and emitted."""
+    counts = {"sharings_ended": 0, "requests_closed": 0}
+    activity_ids = []
+    for mine in person_activities(person=person):
+        activity = mine.activity
+        activity_ids.append(activity.pk)
+        try:
+            if activity.status in SHARING_STATUSES:
+                if activity.effective_status() == ActivityStatus.EXPIRED:
+                    # Past its end but not yet swept: end it as the sweep would.
+                    transition_apply(activity, "expire", actor=actor, reason="sharing period ended")
+                else:
+                    activity_revoke(activity=activity, actor=actor)
+                counts["sharings_ended"] += 1
+            elif activity.effective_status() == ActivityStatus.PENDING:
+                if mine.party == Party.RECEPTOR:
+                    activity_decline(activity=activity, actor=actor)
+                else:
+                    activity_withdraw(activity=activity, actor=actor)
+                counts["requests_closed"] += 1
+        except StateConflict:
+            # Changed concurrently (answered, swept): whatever it became, nothing of it is left below.
+            pass
+    # Belt and braces: no snapshot of an activity of theirs survives, whatever its state.
+    SharedSnapshot.objects.filter(activity_id__in=activity_ids).delete()
+    ConsentReceipt.objects.filter(person=person).delete()
+    return counts

@@ -1,4 +1,4 @@
-"""The person's activity pages, mounted under /me/ by apps.people.me_urls."""
+"""The person's activity pages, mounted under /me/ by apps.portal.urls."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from apps.api.throttles import LimitExceeded
 from apps.audit.errors import StateConflict
+from apps.core.counters import LimitExceeded
 
 logger = logging.getLogger(__name__)
 

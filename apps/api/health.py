@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -20,8 +21,6 @@ def _database_ok() -> tuple[bool, str]:
 
 
 def _broker_ok() -> tuple[bool, str]:
-    from config.celery import app
-
     url = str(settings.CELERY_BROKER_URL)
     transport = url.split("://", 1)[0]
     if transport == "filesystem":
@@ -32,7 +31,7 @@ def _broker_ok() -> tuple[bool, str]:
             return False, f"{transport}: {type(exc).__name__}"
         return os.access(folder, os.W_OK), transport
     try:
-        with app.connection_for_write() as conn:
+        with current_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, transport
     except Exception as exc:

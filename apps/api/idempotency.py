@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import timedelta
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -18,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.api.models import IdempotencyRecord
-from apps.organizations.models import ApiKey
 
 HEADER = "Idempotency-Key"
 # A record left in flight this long belongs to a request that died; a retry may take over.
@@ -49,22 +49,23 @@ def _fingerprint(request: Request) -> str:
     return digest.hexdigest()
 
 
-def idempotency_begin(request: Request) -> IdempotencyRecord | None:
-    """Claim the request's key. Raises Replay with the stored response for a repeat."""
+def idempotency_begin(request: Request, *, api_key: Any) -> IdempotencyRecord | None:
+    """Claim the request's key for `api_key` (the organizations.ApiKey the request authenticated
+    with; None: no idempotency). Raises Replay with the stored response for a repeat."""
     key = request.headers.get(HEADER)
-    if request.method != "POST" or not key or not isinstance(request.auth, ApiKey):
+    if request.method != "POST" or not key or api_key is None:
         return None
     if len(key) > 255:
         raise exceptions.ValidationError({HEADER: ["At most 255 characters."]})
     fingerprint = _fingerprint(request)
     try:
         with transaction.atomic():
-            return IdempotencyRecord.objects.create(api_key=request.auth, key=key, fingerprint=fingerprint)
+            return IdempotencyRecord.objects.create(api_key=api_key, key=key, fingerprint=fingerprint)
     except IntegrityError:
         pass
-    record = IdempotencyRecord.objects.filter(api_key=request.auth, key=key).first()
+    record = IdempotencyRecord.objects.filter(api_key=api_key, key=key).first()
     if record is None:  # purged between the two statements
-        return idempotency_begin(request)
+        return idempotency_begin(request, api_key=api_key)
     if record.fingerprint != fingerprint:
         raise KeyReused()
     if record.status_code is not None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-from apps.people.fields import EncryptedJSONField
+from apps.core.encrypted_fields import EncryptedJSONField
 
 
 class IdempotencyRecord(models.Model):

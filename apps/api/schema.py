@@ -26,18 +26,17 @@ ERROR_DESCRIPTIONS = {
 
 class AutoSchema(openapi.AutoSchema):
     def _error_codes(self) -> set[int]:
-        from apps.organizations.permissions import HasApiKey
-
         view = self.view
         codes: set[int] = {400}
-        if any(isinstance(p, type) and issubclass(p, HasApiKey) for p in getattr(view, "permission_classes", [])):
+        # A permission class that needs the API key says so (apps.organizations.permissions.HasApiKey).
+        if any(getattr(p, "requires_api_key", False) for p in getattr(view, "permission_classes", [])):
             codes |= {401, 403, 429}
         if "{" in self.path:
             codes.add(404)
         if self.method in ("POST", "PUT", "PATCH", "DELETE"):
             codes.add(409)
         if self.method in ("POST", "PUT", "PATCH"):
-            codes |= {411, 413}  # apps.api.body_limits, before the view
+            codes |= {411, 413}  # apps.core.body_limits, before the view
         if self.method == "POST" and 401 in codes:
             codes.add(422)
         codes |= set(getattr(view, "extra_error_codes", ()))
@@ -72,14 +71,13 @@ class AutoSchema(openapi.AutoSchema):
         return result
 
     def get_description(self) -> str:
-        """The method's or the concrete view's docstring, never OrgAPIView's developer notes."""
-        from apps.api.views import OrgAPIView
-
+        """The method's or the concrete view's docstring, never the developer notes of a base view
+        that sets `internal_docstring` (OrgAPIView)."""
         method_doc = get_doc(getattr(self.view, self.method.lower(), None))
         if method_doc:
             return method_doc
         for cls in type(self.view).__mro__:
-            if cls is OrgAPIView or cls.__module__.startswith("rest_framework"):
+            if cls.__dict__.get("internal_docstring") or cls.__module__.startswith("rest_framework"):
                 break
             if cls.__doc__:
                 return get_doc(cls)
@@ -102,20 +100,6 @@ class AutoSchema(openapi.AutoSchema):
 def drop_trailing_slash_twins(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
     """drf-spectacular preprocessing hook: document each path once, without the slash."""
     return [e for e in endpoints if not e[0].endswith("/")]
-
-
-def add_event_components(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-    """drf-spectacular postprocessing hook: webhook event payloads as named components."""
-    from apps.webhooks.events import EVENT_DATA_SCHEMAS, event_envelope_schema
-
-    schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    for event_type, data_schema in EVENT_DATA_SCHEMAS.items():
-        name = "Event" + "".join(part.capitalize() for part in event_type.replace(".", "_").split("_"))
-        schemas[name] = {
-            **event_envelope_schema(event_type, data_schema),
-            "description": f"Body of a `{event_type}` webhook, signed per Standard Webhooks.",
-        }
-    return result
 
 
 def _object_links(id_param: str, id_pointer: str, *operation_ids: str) -> dict[str, tuple[str, dict[str, str]]]:

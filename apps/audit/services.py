@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -51,6 +52,18 @@ class Audited(Protocol):
 
 
 M = TypeVar("M", bound=models.Model)
+
+# Side effects a model's transitions share on every path (API, admin, timers), run inside the
+# transition's transaction, e.g. a process's signed notification to its notificationUrl.
+# Registered by the model's own app in AppConfig.ready(): a model cannot call its app's services
+# itself, since they import it.
+AfterTransition = Callable[..., None]
+_after_transition: dict[type[models.Model], AfterTransition] = {}
+
+
+def after_transition_register(model: type[models.Model], hook: AfterTransition) -> None:
+    """Run `hook(subject, from_state=..., actor=...)` after every transition_apply on `model`."""
+    _after_transition[model] = hook
 
 
 def transition_record(
@@ -111,11 +124,9 @@ def transition_apply(subject: M, transition: str, *, actor: Actor, reason: str =
             # organization's events.
             publish=getattr(locked, "PUBLISH_EVENTS", True),
         )
-        # Side effects every path shares (API, admin, timers), in the same transaction,
-        # e.g. a process's signed notification to its notificationUrl.
-        hook = getattr(locked, "after_transition", None)
+        hook = _after_transition.get(model)
         if hook is not None:
-            hook(from_state=from_state, actor=actor)
+            hook(locked, from_state=from_state, actor=actor)
     return locked
 
 

@@ -23,6 +23,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 
+from apps.backoffice.admin_scoping import organization_ids
+
 ACCOUNT_SUFFIX = "_account"
 PLATFORM_STAFF = "platform staff"
 THE_PERSON = "the person"
@@ -74,8 +76,6 @@ def _log(user_id: Any, objects: list[models.Model], action_flag: int, message: A
 
 def actor_labels(user_ids: set[str], viewer: Any) -> dict[str, str]:
     """How each acting account appears to `viewer` (see the module's docstring)."""
-    from apps.backoffice.admin_scoping import organization_ids
-
     user_model = get_user_model()
     valid = set()
     for user_id in user_ids:

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 
+from apps.audit.errors import StateConflict
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
 from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
@@ -61,6 +62,19 @@ class ReasonForm(forms.Form):
         if not reason:
             raise forms.ValidationError("Say why.")
         return reason
+
+
+class ReadOnlyAdminMixin:
+    """Evidence (the audit log, receipts, delivery logs): staff may look, never add, edit or delete."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class CsvExportAdminMixin:
@@ -249,8 +263,6 @@ def run_with_reason(
 ) -> HttpResponse | None:
     """An action that asks for a reason on an intermediate page, then applies `apply_one(obj, reason)`
     to each selected object. Refusals (StateConflict) become error messages."""
-    from apps.audit.errors import StateConflict
-
     form = ReasonForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
         done, failures = 0, []

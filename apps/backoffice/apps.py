@@ -6,12 +6,12 @@ from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
 
+from apps.backoffice.roles import role_groups_sync
+
 
 def _ensure_role_groups(sender: Any, using: str = "default", **kwargs: Any) -> None:
     """The data migration creates the role groups; a database flushed since (tests) gets them back."""
     from django.contrib.auth.models import Group, Permission
-
-    from apps.backoffice.roles import role_groups_sync
 
     role_groups_sync(Group, Permission, using=using, reset=False)
 

@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.audit.admin import AuditedFSMAdminMixin, ReadOnlyAdminMixin, TransitionInline
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
-from apps.backoffice.admin_tools import BackOfficeAdmin, report, run_with_reason
+from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason
 from apps.identifications.models import MessageStatus, OtpIdentification, OtpMessage
 from apps.identifications.services import (
     RateLimited,

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
-from apps.people.fields import EncryptedTextField
+from apps.core.encrypted_fields import EncryptedTextField
 
 REVIEW_PERMISSION = "identifications.change_otpidentification"
 MAX_FAILED_ATTEMPTS = 5

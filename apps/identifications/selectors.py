@@ -40,3 +40,12 @@ def identification_list(
     if created_before is not None:
         queryset = queryset.filter(created_at__lt=created_before)
     return queryset
+
+
+def person_identifications(*, person: Any) -> QuerySet[OtpIdentification]:
+    """Identifications an organization ran for the person's email address, newest first."""
+    return (
+        OtpIdentification.objects.filter(actor_email_hash=person.email_hash)
+        .select_related("organization")
+        .order_by("-created_at")
+    )

@@ -20,9 +20,11 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from apps.api.throttles import LimitExceeded, WindowLimit, link_message_take, window_limits_take
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
+from apps.core.counters import LimitExceeded, WindowLimit, window_limits_take
+from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.message_limits import link_message_take
 from apps.identifications.links import identification_url
 from apps.identifications.models import (
     MAX_FAILED_ATTEMPTS,
@@ -37,7 +39,6 @@ from apps.identifications.models import (
 )
 from apps.identifications.sms import sms_send
 from apps.organizations.models import Organization
-from apps.people.crypto import lookup_hash, normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ IMAGE_TYPES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/pn
 _PHONE = re.compile(r"^\+?[0-9]{6,15}$")
 
 
-# A refusal of the message limits (apps.api.throttles): HTTP 429 with Retry-After.
+# A refusal of the message limits (apps.core.message_limits): HTTP 429 with Retry-After.
 RateLimited = LimitExceeded
 
 

@@ -7,16 +7,16 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from apps.api.throttles import LimitExceeded
-from apps.audit.admin import AuditedFSMAdminMixin, TransitionInline
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
+from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
 from apps.backoffice.admin_tools import BackOfficeAdmin, report
+from apps.core.counters import LimitExceeded
+from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.encrypted_fields import EncryptedTextField
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.selectors import identity_email_taken
 from apps.identities.services import identity_resend_invitation, identity_update
-from apps.people.crypto import lookup_hash, normalize_email
-from apps.people.fields import EncryptedTextField
 
 
 class IdentityForm(forms.ModelForm):

@@ -9,8 +9,8 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
-from apps.people.crypto import lookup_hash, normalize_email
-from apps.people.fields import EncryptedEmailField, EncryptedTextField
+from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.encrypted_fields import EncryptedEmailField, EncryptedTextField
 
 CHANGE_PERMISSION = "identities.change_externalpersonalidentity"
 

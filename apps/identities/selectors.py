@@ -4,9 +4,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from apps.core.crypto import lookup_hash, normalize_email
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
-from apps.people.crypto import lookup_hash, normalize_email
 
 
 def identity_list(*, organization: Organization, state: str | None = None) -> QuerySet[ExternalPersonalIdentity]:

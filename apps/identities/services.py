@@ -14,14 +14,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.api.throttles import link_message_take
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
+from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.message_limits import link_message_take
+from apps.core.task_queue import enqueue
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.selectors import identity_email_taken
 from apps.identities.tokens import invitation_token_make
 from apps.organizations.models import Organization
-from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import User
 
 logger = logging.getLogger(__name__)
@@ -44,15 +45,13 @@ def _invitation_take(email: str) -> None:
 
 
 def _enqueue_invitation(identity: ExternalPersonalIdentity) -> None:
-    from apps.identities.tasks import send_invitation
-
-    def enqueue() -> None:
+    def queue() -> None:
         try:
-            send_invitation.delay(str(identity.pk))
+            enqueue("apps.identities.tasks.send_invitation", args=[str(identity.pk)])
         except Exception:  # a broker outage must not fail the request: the beat sweep sends it
             logger.warning("Could not queue the invitation of %s; the sweep will send it", identity.pk, exc_info=True)
 
-    transaction.on_commit(enqueue)
+    transaction.on_commit(queue)
 
 
 def identity_create(
@@ -176,3 +175,15 @@ def identity_transition_by_staff(
     *, identity: ExternalPersonalIdentity, transition: str, user: User, reason: str = ""
 ) -> ExternalPersonalIdentity:
     return transition_apply(identity, transition, actor=Actor.user(user), reason=reason or "changed in the back office")
+
+
+def identities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:
+    """A person's account is being deleted (apps.portal.services.person_delete): their active
+    identities are deactivated (audited, emitted) and every identity of theirs is unlinked."""
+    deactivated = 0
+    for identity in ExternalPersonalIdentity.objects.filter(person=person):
+        if identity.state == IdentityState.ACTIVE:
+            transition_apply(identity, "deactivate", actor=actor, reason="account deleted")
+            deactivated += 1
+    ExternalPersonalIdentity.objects.filter(person=person).update(person=None)
+    return {"identities": deactivated}

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from rest_framework import authentication, exceptions
 
-from apps.api.throttles import counted_windows, window_hit_get
+from apps.api.throttles import counted_windows
+from apps.core.counters import window_hit_get
 from apps.organizations import key_cache
 from apps.organizations.models import ApiKey, Organization
 from apps.organizations.selectors import api_key_parse, api_key_verify

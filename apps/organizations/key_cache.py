@@ -6,31 +6,27 @@ the database last said, read in the same Redis round trip as the request's rate-
 count (apps.organizations.authentication), and the secret is still checked against its
 hash on every request.
 
-Kept exact the way the session status cache is (apps.transfers.status_cache): any write to a
-key or its organization (a revocation, a scope change, a rename, a deletion) drops the entry
-inside its transaction and, once committed, writes what the database now says, a tombstone
-for a key that is revoked or gone. Readers only ever `add` after a miss, never overwrite, so
-a reader that read the key just before it was revoked cannot put it back. Entries live TTL
-seconds at most: a bound on staleness should the cache have missed a write while Redis was
-unreachable (it degrades to misses, i.e. to the database).
+Kept exact by apps.core.exact_cache, like the session status cache: any write to a key or its
+organization (a revocation, a scope change, a rename, a deletion) drops the entry inside its
+transaction and, once committed, writes what the database now says, a tombstone for a key that
+is revoked or gone. Readers only ever `add` after a miss. Entries live TTL seconds at most.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 
+from apps.core.exact_cache import TOMBSTONE, ExactCache
 from apps.organizations.models import ApiKey, Organization
 
 TTL = 60
-# The entry of a key that is revoked or deleted: no reader may add the old key back.
-TOMBSTONE = "revoked"
+KEYS = ExactCache("organizations:apikey", TTL)
 
 
 def entry_key(prefix: str) -> str:
-    return f"organizations:apikey:{prefix}"
+    return KEYS.key(prefix)
 
 
 def key_from_entry(entry: Any) -> ApiKey | None:
@@ -39,7 +35,7 @@ def key_from_entry(entry: Any) -> ApiKey | None:
 
 
 def key_cached(prefix: str) -> Any:
-    return cache.get(entry_key(prefix))
+    return KEYS.get(prefix)
 
 
 def key_load(prefix: str) -> ApiKey | None:
@@ -49,24 +45,18 @@ def key_load(prefix: str) -> ApiKey | None:
 
 def key_remember(key: ApiKey) -> None:
     """After a read from the database: add, never overwrite a newer entry (or tombstone)."""
-    cache.add(entry_key(key.prefix), key, TTL)
+    KEYS.remember(key.prefix, key)
 
 
 def keys_changed(prefixes: list[str]) -> None:
     """In the transaction that changed these keys: drop their entries now and, on commit,
     write what the database then holds (the key, or a tombstone)."""
-    if not prefixes:
-        return
-    cache.delete_many([entry_key(p) for p in prefixes])
 
-    def refresh() -> None:
+    def fresh() -> dict[str, Any]:
         active = {k.prefix: k for k in ApiKey.objects.select_related("organization").filter(prefix__in=prefixes)}
-        cache.set_many(
-            {entry_key(p): active[p] if p in active and active[p].revoked_at is None else TOMBSTONE for p in prefixes},
-            TTL,
-        )
+        return {p: active[p] if p in active and active[p].revoked_at is None else TOMBSTONE for p in prefixes}
 
-    transaction.on_commit(refresh)
+    KEYS.changed(prefixes, fresh)
 
 
 def _api_key_saved(sender: type, instance: ApiKey, **kwargs: Any) -> None:
@@ -81,8 +71,6 @@ def _organization_saved(sender: type, instance: Organization, **kwargs: Any) -> 
 
 def connect() -> None:
     """Wired in OrganizationsConfig.ready(): admin edits and deletions go through these."""
-    from django.db.models.signals import post_delete, post_save
-
     post_save.connect(_api_key_saved, sender=ApiKey, dispatch_uid="apikey-cache-save")
     post_delete.connect(_api_key_saved, sender=ApiKey, dispatch_uid="apikey-cache-delete")
     post_save.connect(_organization_saved, sender=Organization, dispatch_uid="apikey-cache-org-save")

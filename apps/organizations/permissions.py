@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 class HasApiKey(permissions.BasePermission):
     """Every integrator endpoint needs a valid key (401 otherwise, never 403)."""
 
+    # Read by the schema (apps.api.schema): such an endpoint also answers 401, 403 and 429.
+    requires_api_key = True
+
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not isinstance(request.auth, ApiKey):
             raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <api key>'.", code="not_authenticated")

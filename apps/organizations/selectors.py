@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
+from apps.core.token_hashes import token_hash, token_hashes_equal
 from apps.organizations import key_cache
 from apps.organizations.models import ApiKey
-from apps.organizations.services import KEY_PREFIX, hash_secret
+from apps.organizations.services import KEY_PREFIX
 
 
 def api_key_parse(raw: str) -> tuple[str, str] | None:
@@ -13,7 +13,7 @@ def api_key_parse(raw: str) -> tuple[str, str] | None:
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1]:
         return None
-    return parts[1], hash_secret(raw)
+    return parts[1], token_hash(raw)
 
 
 def api_key_verify(prefix: str, hashed: str, entry: Any = None) -> ApiKey | None:
@@ -28,6 +28,6 @@ def api_key_verify(prefix: str, hashed: str, entry: Any = None) -> ApiKey | None
             key_cache.key_remember(key)
     else:
         key = key_cache.key_from_entry(entry)
-    if key is None or not hmac.compare_digest(key.hashed_secret, hashed):
+    if key is None or not token_hashes_equal(hashed, key.hashed_secret):
         return None
     return key

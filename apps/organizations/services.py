@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from typing import Any
@@ -11,14 +10,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.token_hashes import token_hash
 from apps.organizations import key_cache
 from apps.organizations.models import DEFAULT_SCOPES, ApiKey, Organization, Scope
 
 KEY_PREFIX = "ipk"
-
-
-def hash_secret(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def organization_create(*, slug: str, name: str) -> Organization:
@@ -40,7 +36,7 @@ def api_key_create(
     secret = secrets.token_urlsafe(32)
     raw = f"{KEY_PREFIX}_{prefix}_{secret}"
     key = ApiKey.objects.create(
-        organization=organization, name=name, prefix=prefix, hashed_secret=hash_secret(raw), scopes=chosen
+        organization=organization, name=name, prefix=prefix, hashed_secret=token_hash(raw), scopes=chosen
     )
     return key, raw
 

@@ -24,8 +24,9 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from apps.api.throttles import client_address
-from apps.people.crypto import lookup_hash, normalize_email
+from apps.core.client_address import client_address
+from apps.core.counters import window_hit
+from apps.core.crypto import lookup_hash, normalize_email
 
 
 def _client_ip(request: HttpRequest | None) -> str:
@@ -77,13 +78,9 @@ def login_lockout_remaining(request: HttpRequest | None, email: str | None) -> i
 
 
 def _count(stem: str, window: int) -> int:
-    key = f"{stem}:failures"
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        return 1
+    """One more failure on the stem's counter, which lives `window` seconds from its first failure."""
+    count = window_hit(cache, f"{stem}:failures", window)
+    return 1 if count is None else count  # the cache is unreachable: this failure alone
 
 
 def _lock(stem: str, seconds: float) -> None:

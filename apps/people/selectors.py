@@ -1,15 +1,9 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from django.db.models import QuerySet
+from typing import Any
 
 from apps.people.models import DetailProposal, PersonalDetail, ProposalStatus, User
 from apps.people.vocabulary import DETAILS_BY_NAME
-
-if TYPE_CHECKING:
-    from apps.identifications.models import OtpIdentification
-    from apps.transfers.models import TransferSession
 
 
 def person_details(*, person: User) -> list[PersonalDetail]:
@@ -32,25 +26,3 @@ def person_detail_proposal_get(*, person: User, proposal_id: Any) -> DetailPropo
 
 def person_by_email(email: str) -> User | None:
     return User.objects.filter_by_email(email).first()
-
-
-def person_sessions(*, person: User) -> QuerySet[TransferSession]:
-    """Data-transfer sessions the person answered (confirmed or declined), newest first."""
-    from apps.transfers.models import TransferSession
-
-    return (
-        TransferSession.objects.filter(person=person, answered_at__isnull=False)
-        .select_related("organization")
-        .order_by("-answered_at")
-    )
-
-
-def person_identifications(*, person: User) -> QuerySet[OtpIdentification]:
-    """Identifications an organization ran for the person's email address, newest first."""
-    from apps.identifications.models import OtpIdentification
-
-    return (
-        OtpIdentification.objects.filter(actor_email_hash=person.email_hash)
-        .select_related("organization")
-        .order_by("-created_at")
-    )

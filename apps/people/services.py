@@ -184,8 +184,6 @@ def person_details_update(*, person: User, details: Mapping[str, str | None]) ->
 
     Verified details are read-only here (DetailNotEditable); every value is validated against the
     vocabulary and nothing is written unless all of them are valid."""
-    from apps.people.vocabulary import DETAILS_BY_NAME
-
     unknown = [name for name in details if name not in DETAILS_BY_NAME]
     if unknown:
         raise ValidationError({name: [f"Unknown personal detail '{name}'."] for name in unknown})
@@ -222,82 +220,10 @@ def person_details_update(*, person: User, details: Mapping[str, str | None]) ->
     return saved
 
 
-class AccountNotDeletable(Exception):
-    """Staff accounts are removed by an administrator, not from /me/."""
-
-
-def person_delete(*, person: User) -> dict[str, int]:
-    """Delete a person's account and everything they shared.
-
-    Every sharing they are a party to ends now (→ EXPIRED, shared values deleted), every request
-    still waiting is declined or withdrawn, confirmed data-transfer values are purged and open
-    sessions expire, their active identities are deactivated and unlinked, and their details,
-    proposed updates, receipts and account are deleted. Each state change goes through the
-    activity, transfer and identity state machines, so it is audited and emitted as an event;
-    audit rows carry ids and states only, never a personal value."""
-    from apps.activities.models import SHARING_STATUSES, ActivityStatus, Party, SharedSnapshot
-    from apps.activities.selectors import person_activities
-    from apps.activities.services import activity_decline, activity_revoke, activity_withdraw
-    from apps.audit.errors import StateConflict
-    from apps.audit.services import Actor, transition_apply
-    from apps.identities.models import IdentityState
-    from apps.transfers.models import OPEN_STATUSES as SESSION_OPEN_STATUSES
-    from apps.transfers.models import TransferSession
-
-    if person.is_staff or person.is_superuser or person.memberships.exists():
-        raise AccountNotDeletable("Staff accounts are removed by an administrator.")
-    actor = Actor.user(person)
-    counts = {
-        "sharings_ended": 0,
-        "requests_closed": 0,
-        "sessions": 0,
-        "identities": 0,
-        "details": 0,
-        "proposals": 0,
-    }
-    with transaction.atomic():
-        activity_ids = []
-        for mine in person_activities(person=person):
-            activity = mine.activity
-            activity_ids.append(activity.pk)
-            try:
-                if activity.status in SHARING_STATUSES:
-                    if activity.effective_status() == ActivityStatus.EXPIRED:
-                        # Past its end but not yet swept: end it as the sweep would.
-                        transition_apply(activity, "expire", actor=actor, reason="sharing period ended")
-                    else:
-                        activity_revoke(activity=activity, actor=actor)
-                    counts["sharings_ended"] += 1
-                elif activity.effective_status() == ActivityStatus.PENDING:
-                    if mine.party == Party.RECEPTOR:
-                        activity_decline(activity=activity, actor=actor)
-                    else:
-                        activity_withdraw(activity=activity, actor=actor)
-                    counts["requests_closed"] += 1
-            except StateConflict:
-                # Changed concurrently (answered, swept): whatever it became, nothing of it is left below.
-                pass
-        # Belt and braces: no snapshot of an activity of theirs survives, whatever its state.
-        SharedSnapshot.objects.filter(activity_id__in=activity_ids).delete()
-
-        for session in TransferSession.objects.filter(person=person, status__in=SESSION_OPEN_STATUSES):
-            try:
-                transition_apply(session, "expire", actor=actor, reason="account deleted")
-                counts["sessions"] += 1
-            except StateConflict:
-                pass
-        counts["sessions"] += TransferSession.objects.filter(person=person, data__isnull=False).update(
-            data=None, data_purged_at=timezone.now()
-        )
-
-        for identity in person.identities.all():
-            if identity.state == IdentityState.ACTIVE:
-                transition_apply(identity, "deactivate", actor=actor, reason="account deleted")
-                counts["identities"] += 1
-        person.identities.update(person=None)
-
-        counts["details"], _ = PersonalDetail.objects.filter(person=person).delete()
-        counts["proposals"], _ = DetailProposal.objects.filter(person=person).delete()
-        person.consent_receipts.all().delete()
-        person.delete()
-    return counts
+def people_forget_person(*, person: User) -> dict[str, int]:
+    """A person's account is being deleted (apps.portal.services.person_delete, after every other
+    app forgot them): their details and proposed updates, then the account itself."""
+    details, _ = PersonalDetail.objects.filter(person=person).delete()
+    proposals, _ = DetailProposal.objects.filter(person=person).delete()
+    person.delete()
+    return {"details": details, "proposals": proposals}

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from apps.audit.admin import ReadOnlyAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin
+from apps.backoffice.admin_audit import TransitionInline
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
 from apps.transfers.models import TransferSession
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db import models
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
-from apps.people.fields import EncryptedJSONField, EncryptedTextField
+from apps.core.encrypted_fields import EncryptedJSONField, EncryptedTextField
 
 
 class SessionStatus(models.TextChoices):
@@ -21,6 +22,11 @@ class SessionStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (SessionStatus.INITIALIZED, SessionStatus.RETRIEVED)
+
+# A session's lifetime (expires_in): its default and the bounds an integrator may ask for.
+DEFAULT_EXPIRES_IN = timedelta(minutes=10)
+MIN_EXPIRES_IN = timedelta(seconds=30)
+MAX_EXPIRES_IN = timedelta(hours=1)
 
 
 class TransferSession(FSMModelMixin, models.Model):
@@ -84,13 +90,6 @@ class TransferSession(FSMModelMixin, models.Model):
     def matching_code(self) -> str:
         """A short code shown on both screens so the person can check they match."""
         return f"{self.pk.int % 10000:04d}"
-
-    def after_transition(self, *, from_state: str, actor: Any) -> None:
-        from apps.transfers.services import session_notify
-        from apps.transfers.status_cache import status_changed
-
-        status_changed(self)
-        session_notify(session=self)
 
     def event_data(self) -> dict[str, Any]:
         # No personal values: ids, status and scope names only.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from datetime import timedelta
@@ -15,25 +14,27 @@ from django.utils import timezone
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
+from apps.core.task_queue import enqueue
+from apps.core.token_hashes import token_hash, token_matches
 from apps.organizations.models import Organization
 from apps.people.selectors import person_details
 from apps.people.vocabulary import DETAIL_NAMES
-from apps.transfers.models import OPEN_STATUSES, SessionStatus, TransferSession
-from apps.transfers.status_cache import status_changed, token_matches
+from apps.transfers.models import (
+    DEFAULT_EXPIRES_IN,
+    MAX_EXPIRES_IN,
+    MIN_EXPIRES_IN,
+    OPEN_STATUSES,
+    SessionStatus,
+    TransferSession,
+)
+from apps.transfers.status_cache import status_changed
+from apps.webhooks.services import notification_send
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_EXPIRES_IN = timedelta(minutes=10)
-MIN_EXPIRES_IN = timedelta(seconds=30)
-MAX_EXPIRES_IN = timedelta(hours=1)
 
 
 def group_name(session_id: Any) -> str:
     return f"transfer-session-{session_id}"
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def session_token_valid(session: TransferSession, token: str | None) -> bool:
@@ -69,7 +70,7 @@ def session_create(
             scopes=scopes,
             vendor_data=vendor_data,
             callback=callback,
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             created_at=now,
             expires_at=now + expires_in,
         )
@@ -80,19 +81,22 @@ def session_create(
 
 def _schedule_expiry(session: TransferSession) -> None:
     """Sessions are short: a countdown task expires them on time; the beat sweep backs it up."""
-    from apps.transfers.tasks import expire_session
-
     try:
-        expire_session.apply_async(args=[str(session.pk)], eta=session.expires_at)
+        enqueue("apps.transfers.tasks.expire_session", args=[str(session.pk)], eta=session.expires_at)
     except Exception:  # the broker being down must not fail the request; the sweep catches it
         logger.warning("Could not schedule the expiry of session %s", session.pk, exc_info=True)
+
+
+def session_after_transition(session: TransferSession, *, from_state: str, actor: Actor) -> None:
+    """After every transition of a session, in its transaction (registered with the audit log in
+    TransfersConfig.ready): the cached status follows, the callback and the display pages learn it."""
+    status_changed(session)
+    session_notify(session=session)
 
 
 def session_notify(*, session: TransferSession) -> None:
     """Every change: a signed POST to the callback and a push to the WebSocket group."""
     if session.callback:
-        from apps.webhooks.services import notification_send
-
         notification_send(
             organization_id=session.organization_id,
             url=session.callback,
@@ -260,3 +264,19 @@ def _replacement(session: TransferSession) -> tuple[TransferSession, str, bool]:
     if not session.replacement_token:
         raise StateConflict("The session was renewed and its replacement is no longer available.")
     return session.replaced_by, session.replacement_token, False
+
+
+def transfers_forget_person(*, person: Any, actor: Actor) -> dict[str, int]:
+    """A person's account is being deleted (apps.portal.services.person_delete): their open
+    sessions expire (audited, emitted) and the values they confirmed are purged now."""
+    sessions = 0
+    for session in TransferSession.objects.filter(person=person, status__in=OPEN_STATUSES):
+        try:
+            transition_apply(session, "expire", actor=actor, reason="account deleted")
+            sessions += 1
+        except StateConflict:
+            pass
+    sessions += TransferSession.objects.filter(person=person, data__isnull=False).update(
+        data=None, data_purged_at=timezone.now()
+    )
+    return {"sessions": sessions}

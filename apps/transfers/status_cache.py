@@ -4,36 +4,35 @@ A display polls GET /api/v1/session/{id}/status every few seconds while its WebS
 down, so the answer is served from the cache: the token hash (checked in constant time),
 the status, expires_at and the serialized body, keyed by session id.
 
-Kept exact by the transition that changes it: `status_changed` runs in the session's
-after_transition hook, drops the entry at once and writes the new one when the transaction
-commits. Readers only ever `add` (never overwrite), so a reader that read the old row before
-the commit cannot replace the newer entry. Entries of open sessions live OPEN_TTL seconds at
-most, which bounds any staleness should the cache have missed a write (it degrades to misses
-while Redis is unreachable); final statuses never change.
+Kept exact by apps.core.exact_cache: `status_changed` runs in every transition of a session
+(apps.transfers.services.session_after_transition), drops the entry at once and writes the new
+one when the transaction commits. Readers only ever `add` (never overwrite), so a reader that
+read the old row before the commit cannot replace the newer entry. Entries of open sessions
+live OPEN_TTL seconds at most, which bounds any staleness should the cache have missed a write
+(it degrades to misses while Redis is unreachable); final statuses never change.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
 from rest_framework.renderers import JSONRenderer
+
+from apps.core.exact_cache import ExactCache
+from apps.core.token_hashes import token_matches
+from apps.transfers.api.serializers import SessionStatusSerializer
 
 OPEN_TTL = 60
 FINAL_TTL = 3600
+STATUSES = ExactCache("transfers:status", OPEN_TTL)
 
 
 def status_key(session_id: Any) -> str:
-    return f"transfers:status:{session_id}"
+    return STATUSES.key(session_id)
 
 
 def _entry(session: Any) -> tuple[dict[str, Any], int]:
-    from apps.transfers.api.serializers import SessionStatusSerializer
-
     body = dict(SessionStatusSerializer(session).data)
     entry = {
         "token_hash": session.token_hash,
@@ -48,7 +47,7 @@ def _entry(session: Any) -> tuple[dict[str, Any], int]:
 
 
 def status_cached(session_id: Any) -> dict[str, Any] | None:
-    return cache.get(status_key(session_id))
+    return STATUSES.get(session_id)
 
 
 def status_servable(entry: dict[str, Any] | None, token: str | None) -> bytes | None:
@@ -67,20 +66,10 @@ def status_servable(entry: dict[str, Any] | None, token: str | None) -> bytes | 
 def status_remember(session: Any) -> None:
     """After a read from the database: add, never overwrite a newer entry from a transition."""
     entry, ttl = _entry(session)
-    cache.add(status_key(session.pk), entry, ttl)
+    STATUSES.remember(session.pk, entry, ttl)
 
 
 def status_changed(session: Any) -> None:
     """In the transaction of a transition: drop the entry now, write the new one on commit."""
-    key = status_key(session.pk)
-    cache.delete(key)
     entry, ttl = _entry(session)
-    transaction.on_commit(lambda: cache.set(key, entry, ttl))
-
-
-def token_matches(token: str | None, token_hash: str) -> bool:
-    """Constant-time comparison of the presented token's hash with the stored one (the one
-    token check of sessions: the cached hot path and the database path both use it)."""
-    if not token:
-        return False
-    return hmac.compare_digest(hashlib.sha256(token.encode()).hexdigest(), token_hash)
+    STATUSES.changed([session.pk], lambda: {session.pk: entry}, ttl)

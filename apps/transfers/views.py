@@ -13,8 +13,8 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from apps.api.security import embeddable
 from apps.audit.errors import StateConflict
+from apps.core.security_headers import embeddable
 from apps.people.selectors import person_details
 from apps.people.vocabulary import DETAILS_BY_NAME
 from apps.transfers.forms import NOTHING_CHOSEN, SessionConsentForm

@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.audit.admin import AuditedFSMAdminMixin, TransitionInline
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
+from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
 from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
 from apps.verifications.api.serializers import ProcessSerializer
 from apps.verifications.models import VerificationProcess

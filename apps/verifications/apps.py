@@ -29,8 +29,12 @@ class VerificationsConfig(AppConfig):
     verbose_name = "Identity verification processes"
 
     def ready(self) -> None:
-        from apps.verifications.services import connect_refusal
+        # Models are loaded only now; the services that import them, with them.
+        from apps.audit.services import after_transition_register
+        from apps.verifications.models import VerificationProcess
+        from apps.verifications.services import connect_refusal, process_after_transition
 
+        after_transition_register(VerificationProcess, process_after_transition)
         checks.register(check_bioface_provider)
         # Every process logs this at startup (gunicorn runs no system checks): an operator sees
         # why connect processes are refused before an integrator reports it.

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
-from apps.people.fields import EncryptedJSONField
+from apps.core.encrypted_fields import EncryptedJSONField
 
 CHANGE_PERMISSION = "verifications.change_verificationprocess"
 
@@ -108,11 +108,6 @@ class VerificationProcess(FSMModelMixin, models.Model):
         if self.provider == "sandbox":
             return self.sandbox_provider
         return self.provider.split(":", 1)[0]
-
-    def after_transition(self, *, from_state: str, actor: Any) -> None:
-        from apps.verifications.services import process_notify
-
-        process_notify(process=self)
 
     def event_data(self) -> dict[str, Any]:
         return {"processId": str(self.id), "status": self.status, "provider": self.provider}

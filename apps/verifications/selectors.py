@@ -28,6 +28,14 @@ def process_list(
     return qs
 
 
+def process_activity_get(*, organization: Organization, activity_id: Any) -> Any:
+    """The organization's activity (AT_004) a new process is for, or None. Read through the
+    process's own `activity` relation: activities sit above verifications and use it, not the
+    other way round."""
+    activities = VerificationProcess._meta.get_field("activity").related_model._default_manager
+    return activities.filter(organization=organization, pk=activity_id).first()
+
+
 def person_processes(*, person: Any) -> QuerySet[VerificationProcess]:
     """The verification processes of the person's identities, in any organization, newest first."""
     return (

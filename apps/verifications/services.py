@@ -23,6 +23,8 @@ from apps.people.services import detail_proposals_withdraw, person_details_propo
 from apps.verifications.models import OPEN_STATUSES, ProcessStatus, VerificationProcess
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
+from apps.verifications.sandbox import sandbox_callback, sandbox_choices
+from apps.webhooks.services import notification_send
 
 logger = logging.getLogger(__name__)
 
@@ -93,12 +95,16 @@ def process_create(
     return process
 
 
+def process_after_transition(process: VerificationProcess, *, from_state: str, actor: Actor) -> None:
+    """After every transition of a process, in its transaction (registered with the audit log in
+    VerificationsConfig.ready): its signed notification."""
+    process_notify(process=process)
+
+
 def process_notify(*, process: VerificationProcess) -> None:
     """Signed POST {processId, status} to the notificationUrl, through the webhook sender."""
     if not process.notification_url:
         return
-    from apps.webhooks.services import notification_send
-
     notification_send(
         organization_id=process.organization_id,
         url=process.notification_url,
@@ -237,8 +243,6 @@ def process_replay_sample(
     *, process: VerificationProcess, provider: str, sample: str, actor: Actor
 ) -> VerificationProcess:
     """Report a shipped provider example for `process` as that provider would (sandbox, demo data)."""
-    from apps.verifications.sandbox import sandbox_callback
-
     event, provider_specific, fail_reason, _ = sandbox_callback(provider, sample)
     if event == "finished":
         process = process_apply_provider_result(process=process, event="started", actor=actor)
@@ -251,8 +255,6 @@ def process_sandbox_choose(*, process: VerificationProcess, provider: str, sampl
     """A tester picked an outcome on a sandbox process's page: replay that provider's example.
 
     Only where the sandbox is on; a face check (a process for an activity) replays FaceTec only."""
-    from apps.verifications.sandbox import sandbox_callback, sandbox_choices
-
     if not settings.SANDBOX_ENABLED or not process.is_sandbox:
         raise ValidationError({"provider": ["The sandbox provider is not available here."]})
     allowed = {(p, n) for p, n, _ in sandbox_choices(face_only=process.activity_id is not None)}

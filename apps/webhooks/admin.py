@@ -5,8 +5,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.audit.admin import ReadOnlyAdminMixin
-from apps.backoffice.admin_tools import BackOfficeAdmin
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
 from apps.webhooks.destinations import UnsafeDestination, destination_check
 from apps.webhooks.events import EVENT_TYPES
 from apps.webhooks.models import Delivery, DeliveryAttempt, Event, NotificationSecret, WebhookEndpoint

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.people.fields import EncryptedTextField
+from apps.core.encrypted_fields import EncryptedTextField
 
 
 class SigningSecrets(models.Model):

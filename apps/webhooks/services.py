@@ -22,6 +22,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.audit.models import Transition
+from apps.core.task_queue import enqueue
 from apps.organizations.models import Organization
 from apps.webhooks.destinations import Destination, UnsafeDestination, destination_check
 from apps.webhooks.events import PING, event_data
@@ -85,11 +86,9 @@ def _enqueue(deliveries: Iterable[tuple[Any, str, float]]) -> None:
     ]
 
     def send() -> None:
-        from apps.webhooks.tasks import deliver
-
         for ids, countdown in batches:
             try:
-                deliver.apply_async(args=ids, countdown=countdown or None)
+                enqueue("apps.webhooks.tasks.deliver", args=ids, countdown=countdown or None)
             except Exception:
                 logger.warning("Could not queue %d deliveries; the relay will retry", len(ids), exc_info=True)
 

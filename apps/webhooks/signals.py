@@ -4,15 +4,13 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.webhooks.tasks import relay_soon
+
 
 def relay_soon_after_commit(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     """Publish a new transition right after its commit instead of waiting for beat."""
     if not created:
         return
 
-    def enqueue() -> None:
-        from apps.webhooks.tasks import relay_soon
-
-        relay_soon()  # at most one relay waiting in the queue
-
-    transaction.on_commit(enqueue)
+    # At most one relay waiting in the queue.
+    transaction.on_commit(relay_soon)

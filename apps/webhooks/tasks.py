@@ -31,7 +31,7 @@ def relay_soon() -> bool:
     return True
 
 
-@shared_task(ignore_result=True)
+@shared_task(name="apps.webhooks.tasks.relay_events", ignore_result=True)
 def relay_events() -> int:
     """From beat every few seconds, and soon after each commit that wrote a transition."""
     # From here on a new commit queues another run: this one may have read before it.
@@ -46,7 +46,7 @@ def relay_events() -> int:
     return published
 
 
-@shared_task(ignore_result=True, acks_late=True)
+@shared_task(name="apps.webhooks.tasks.deliver", ignore_result=True, acks_late=True)
 def deliver(*delivery_ids: str) -> int:
     """Attempt these deliveries (one destination's, up to DELIVERY_BATCH_SIZE); how many were sent.
 

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "channels",
+    "apps.core",
     "apps.api",
     "apps.audit",
     "apps.organizations",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "apps.transfers",
     "apps.dashboard",
     "apps.backoffice",
+    # Last: its admin module replaces a feature's registration (apps.portal.admin).
+    "apps.portal",
 ]
 
 MIDDLEWARE = [
@@ -63,7 +66,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Before anything reads the body (CSRF parses a multipart POST): 413 from the headers alone.
-    "apps.api.body_limits.RequestBodyLimitMiddleware",
+    "apps.core.body_limits.RequestBodyLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -140,7 +143,7 @@ STORAGES = {
 }
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
-# The whole request body, any content type (apps.api.body_limits): 413 past it, before anything
+# The whole request body, any content type (apps.core.body_limits): 413 past it, before anything
 # reads the body. The identification page takes two document images of up to 5 MB each.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=3 * 1024 * 1024)
 REQUEST_BODY_UPLOAD_PATHS = ("/identify/",)
@@ -168,7 +171,7 @@ if REDIS_URL:
     # failing requests; short socket timeouts keep a hung Redis from hanging requests.
     CACHES = {
         "default": {
-            "BACKEND": "apps.api.cache.ResilientRedisCache",
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -307,7 +310,7 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["apps.api.schema.drop_trailing_slash_twins"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "apps.api.schema.add_event_components",
+        "apps.webhooks.schema.add_event_components",
         "apps.api.schema.add_links",
     ],
     "AUTHENTICATION_WHITELIST": [],
@@ -315,7 +318,7 @@ SPECTACULAR_SETTINGS = {
 
 LOG_LEVEL = env("LOG_LEVEL", cast=log_level, default="INFO")
 # Every handler redacts secret link tokens (invitation, identification and verification paths,
-# ?token=, credentials) from what it writes: apps.api.redaction. Django's own defaults give the
+# ?token=, credentials) from what it writes: apps.core.redaction. Django's own defaults give the
 # "django" and "django.server" loggers handlers of their own, without that filter; here they are
 # replaced, so every record reaches a filtered handler (gunicorn's and Celery's handlers get the
 # filter from gunicorn.conf.py and config/celery.py).
@@ -323,7 +326,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "redact_secrets": {"()": "apps.api.redaction.SecretRedactingFilter"},
+        "redact_secrets": {"()": "apps.core.redaction.SecretRedactingFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -347,10 +350,10 @@ LOGGING = {
 # Every page and API answer carries a strict Content-Security-Policy (django-csp): only the
 # portal's own scripts, styles and images, no inline script, and no framing. The one page
 # meant to be framed, the data-transfer display page, replaces frame-ancestors with
-# SESSION_DISPLAY_FRAME_ANCESTORS (apps.api.security.embeddable).
+# SESSION_DISPLAY_FRAME_ANCESTORS (apps.core.security_headers.embeddable).
 INSTALLED_APPS += ["csp"]
 MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "apps.api.security.CSPMiddleware"
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "apps.core.security_headers.CSPMiddleware"
 )
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -406,9 +409,9 @@ OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="Identity Portal")
 # (apps.api.throttles.SessionStatusRateThrottle); DRF rate syntax, e.g. "10/s", "300/min".
 SESSION_STATUS_RATE_LIMIT = env("SESSION_STATUS_RATE_LIMIT", cast=request_rate, default="10/s")
 # Error reports (ADMINS email) show no form values, local variables, cookie values or user
-# email: each may hold personal data or a sign-in (apps.api.reporting).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.api.reporting.PersonalDataReporterFilter"
-DEFAULT_EXCEPTION_REPORTER = "apps.api.reporting.PersonalDataExceptionReporter"
+# email: each may hold personal data or a sign-in (apps.core.reporting).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "apps.core.reporting.PersonalDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "apps.core.reporting.PersonalDataExceptionReporter"
 # Reverse proxies (load balancers) in front of the portal that append the client's address
 # to X-Forwarded-For; per-address limits (sign-in, status polling) read the client address
 # from there. 0: REMOTE_ADDR. Behind one load balancer: 1.

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.db import models
 
-from apps.audit.admin import TransitionInline
+from apps.backoffice.admin_audit import TransitionInline
 from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from apps.backoffice.second_factor import second_factor_base32, second_factor_demo_key, second_factor_device
-from apps.organizations.management.commands.seed_demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from apps.organizations.models import Membership
 from apps.people.models import User
+from apps.portal.management.commands.seed_demo import ADMIN_EMAIL, ADMIN_PASSWORD
 from tests.factories import totp_code
 
 pytestmark = pytest.mark.django_db

@@ -24,13 +24,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.activities.models import Activity, ActivityStatus, ActivityType
 from apps.activities.services import activity_create
-from apps.api.throttles import LINK_MESSAGES_PER_DESTINATION, link_message_take
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.second_factor import second_factor_enrolment_confirm, second_factor_enrolment_start
+from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.message_limits import LINK_MESSAGES_PER_DESTINATION, link_message_take
 from apps.identifications.models import IdentificationStatus, OtpIdentification
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
-from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import PersonalDetail
 from apps.people.services import person_set_details
 from apps.verifications.models import VerificationProcess

@@ -16,7 +16,7 @@ from django.core import mail
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
 
-from apps.api.throttles import LimitExceeded, WindowLimit, window_limits_take
+from apps.core.counters import LimitExceeded, WindowLimit, window_limits_take
 from apps.identifications import sms
 from apps.identifications.models import OtpIdentification, OtpMessage
 from apps.identities.models import ExternalPersonalIdentity
@@ -237,7 +237,7 @@ def test_changing_an_invited_identitys_email_to_an_exhausted_address_changes_not
 def _caches():
     found = [pytest.param(LocMemCache("race", {}), id="locmem")]
     if settings.REDIS_URL:
-        from apps.api.cache import ResilientRedisCache
+        from apps.core.cache import ResilientRedisCache
 
         found.append(pytest.param(ResilientRedisCache(settings.REDIS_URL, {}), id="redis"))
     return found

@@ -12,9 +12,9 @@ from rest_framework.test import APIClient
 
 from apps.audit.models import ActorType, Transition
 from apps.audit.selectors import transitions_for
+from apps.core.crypto import lookup_hash
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import ApiKey, Organization
-from apps.people.crypto import lookup_hash
 from apps.people.models import DetailProposal, PersonalDetail, User
 from apps.transfers.models import TransferSession
 

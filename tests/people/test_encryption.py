@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import override_settings
 
+from apps.core.crypto import TOKEN_PREFIX, lookup_hash
 from apps.identities.models import ExternalPersonalIdentity
-from apps.people.crypto import TOKEN_PREFIX, lookup_hash
 from apps.people.models import PersonalDetail, User
 from apps.people.selectors import person_by_email
 from apps.people.services import person_create

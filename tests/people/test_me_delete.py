@@ -15,7 +15,8 @@ from apps.audit.services import Actor
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate
 from apps.people.models import PersonalDetail, User
-from apps.people.services import AccountNotDeletable, person_delete, person_set_details
+from apps.people.services import person_set_details
+from apps.portal.services import AccountNotDeletable, person_delete
 from tests.factories import make_identity, make_person
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,8 @@ from apps.audit.models import Transition
 from apps.audit.services import Actor
 from apps.identifications.services import ActorData, identification_create
 from apps.identities.services import identity_activate
-from apps.people.services import person_delete, person_set_details
+from apps.people.services import person_set_details
+from apps.portal.services import person_delete
 from apps.transfers.models import SessionStatus, TransferSession
 from apps.transfers.services import session_answer, session_create, session_retrieve
 from tests.factories import OrganizationFactory, make_identity, make_person

@@ -15,9 +15,9 @@ from django.test import RequestFactory, override_settings
 from rest_framework.request import Request
 from rest_framework.test import APIClient
 
-from apps.api.cache import ResilientRedisCache
 from apps.api.throttles import SessionStatusRateThrottle
 from apps.audit.services import Actor
+from apps.core.cache import ResilientRedisCache
 from apps.organizations.services import api_key_create
 from apps.transfers.services import session_create
 from tests.reliability.faults_support import RedisServer
@@ -88,9 +88,39 @@ def test_a_window_hit_is_one_round_trip_and_expires(server, counting):
 
     assert [cache.incr_window("hits", 7) for _ in range(3)] == [1, 2, 3]
 
-    assert counting == ["PIPELINE:INCRBY,EXPIRE"] * 3
+    assert counting == ["PIPELINE:SET,INCRBY"] * 3
     ttl = redis.Redis.from_url(server.url(3)).ttl(cache.make_and_validate_key("hits"))
     assert 0 < ttl <= 7
+
+
+def test_a_counter_lives_from_its_first_hit_and_later_hits_do_not_extend_it(server):
+    """A fixed window (apps.core.counters): the sign-in lockouts count from the first failure."""
+    cache = _cache(server)
+    raw = redis.Redis.from_url(server.url(3))
+    key = cache.make_and_validate_key("fixed")
+    cache.incr_window("fixed", 100)
+    raw.expire(key, 3)  # as if the first hit were 97 seconds ago
+
+    assert cache.incr_window("fixed", 100) == 2
+    assert 0 < raw.ttl(key) <= 3
+
+
+def test_a_counter_that_expired_between_its_two_commands_still_gets_an_expiry(server):
+    cache = _cache(server)
+    raw = redis.Redis.from_url(server.url(3))
+    key = cache.make_and_validate_key("raced")
+    raw.set(key, 5, ex=100)
+    original = redis.client.Pipeline.execute
+
+    def expire_between(self, *args, **kwargs):
+        created, _ = original(self, *args, **kwargs)
+        raw.delete(key)  # what expiry between SET NX and INCRBY would leave: INCRBY's own key
+        return created, raw.incrby(key, 1)
+
+    with mock.patch.object(redis.client.Pipeline, "execute", expire_between):
+        assert cache.incr_window("raced", 9) == 1
+
+    assert 0 < raw.ttl(key) <= 9
 
 
 def test_a_status_poll_check_is_one_round_trip(server, counting, settings):
@@ -107,14 +137,14 @@ def test_a_status_poll_check_is_one_round_trip(server, counting, settings):
 
     assert answers == [True, True, True, False]
     assert throttle.wait() == pytest.approx(0.75)
-    assert counting == ["PIPELINE:INCRBY,EXPIRE"] * 4
+    assert counting == ["PIPELINE:SET,INCRBY"] * 4
 
 
 @pytest.mark.django_db
 def test_a_hot_status_poll_is_one_round_trip_and_no_query(server, counting, org, django_assert_num_queries):
     """The whole request: the rate-limit count and the cached entry in one pipeline, no
     database, and the same answer (body and headers) as the database path gave."""
-    redis_cache = {"default": {"BACKEND": "apps.api.cache.ResilientRedisCache", "LOCATION": server.url(3)}}
+    redis_cache = {"default": {"BACKEND": "apps.core.cache.ResilientRedisCache", "LOCATION": server.url(3)}}
     with override_settings(CACHES=redis_cache, SESSION_STATUS_RATE_LIMIT="3/s"):
         session, token = session_create(
             organization=org, scopes=["email"], actor=Actor.system("test"), expires_in=timedelta(minutes=5)
@@ -134,17 +164,17 @@ def test_a_hot_status_poll_is_one_round_trip_and_no_query(server, counting, org,
         assert response.content == first.content
         for header in ("Content-Type", "Allow", "Vary", "X-Frame-Options", "Content-Security-Policy"):
             assert response.get(header) == first.get(header), header
-    assert counting[:2] == ["PIPELINE:INCRBY,EXPIRE,GET"] * 2
+    assert counting[:2] == ["PIPELINE:SET,INCRBY,GET"] * 2
     # The fourth poll in the window is refused by the DRF throttle, counted once, not twice.
     assert over.status_code == 429
-    assert counting[2:] == ["PIPELINE:INCRBY,EXPIRE,GET"]
+    assert counting[2:] == ["PIPELINE:SET,INCRBY,GET"]
 
 
 @pytest.mark.django_db
 def test_an_api_request_reads_its_key_and_counts_its_limit_in_one_round_trip(server, counting, org):
     """After the first request, the key comes from the cache in the pipeline that counts the
     request for the key's rate limit: one round trip to Redis, no query for the key."""
-    redis_cache = {"default": {"BACKEND": "apps.api.cache.ResilientRedisCache", "LOCATION": server.url(3)}}
+    redis_cache = {"default": {"BACKEND": "apps.core.cache.ResilientRedisCache", "LOCATION": server.url(3)}}
     with override_settings(CACHES=redis_cache, API_RATE_LIMIT="100/min"):
         _, raw = api_key_create(organization=org)
         client = APIClient()
@@ -153,7 +183,7 @@ def test_an_api_request_reads_its_key_and_counts_its_limit_in_one_round_trip(ser
         counting.clear()
         assert client.get("/api/v1/orgs/acme/external-personal-identities").status_code == 200
 
-    assert counting == ["PIPELINE:INCRBY,EXPIRE,GET"]
+    assert counting == ["PIPELINE:SET,INCRBY,GET"]
 
 
 def test_an_unreadable_entry_read_with_a_count_is_a_miss(server):

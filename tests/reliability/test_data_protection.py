@@ -24,12 +24,13 @@ from rest_framework.test import APIClient
 
 from apps.activities.models import Activity, SharedSnapshot
 from apps.activities.services import activities_expire_overdue
+from apps.core import crypto
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.services import identity_activate
 from apps.organizations.models import Scope
-from apps.people import crypto
 from apps.people.management.commands.rotate_encryption_keys import encrypted_models
-from apps.people.services import person_delete, person_set_details
+from apps.people.services import person_set_details
+from apps.portal.services import person_delete
 from apps.transfers.models import TransferSession
 from apps.transfers.services import sessions_purge_data
 from tests.factories import make_api_key, make_person

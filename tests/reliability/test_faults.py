@@ -18,8 +18,8 @@ from django.core import mail
 from django.db import OperationalError
 from django.test import RequestFactory
 
-from apps.api.cache import ResilientRedisCache
 from apps.api.middleware import ApiErrorMiddleware
+from apps.core.cache import ResilientRedisCache
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.services import identities_send_unsent_invitations
 from tests.factories import make_identity
@@ -84,7 +84,7 @@ def test_a_database_outage_is_a_503_for_pages_and_api_paths_outside_drf():
 @pytest.mark.django_db
 def test_an_invitation_that_could_not_be_queued_is_sent_once_by_the_sweep(org, django_capture_on_commit_callbacks):
     with (
-        mock.patch("apps.identities.tasks.send_invitation.delay", side_effect=ConnectionError("broker down")),
+        mock.patch("apps.identities.tasks.send_invitation.apply_async", side_effect=ConnectionError("broker down")),
         django_capture_on_commit_callbacks(execute=True),
     ):
         identity = make_identity(org, email="late@example.com")  # the request still succeeds

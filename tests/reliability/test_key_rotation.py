@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
 
-from apps.people import crypto
+from apps.core import crypto
 from apps.people.management.commands.rotate_encryption_keys import encrypted_models
 from apps.people.models import PersonalDetail, User
 from tests.reliability.test_data_protection import build_world

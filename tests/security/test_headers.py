@@ -17,7 +17,7 @@ from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
 
-from apps.api.security import embeddable, inline_hashes
+from apps.core.security_headers import embeddable, inline_hashes
 from tests.factories import make_person
 
 

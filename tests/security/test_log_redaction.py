@@ -1,5 +1,5 @@
 """Issue 15, finding 5 (low): secret link tokens (invitation, identification, the display page's
-`?token=`) were written to access logs. Every handler now redacts them (apps.api.redaction):
+`?token=`) were written to access logs. Every handler now redacts them (apps.core.redaction):
 Django's request warnings, runserver's and daphne's access lines, gunicorn's own access log
 (gunicorn.conf.py), the ws process (config.ws) and Celery's handlers. Each test reads what a
 real handler wrote for real requests."""
@@ -15,7 +15,7 @@ import pytest
 import requests
 from django.test import Client
 
-from apps.api.redaction import REDACTED, SecretRedactingFilter, redact_secrets
+from apps.core.redaction import REDACTED, SecretRedactingFilter, redact_secrets
 from tests.security.servers import gunicorn, ws_process
 
 ID = "0d9c7a52-3b1e-4f0e-8a57-6f1d2b9c4e21"
@@ -141,7 +141,7 @@ def test_celery_handlers_get_the_filter(monkeypatch):
 
 def test_an_error_report_shows_no_token(rf):
     """The ADMINS email and the error page repeat the URL in several places."""
-    from apps.api.reporting import PersonalDataExceptionReporter
+    from apps.core.reporting import PersonalDataExceptionReporter
 
     request = rf.get(
         f"/identify/{ID}/{SIGNED}/",

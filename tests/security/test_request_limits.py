@@ -1,6 +1,6 @@
 """Issue 15, finding 6 (low): multipart bodies had no size cap (an 80 MB upload to
 /accounts/login/ was read and accepted). The whole body is now capped before anything reads it
-(apps.api.body_limits: 3 MiB, 12 MiB on the identification page, which takes two 5 MB images),
+(apps.core.body_limits: 3 MiB, 12 MiB on the identification page, which takes two 5 MB images),
 in-process and in front of Django's ASGI handler; gunicorn.conf.py caps the request head."""
 
 from __future__ import annotations

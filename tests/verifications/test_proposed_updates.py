@@ -15,7 +15,8 @@ from apps.audit.models import Transition
 from apps.audit.services import Actor
 from apps.identities.services import identity_activate
 from apps.people.models import DetailProposal, DetailSource, PersonalDetail
-from apps.people.services import person_delete, person_details_propose
+from apps.people.services import person_details_propose
+from apps.portal.services import person_delete
 from apps.verifications.sandbox import sandbox_samples
 from apps.webhooks.models import Event
 from tests.backoffice.conftest import make_staff

@@ -28,7 +28,7 @@ from apps.activities.services import (
     activity_withdraw,
 )
 from apps.api.errors import Gone
-from apps.api.views import OrgAPIView
+from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Scope
 
 TAGS = ["Activities"]

@@ -2,7 +2,8 @@
 
 from django.db import migrations
 
-import apps.people.fields
+import apps.core.encrypted_fields
+from apps.core.crypto import decrypt, encrypt
 
 TABLE = "activities_consentreceipt"
 
@@ -18,14 +19,10 @@ def _convert(schema_editor, convert, *, encrypted: bool) -> None:
 
 
 def encrypt_recipients(apps, schema_editor) -> None:
-    from apps.people.crypto import encrypt
-
     _convert(schema_editor, encrypt, encrypted=True)
 
 
 def decrypt_recipients(apps, schema_editor) -> None:
-    from apps.people.crypto import decrypt
-
     _convert(schema_editor, decrypt, encrypted=False)
 
 
@@ -38,7 +35,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="consentreceipt",
             name="recipient",
-            field=apps.people.fields.EncryptedTextField(help_text="Who receives the details."),
+            field=apps.core.encrypted_fields.EncryptedTextField(help_text="Who receives the details."),
         ),
         migrations.RunPython(encrypt_recipients, decrypt_recipients, elidable=False),
     ]

@@ -3,7 +3,8 @@ values, so the body is now encrypted like every other personal value."""
 
 from django.db import migrations
 
-import apps.people.fields
+import apps.core.encrypted_fields
+from apps.core.crypto import decrypt, encrypt
 
 TABLE = "api_idempotencyrecord"
 
@@ -19,14 +20,10 @@ def _convert(schema_editor, convert, *, encrypted: bool) -> None:
 
 
 def encrypt_bodies(apps, schema_editor) -> None:
-    from apps.people.crypto import encrypt
-
     _convert(schema_editor, encrypt, encrypted=True)
 
 
 def decrypt_bodies(apps, schema_editor) -> None:
-    from apps.people.crypto import decrypt
-
     _convert(schema_editor, decrypt, encrypted=False)
 
 
@@ -39,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="idempotencyrecord",
             name="response_body",
-            field=apps.people.fields.EncryptedJSONField(blank=True, null=True),
+            field=apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True),
         ),
         migrations.RunPython(encrypt_bodies, decrypt_bodies, elidable=False),
     ]

@@ -7,7 +7,6 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.views import OrgAPIView
 from apps.identifications.api.serializers import (
     MAX_EXPIRES_IN,
     IdentificationCancelSerializer,
@@ -26,6 +25,7 @@ from apps.identifications.services import (
     identification_expire_if_overdue,
     identification_resend,
 )
+from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Scope
 
 TAGS = ["OTP identifications"]

@@ -8,7 +8,6 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.views import OrgAPIView
 from apps.identities.api.serializers import (
     IdentityCreateSerializer,
     IdentityListQuerySerializer,
@@ -18,6 +17,7 @@ from apps.identities.api.serializers import (
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.selectors import identity_get, identity_list
 from apps.identities.services import identity_create, identity_resend_invitation, identity_update
+from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Scope
 
 TAGS = ["Identities"]

@@ -5,8 +5,7 @@ from rest_framework import serializers
 from apps.api.durations import IsoDurationField
 from apps.api.serializers import StrictSerializer
 from apps.people.vocabulary import DETAIL_NAMES
-from apps.transfers.models import SessionStatus
-from apps.transfers.services import DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, MIN_EXPIRES_IN
+from apps.transfers.models import DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, MIN_EXPIRES_IN, SessionStatus
 from apps.webhooks.fields import NotificationUrlField
 
 

@@ -14,10 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.errors import Gone
-from apps.api.throttles import SessionStatusRateThrottle, counted_windows, window_hit_get
-from apps.api.views import OrgAPIView
+from apps.api.throttles import SessionStatusRateThrottle, counted_windows
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
+from apps.core.counters import window_hit_get
+from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Organization, Scope
 from apps.organizations.permissions import HasKeyScope
 from apps.people.selectors import person_details

@@ -14,11 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.activities.models import Activity
 from apps.api.errors import Gone
-from apps.api.views import OrgAPIView
 from apps.audit.services import Actor
 from apps.identities.selectors import identity_get
+from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Scope
 from apps.verifications.api.serializers import (
     ProcessCreateSerializer,
@@ -29,7 +28,7 @@ from apps.verifications.api.serializers import (
 )
 from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDERS
-from apps.verifications.selectors import process_get, process_list
+from apps.verifications.selectors import process_activity_get, process_get, process_list
 from apps.verifications.services import (
     ResultRedacted,
     process_apply_provider_result,
@@ -93,7 +92,7 @@ class ProcessListCreateApi(ProcessViewMixin):
                 raise exceptions.ValidationError({"identityId": ["No such identity in this organization."]})
         activity = None
         if data.get("activity_id"):
-            activity = Activity.objects.filter(organization=self.organization, pk=data["activity_id"]).first()
+            activity = process_activity_get(organization=self.organization, activity_id=data["activity_id"])
             if activity is None:
                 raise exceptions.ValidationError({"activityId": ["No such activity in this organization."]})
         process = process_create(

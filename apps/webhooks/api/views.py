@@ -7,7 +7,7 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.views import OrgAPIView
+from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Scope
 from apps.webhooks.api.serializers import (
     DeliveryListQuerySerializer,

@@ -23,8 +23,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, models, router, transaction
 from tqdm import tqdm
 
-from apps.people import crypto
-from apps.people.fields import EncryptedTextField
+from apps.core import crypto
+from apps.core.encrypted_fields import EncryptedTextField
 
 
 @dataclass

@@ -1,10 +1,11 @@
+"""The API's Idempotency-Key records in the back office (apps.api is in the base layer)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
 
 from apps.api.models import IdempotencyRecord
-from apps.audit.admin import ReadOnlyAdminMixin
-from apps.backoffice.admin_tools import BackOfficeAdmin
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(IdempotencyRecord)

@@ -1,3 +1,7 @@
+"""The audit log in the back office: its changelist, the audit trail on every audited object's
+page, and transition buttons that run through the audited service path. (The audit app is in
+the base layer; what the back office shows of it lives here, above it.)"""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,7 +18,7 @@ from apps.audit.errors import StateConflict
 from apps.audit.models import ActorType, Transition
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.admin_privacy import actor_labels
-from apps.backoffice.admin_tools import BackOfficeAdmin, ReasonForm
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, ReasonForm
 
 # Transition fields that hold an account's id when the actor is a user.
 ACCOUNT_ID_FIELDS = ("actor_id", "actor_label")
@@ -44,19 +48,6 @@ def _with_actor_column(request: HttpRequest, names: Any, *, keep_id: bool = Fals
     """`names` with the stored label replaced by the viewer's actor column; the id is kept only
     where a field must stay out of the form (read-only fields), never where it would show."""
     return [actor_column(request) if name == "actor_label" else name for name in names if keep_id or name != "actor_id"]
-
-
-class ReadOnlyAdminMixin:
-    """The audit log is evidence: staff may look, never add, edit or delete."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TransitionInline(ReadOnlyAdminMixin, GenericTabularInline):

@@ -7,7 +7,7 @@ from django import forms
 from django.core import validators
 from django.db import models
 
-from apps.people import crypto
+from apps.core import crypto
 
 
 class EncryptedTextField(models.TextField):

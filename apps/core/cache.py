@@ -1,7 +1,7 @@
 """A Redis cache that degrades to misses while Redis is unreachable.
 
 The cache holds only counters and short-lived hints (API rate limits, login and OTP attempt
-counters). Django's RedisCache raises on a connection error, which would turn a Redis outage
+counters: apps.core.counters; the exact caches of apps.core.exact_cache). Django's RedisCache raises on a connection error, which would turn a Redis outage
 into failed requests; here every operation answers as if the key were absent instead, so
 writes keep succeeding and the limits fail open until Redis is back.
 """
@@ -71,15 +71,31 @@ class ResilientRedisCache(RedisCache):
             ResilientRedisCache._last_warning = now
             logger.warning("Cache unreachable (%s: %s); answering as a miss", operation, type(exc).__name__)
 
+    @staticmethod
+    def _count_in(pipeline: Any, key: str, timeout: int) -> None:
+        # The counter's lifetime starts at its first hit and no later hit extends it (a fixed
+        # window, apps.core.counters): SET NX creates it with its expiry, INCRBY counts.
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incrby(key, 1)
+
+    @staticmethod
+    def _expire_recreated(client: Any, key: str, timeout: int, created: Any, count: int) -> None:
+        # The counter expired between SET NX and INCRBY, and INCRBY made a new one without an
+        # expiry: give it one (a second round trip, only then).
+        if count == 1 and not created:
+            client.expire(key, timeout)
+
     def incr_window(self, key: Any, timeout: int, version: int | None = None) -> int | None:
-        """Count one more hit on a counter that lives `timeout` seconds: one round trip (INCR and
-        EXPIRE in a pipeline). None while Redis is unreachable, so a limit fails open."""
+        """Count one more hit on a counter that lives `timeout` seconds from its first hit: one
+        round trip (SET NX and INCRBY in a pipeline). None while Redis is unreachable, so a limit
+        fails open."""
         key = self.make_and_validate_key(key, version=version)
         try:
-            pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
-            pipeline.incr(key)
-            pipeline.expire(key, timeout)
-            count, _ = pipeline.execute()
+            client = self._cache.get_client(key, write=True)
+            pipeline = client.pipeline(transaction=False)
+            self._count_in(pipeline, key, timeout)
+            created, count = pipeline.execute()
+            self._expire_recreated(client, key, timeout, created, count)
         except UNREACHABLE as exc:
             self._unreachable("incr_window", exc)
             return None
@@ -94,11 +110,12 @@ class ResilientRedisCache(RedisCache):
         counter = self.make_and_validate_key(counter, version=version)
         key = self.make_and_validate_key(key, version=version)
         try:
-            pipeline = self._cache.get_client(counter, write=True).pipeline(transaction=False)
-            pipeline.incr(counter)
-            pipeline.expire(counter, timeout)
+            client = self._cache.get_client(counter, write=True)
+            pipeline = client.pipeline(transaction=False)
+            self._count_in(pipeline, counter, timeout)
             pipeline.get(key)
-            count, _, value = pipeline.execute()
+            created, count, value = pipeline.execute()
+            self._expire_recreated(client, counter, timeout, created, count)
         except UNREACHABLE as exc:
             self._unreachable("incr_window_get", exc)
             return None, None

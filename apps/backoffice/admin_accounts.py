@@ -1,3 +1,6 @@
+"""People's accounts and details in the back office, for superusers only. (The people app is
+below the back office; what the back office shows of it lives here.)"""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +12,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.backoffice.admin_tools import BackOfficeAdmin
-from apps.people.crypto import lookup_hash, normalize_email
+from apps.backoffice.second_factor import second_factor_reset
+from apps.core.crypto import lookup_hash, normalize_email
 from apps.people.models import PersonalDetail, User
 
 
@@ -79,7 +83,7 @@ class PersonCreationForm(forms.ModelForm):
 class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
     """People and staff accounts, for superusers only. Email is encrypted, so search matches the
     exact address (by its HMAC). Organization staff see a person through their organization's
-    identity of them (apps.backoffice.admin: which details exist, their provenance, and the
+    identity of them (apps.portal.admin: which details exist, their provenance, and the
     values the person shared with that organization)."""
 
     organization_path = ("identities__organization", "memberships__organization")
@@ -112,8 +116,6 @@ class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
 
     @admin.action(description="Reset the second factor (the staff member enrols again at the next sign-in)")
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        from apps.backoffice.second_factor import second_factor_reset
-
         for user in queryset:
             second_factor_reset(user=user)
             self.log_change(request, user, "Second factor reset.")

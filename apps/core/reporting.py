@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from apps.api.redaction import REDACTED, SECRET_PARAMETERS, redact_secrets
+from apps.core.redaction import REDACTED, SECRET_PARAMETERS, redact_secrets
 
 
 class PersonalDataReporterFilter(SafeExceptionReporterFilter):

@@ -19,15 +19,16 @@ from apps.activities.models import Activity, ActivityType
 from apps.activities.services import activity_create
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.second_factor import second_factor_base32, second_factor_demo_enrol
+from apps.core.crypto import lookup_hash, normalize_email
 from apps.identifications.models import OtpIdentification
 from apps.identifications.services import ActorData, identification_create
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.identities.services import identity_activate, identity_create
 from apps.organizations.models import ApiKey, Membership, Organization
 from apps.organizations.services import api_key_create, organization_create
-from apps.people.crypto import lookup_hash, normalize_email
 from apps.people.models import User
 from apps.people.services import person_create
+from apps.transfers.services import session_create
 from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_callback, sandbox_samples
 from apps.verifications.services import process_apply_provider_result, process_create, process_replay_sample
@@ -299,8 +300,6 @@ class Command(BaseCommand):
 
     def _session(self, organization: Organization) -> str:
         """A fresh session on every run: its token is shown once, so an old one cannot be reprinted."""
-        from apps.transfers.services import session_create
-
         session, token = session_create(
             organization=organization,
             scopes=["first_name", "last_name", "date_of_birth"],

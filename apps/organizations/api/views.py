@@ -1,4 +1,5 @@
-"""Base classes for the integrator API views."""
+"""The base class of the integrator API's views: an organization acting through its API key
+(the API's conventions, pagination and Idempotency-Key, from apps.api)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ class OrgAPIView(APIView):
 
     Subclasses set `required_scope`. Another organization's path → 404; missing scope → 403.
     """
+
+    # This docstring is for developers: the schema describes an operation by its own view's
+    # (apps.api.schema.AutoSchema.get_description stops here).
+    internal_docstring = True
 
     permission_classes = [HasOrgScope]
     # Read by drf-spectacular: a list response (`many=True`) is then documented as a page
@@ -64,7 +69,8 @@ class OrgAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self._idempotency = idempotency_begin(request)
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        self._idempotency = idempotency_begin(request, api_key=api_key)
 
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, Replay):

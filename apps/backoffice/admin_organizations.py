@@ -1,3 +1,6 @@
+"""Organizations, their API keys and their staff in the back office. (The organizations app is
+below the back office; what the back office shows of it lives here.)"""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,9 +13,9 @@ from django.template.response import TemplateResponse
 
 from apps.backoffice.admin_scoping import ScopedInlineMixin
 from apps.backoffice.admin_tools import BackOfficeAdmin
+from apps.core.crypto import lookup_hash, normalize_email
 from apps.organizations.models import ApiKey, Membership, Organization, Scope
 from apps.organizations.services import api_key_create, api_key_revoke
-from apps.people.crypto import lookup_hash, normalize_email
 
 
 class ApiKeyInline(ScopedInlineMixin, admin.TabularInline):

@@ -1,15 +1,18 @@
+"""/me/: the person's pages. The namespace stays "people" (`people:me`), as every page names it."""
+
 from __future__ import annotations
 
 from django.urls import include, path
 
-from apps.people import views
+from apps.people import views as people_views
+from apps.portal import views
 from apps.verifications import views as verification_views
 
 app_name = "people"
 
 urlpatterns = [
     path("", views.me, name="me"),
-    path("details/", views.details_edit, name="details"),
+    path("details/", people_views.details_edit, name="details"),
     path("delete/", views.account_delete, name="delete"),
     path("deleted/", views.goodbye, name="goodbye"),
     path("proposals/<uuid:proposal_id>/confirm/", views.proposal_confirm, name="proposal-confirm"),

@@ -14,10 +14,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-
-from apps.api.errors import json_error
 
 API_PREFIX = "/api/"
 
@@ -29,11 +27,17 @@ def body_limit(path: str) -> int:
     return settings.REQUEST_BODY_MAX_BYTES
 
 
+def _api_error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"code": code, "message": message}]}, status=status)
+
+
 def _refusal(path: str, status: int) -> HttpResponse:
-    if path.startswith(API_PREFIX):  # the API speaks English, in its error shape
+    if path.startswith(API_PREFIX):
+        # The API speaks English, in its error shape (apps.api.errors), written out here since
+        # the base layer imports no app.
         if status == 411:
-            return json_error(411, "length_required", "Send the request body with a Content-Length.")
-        return json_error(413, "too_large", "The request is too large.")
+            return _api_error(411, "length_required", "Send the request body with a Content-Length.")
+        return _api_error(413, "too_large", "The request is too large.")
     if status == 411:
         message = _("Send the form again: your browser sent it in a way this site does not accept.")
     else:

@@ -1,0 +1,49 @@
+"""The limits on messages that reach a person (API.md "OTP identifications").
+
+Every message that costs money or reaches a person is limited per destination (the normalised
+phone number or email address), whatever the organization or key, and per object it is about.
+Link messages are the identification links (create and resend) and the identities'
+invitations: they share one budget per destination, since they land in the same inbox.
+Counted with apps.core.counters.
+"""
+
+from __future__ import annotations
+
+from apps.core.counters import WindowLimit, window_limits_take
+
+LINK_MESSAGES_PER_DESTINATION = ((5, 3600), (20, 24 * 3600))
+LINK_MESSAGES_PER_SUBJECT = (3, 3600)
+MESSAGE_LIMIT_CODE = "too_many_messages"
+
+
+def link_message_limits(*, destination_key: str, subject_key: str | None = None) -> list[WindowLimit]:
+    """The limits one more link message to `destination_key` (a keyed hash of the normalised
+    destination, never the address itself) about `subject_key` (e.g. an identification) takes."""
+    limits = [
+        WindowLimit(
+            f"messages:{destination_key}:{seconds}",
+            count,
+            seconds,
+            f"Too many messages were sent to this destination (at most {LINK_MESSAGES_PER_DESTINATION[0][0]} "
+            f"an hour and {LINK_MESSAGES_PER_DESTINATION[1][0]} a day, whoever asks). Nothing was sent.",
+        )
+        for count, seconds in LINK_MESSAGES_PER_DESTINATION
+    ]
+    if subject_key:
+        count, seconds = LINK_MESSAGES_PER_SUBJECT
+        limits.append(
+            WindowLimit(
+                f"messages:{subject_key}:{seconds}",
+                count,
+                seconds,
+                f"This link was sent {count} times in the last hour, the most allowed. Nothing was sent.",
+            )
+        )
+    return limits
+
+
+def link_message_take(*, destination_key: str, subject_key: str | None = None) -> None:
+    """Count one link message, or raise LimitExceeded (code too_many_messages) and count none."""
+    window_limits_take(
+        link_message_limits(destination_key=destination_key, subject_key=subject_key), code=MESSAGE_LIMIT_CODE
+    )

@@ -1,0 +1,12 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    """The top layer: the person's composed pages under /me/, account deletion over every app,
+    the back office's cross-feature pages and `seed_demo` (docs/architecture.md)."""
+
+    name = "apps.portal"
+    label = "portal"
+    verbose_name = "Portal"
