@@ -241,6 +241,7 @@ def person_delete(*, person: User) -> dict[str, int]:
     from apps.audit.errors import StateConflict
     from apps.audit.services import Actor, transition_apply
     from apps.identities.models import IdentityState
+    from apps.oauth.services import oauth_forget_person
     from apps.transfers.models import OPEN_STATUSES as SESSION_OPEN_STATUSES
     from apps.transfers.models import TransferSession
 
@@ -256,6 +257,8 @@ def person_delete(*, person: User) -> dict[str, int]:
         "proposals": 0,
     }
     with transaction.atomic():
+        # People's apps lose every token first: nothing acts for the person past this point.
+        oauth_forget_person(person=person)
         activity_ids = []
         for mine in person_activities(person=person):
             activity = mine.activity

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.activities.models import Party
 from apps.activities.selectors import person_activities, person_receipts
 from apps.audit.errors import StateConflict
+from apps.oauth.selectors import person_connections
 from apps.people.forms import AccountDeleteForm, PersonalDetailsForm
 from apps.people.models import DetailProposal, PersonalDetail, ProposalStatus
 from apps.people.selectors import (
@@ -100,6 +101,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "sessions": person_sessions(person=request.user)[:HISTORY_LIMIT],
             "identifications": person_identifications(person=request.user)[:HISTORY_LIMIT],
             "receipts": person_receipts(person=request.user),
+            "connected_apps": person_connections(person=request.user),
         },
     )
 
