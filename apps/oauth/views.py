@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
 
 from django.contrib import messages
@@ -37,6 +38,15 @@ class ApprovalView(AuthorizationView):
         context["scope_labels"] = scope_labels(" ".join(context.get("scopes") or []))
         return context
 
+    def redirect(self, redirect_to: str, application: Any) -> HttpResponse:
+        # An error found after the app and its redirect URI were checked still goes back to the
+        # app, though django-oauth-toolkit passes no application then: without it, the redirect
+        # would allow only https and refuse the app's loopback or private-use scheme.
+        if application is None:
+            client_id = self.request.POST.get("client_id") or self.request.GET.get("client_id") or ""
+            application = get_application_model().objects.filter(client_id=client_id).first()
+        return super().redirect(redirect_to, application)
+
     def form_valid(self, form: Any) -> HttpResponse:
         # The hidden fields come back from the browser: an app that does not exist (or was
         # suspended meanwhile) is an error page, never a crash.
@@ -52,8 +62,11 @@ class ApprovalView(AuthorizationView):
         self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
     ) -> Any:
         answer = super().create_authorization_response(request, scopes, credentials, allow)
-        # Reached only when the request was valid and a code was issued (errors raise above).
-        if allow:
+        # oauthlib answers a request it refuses with an error redirect, not an exception: the
+        # person approved the app only when a code goes back to it.
+        uri = answer[0] or ""
+        issued = parse_qs(urlsplit(uri).query)
+        if allow and "code" in issued and "error" not in issued:
             application = get_application_model().objects.get(client_id=credentials["client_id"])
             connection_record(person=request.user, application=application, scopes=scopes.split())
         return answer

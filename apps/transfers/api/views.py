@@ -294,7 +294,7 @@ PERSON_AUTH = [{COOKIE_SCHEME: []}, *app_auth(SESSIONS)]
 
 
 class SessionInformationApi(PersonSessionApi):
-    extra_error_codes = (401, 403, 409)
+    extra_error_codes = (401, 403, 409, 429)
 
     @extend_schema(
         tags=TAGS,
