@@ -265,7 +265,7 @@ def rsa_private_key(value: str) -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    pem = value.strip().replace("\\n", "\n")
+    pem = value.replace("\\n", "\n").strip()
     try:
         key = serialization.load_pem_private_key(pem.encode(), password=None)
     except (ValueError, TypeError):
