@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from oauth2_provider import views as oauth_views
 
-from apps.oauth.views import ApprovalView
+from apps.oauth.views import ApprovalView, DiscoveryView
 
 app_name = "oauth2_provider"
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("oauth/userinfo/", oauth_views.UserInfoView.as_view(), name="user-info"),
     re_path(
         r"^\.well-known/openid-configuration/?$",
-        oauth_views.ConnectDiscoveryInfoView.as_view(),
+        DiscoveryView.as_view(),
         name="oidc-connect-discovery-info",
     ),
     path(

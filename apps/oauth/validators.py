@@ -3,14 +3,19 @@ from the person's details, and "last use" of a connection at every token issued.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from oauth2_provider.models import get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from apps.oauth.services import connection_touch
 from apps.people.crypto import lookup_hash
+
+logger = logging.getLogger(__name__)
 
 
 def pairwise_subject(*, client_id: str, person_id: Any) -> str:
@@ -33,6 +38,27 @@ class PortalOAuth2Validator(OAuth2Validator):
 
     def get_discovery_claims(self, request: Any) -> list[str]:
         return ["sub", "name", "given_name", "family_name"]
+
+    def validate_refresh_token(self, refresh_token: str, client: Any, request: Any, *args: Any, **kwargs: Any) -> bool:
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        if not valid:
+            # A refresh token that was already rotated, presented again: a copy is in other hands
+            # (or the app lost track). django-oauth-toolkit has revoked its family; say so, with
+            # ids only (never a token).
+            checksum = hashlib.sha256(refresh_token.encode()).hexdigest()
+            tokens = get_refresh_token_model().objects
+            replayed = tokens.filter(token_checksum=checksum, revoked__isnull=False).first()
+            rotated = (
+                replayed is not None
+                and tokens.filter(token_family=replayed.token_family, created__gt=replayed.created).exists()
+            )
+            if rotated:
+                logger.warning(
+                    "A rotated refresh token was used again: every token of its family is revoked (app %s, person %s).",
+                    replayed.application_id,
+                    replayed.user_id,
+                )
+        return valid
 
     def save_bearer_token(self, token: dict[str, Any], request: Any, *args: Any, **kwargs: Any) -> Any:
         saved = super().save_bearer_token(token, request, *args, **kwargs)

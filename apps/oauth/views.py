@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from uuid import UUID
@@ -16,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
-from oauth2_provider.views import AuthorizationView
+from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
@@ -70,6 +71,19 @@ class ApprovalView(AuthorizationView):
             application = get_application_model().objects.get(client_id=credentials["client_id"])
             connection_record(person=request.user, application=application, scopes=scopes.split())
         return answer
+
+
+class DiscoveryView(ConnectDiscoveryInfoView):
+    """`/.well-known/openid-configuration`, saying what people's apps get: ID tokens signed
+    RS256 only (django-oauth-toolkit also lists HS256, which only confidential clients can use,
+    and people's apps are public clients)."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().get(request, *args, **kwargs)
+        document = json.loads(response.content)
+        document["id_token_signing_alg_values_supported"] = ["RS256"]
+        response.content = json.dumps(document).encode()
+        return response
 
 
 @login_required

@@ -255,6 +255,7 @@ def test_discovery_and_jwks_describe_the_provider(client):
     assert config["code_challenge_methods_supported"] == ["S256"]
     assert config["subject_types_supported"] == ["pairwise"]
     assert config["token_endpoint_auth_methods_supported"] == ["none"]
+    assert config["id_token_signing_alg_values_supported"] == ["RS256"]
     assert [(key["kty"], key["alg"], key["use"]) for key in keys] == [("RSA", "RS256", "sig")]
 
 

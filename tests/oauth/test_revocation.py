@@ -3,10 +3,14 @@ their password, or deletes their account (API.md "People's apps")."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.contrib.auth.hashers import make_password
 from django.test import Client
+from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from apps.audit.models import ActorType, Transition
@@ -182,3 +186,17 @@ def test_disabling_password_sign_in_revokes_every_app(person, app):
     person.save()
 
     assert _dead(app, tokens)
+
+
+def test_the_last_use_follows_the_apps_requests_to_the_minute(person, app):
+    tokens = sign_in_and_approve(person, app, "openid details")
+    connection = Connection.objects.get()
+    first = connection.last_used_at
+
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert Client().get(DETAILS, **bearer(tokens.access_token)).status_code == 200
+        later = timezone.now()
+
+    connection.refresh_from_db()
+    assert first is not None
+    assert abs(connection.last_used_at - later) < timedelta(seconds=5)

@@ -51,12 +51,15 @@ def test_a_refresh_rotates_both_tokens(person, app):
     assert client.get(DETAILS, **bearer(tokens.access_token)).status_code == 401  # the old one is gone
 
 
-def test_a_reused_refresh_token_revokes_the_whole_family(person, app):
+def test_a_reused_refresh_token_revokes_the_whole_family(person, app, caplog):
     tokens = sign_in_and_approve(person, app, "openid details")
     client = Client()
     rotated = refresh(client, app, tokens.refresh_token).json()
 
     replay = refresh(client, app, tokens.refresh_token)
+
+    assert f"A rotated refresh token was used again: every token of its family is revoked (app {app.pk}" in caplog.text
+    assert tokens.refresh_token not in caplog.text
 
     assert (replay.status_code, replay.json()["error"]) == (400, "invalid_grant")
     # The legitimate app's current tokens died with the family: a thief and the app cannot both go on.
