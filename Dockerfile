@@ -30,6 +30,7 @@ RUN SECRET_KEY="collectstatic-only-$(python -c 'import secrets; print(secrets.to
     EMAIL_URL=smtp://localhost:25 \
     SMS_BACKEND=file \
     FIELD_ENCRYPTION_KEYS="$(python -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())')" \
+    OIDC_RSA_PRIVATE_KEY="$(python -c 'from pathlib import Path; from config.settings.base import development_signing_key as k; print(k(Path("/tmp/collectstatic-oidc.pem")))')" \
     python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p var \
     && chown -R app:app var

@@ -67,6 +67,13 @@ def _field_key() -> str:
     return _FIELD_KEY[0]
 
 
+def _signing_key() -> str:
+    """People's apps' ID-token key, made once per run under var/ (production settings require one)."""
+    from config.settings.base import development_signing_key
+
+    return os.environ.get("BENCH_OIDC_RSA_PRIVATE_KEY") or development_signing_key(ROOT / "var" / "bench" / "oidc.pem")
+
+
 def bench_env() -> dict[str, str]:
     """Production settings (through bench.settings) on the benchmark's own database and Redis db."""
     env = dict(os.environ)
@@ -78,6 +85,7 @@ def bench_env() -> dict[str, str]:
         SECRET_KEY=env.get("BENCH_SECRET_KEY", "bench-" + "x" * 50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         FIELD_ENCRYPTION_KEYS=_field_key(),
+        OIDC_RSA_PRIVATE_KEY=_signing_key(),
         # The throttles still run (and count in Redis) on every request; only the ceilings move,
         # so that a load generator on one address is not answered 429.
         API_RATE_LIMIT="100000000/min",

@@ -7,10 +7,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.api.health import healthz
 from apps.api.urls import api_path, api_section
-from apps.people.api.views import PersonalDetailsApi
+from apps.people.api.views import PersonalDetailsApi, PersonDetailsApi
 
 api_v1 = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
+    *api_path("me/details", PersonDetailsApi.as_view(), name="me-details"),
     api_section("apps.identities.api.urls"),
     api_section("apps.webhooks.api.urls"),
     api_section("apps.verifications.api.urls"),
@@ -35,4 +36,7 @@ urlpatterns = [
     path("session/", include("apps.transfers.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # People's apps: /oauth/authorize/, /oauth/token/, /oauth/revoke_token/, /oauth/userinfo/ and
+    # /.well-known/openid-configuration (django-oauth-toolkit's name space: it reverses its own routes).
+    path("", include("apps.oauth.urls")),
 ]

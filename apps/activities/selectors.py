@@ -65,22 +65,28 @@ def activity_list(
             else qs.filter(Q(initiator_id=party_id) | Q(receptor_id=party_id))
         )
     if status:
-        now = timezone.now()
-        pending = Q(status=ActivityStatus.PENDING, valid_until__gt=now)
-        overdue_pending = Q(status=ActivityStatus.PENDING, valid_until__lte=now)
-        sharing = Q(status__in=[ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED])
-        overdue_sharing = sharing & Q(sharing_until__lte=now)
-        by_status = {
-            "SENT": pending,
-            "ACTION_REQUIRED": pending,
-            ActivityStatus.CANCELED: Q(status=ActivityStatus.CANCELED) | overdue_pending,
-            ActivityStatus.EXPIRED: Q(status=ActivityStatus.EXPIRED) | overdue_sharing,
-            ActivityStatus.ACCEPTED: Q(status=ActivityStatus.ACCEPTED) & ~overdue_sharing,
-            ActivityStatus.COMPLETED: Q(status=ActivityStatus.COMPLETED) & ~overdue_sharing,
-            ActivityStatus.DECLINED: Q(status=ActivityStatus.DECLINED),
-        }
-        qs = qs.filter(by_status[status])
+        qs = qs.filter(_shown_status(status))
     return qs
+
+
+def _shown_status(status: str) -> Q:
+    """Activities whose shown status is `status` (SENT and ACTION_REQUIRED both mean pending;
+    an overdue row counts as what it became, before the sweep has run)."""
+    now = timezone.now()
+    pending = Q(status=ActivityStatus.PENDING, valid_until__gt=now)
+    overdue_pending = Q(status=ActivityStatus.PENDING, valid_until__lte=now)
+    sharing = Q(status__in=[ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED])
+    overdue_sharing = sharing & Q(sharing_until__lte=now)
+    by_status = {
+        "SENT": pending,
+        "ACTION_REQUIRED": pending,
+        ActivityStatus.CANCELED: Q(status=ActivityStatus.CANCELED) | overdue_pending,
+        ActivityStatus.EXPIRED: Q(status=ActivityStatus.EXPIRED) | overdue_sharing,
+        ActivityStatus.ACCEPTED: Q(status=ActivityStatus.ACCEPTED) & ~overdue_sharing,
+        ActivityStatus.COMPLETED: Q(status=ActivityStatus.COMPLETED) & ~overdue_sharing,
+        ActivityStatus.DECLINED: Q(status=ActivityStatus.DECLINED),
+    }
+    return by_status[status]
 
 
 def activity_details(*, activity: Activity, party: str) -> dict[str, Any]:
@@ -210,6 +216,25 @@ def _person_activities_qs(person: User) -> QuerySet[Activity]:
 def person_activities(*, person: User) -> list[PersonActivity]:
     """Every activity where one of the person's identities is a party, newest first."""
     return [_as_person(a, person) for a in _person_activities_qs(person).order_by("-created_at")]
+
+
+def person_activity_list(*, person: User, status: str | None = None) -> QuerySet[Activity]:
+    """The activities of person_activities as a queryset (for pagination), filtered by the
+    status the person sees: ACTION_REQUIRED where they are the receptor, SENT where they are the
+    initiator only (a person holding both identities answers as the receptor, see _as_person)."""
+    qs = _person_activities_qs(person)
+    if status:
+        qs = qs.filter(_shown_status(status))
+        if status == "ACTION_REQUIRED":
+            qs = qs.filter(receptor__person=person)
+        elif status == "SENT":
+            qs = qs.exclude(receptor__person=person)
+    return qs
+
+
+def person_activity_as(*, person: User, activity: Activity) -> PersonActivity:
+    """One activity of person_activity_list as the person sees it."""
+    return _as_person(activity, person)
 
 
 def person_activity_get(*, person: User, activity_id: Any) -> PersonActivity | None:

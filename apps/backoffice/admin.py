@@ -17,12 +17,12 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from apps.backoffice import admin_accounts, admin_audit, admin_idempotency, admin_organizations
+from apps.backoffice import admin_accounts, admin_audit, admin_idempotency, admin_oauth, admin_organizations
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
 from apps.backoffice.admin_tools import SelectedIdsAdminMixin
 
 # Imported for their registrations (as Django's autodiscovery imports an app's admin module).
-REGISTRATIONS = (admin_accounts, admin_audit, admin_idempotency, admin_organizations)
+REGISTRATIONS = (admin_accounts, admin_audit, admin_idempotency, admin_oauth, admin_organizations)
 
 admin.site.unregister(Group)
 for device_model in (TOTPDevice, StaticDevice):

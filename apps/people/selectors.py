@@ -12,6 +12,23 @@ def person_details(*, person: User) -> list[PersonalDetail]:
     return sorted(PersonalDetail.objects.filter(person=person), key=lambda d: order.get(d.name, len(order)))
 
 
+def person_profile_claims(person: User) -> dict[str, str]:
+    """OpenID Connect's `profile` claims of the person, from their details (people's apps' ID
+    token and userinfo, scope `profile`; settings.OAUTH_PROFILE_CLAIMS)."""
+    names = dict(
+        PersonalDetail.objects.filter(person=person, name__in=("first_name", "last_name")).values_list("name", "value")
+    )
+    claims = {}
+    if names.get("first_name"):
+        claims["given_name"] = names["first_name"]
+    if names.get("last_name"):
+        claims["family_name"] = names["last_name"]
+    full = " ".join(names[name] for name in ("first_name", "last_name") if names.get(name))
+    if full:
+        claims["name"] = full
+    return claims
+
+
 def person_detail_proposals(*, person: User) -> list[DetailProposal]:
     """Verified values waiting for the person's confirmation, in vocabulary order."""
     order = {name: index for index, name in enumerate(DETAILS_BY_NAME)}

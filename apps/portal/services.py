@@ -8,6 +8,7 @@ from django.db import transaction
 from apps.activities.services import activities_forget_person
 from apps.audit.services import Actor
 from apps.identities.services import identities_forget_person
+from apps.oauth.services import oauth_forget_person
 from apps.people.models import User
 from apps.people.services import people_forget_person
 from apps.transfers.services import transfers_forget_person
@@ -30,6 +31,8 @@ def person_delete(*, person: User) -> dict[str, int]:
         raise AccountNotDeletable("Staff accounts are removed by an administrator.")
     actor = Actor.user(person)
     with transaction.atomic():
+        # People's apps lose every token first: nothing acts for the person past this point.
+        oauth_forget_person(person=person)
         return {
             **activities_forget_person(person=person, actor=actor),
             **transfers_forget_person(person=person, actor=actor),

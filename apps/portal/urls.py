@@ -18,6 +18,8 @@ urlpatterns = [
     path("proposals/<uuid:proposal_id>/confirm/", views.proposal_confirm, name="proposal-confirm"),
     path("proposals/<uuid:proposal_id>/dismiss/", views.proposal_dismiss, name="proposal-dismiss"),
     path("verifications/<uuid:process_id>/redact/", verification_views.person_process_redact, name="process-redact"),
+    # /me/apps/<id>/revoke: "Connected apps" (people's apps, apps.oauth)
+    path("", include("apps.oauth.me_urls")),
     # /me/activities/<id>/ (consent screen), .../revoke, /me/receipts/<id>/ and <id>.json
     path("", include("apps.activities.urls")),
 ]

@@ -21,6 +21,7 @@ from apps.activities.models import Party
 from apps.activities.selectors import person_activities, person_receipts
 from apps.audit.errors import StateConflict
 from apps.identifications.selectors import person_identifications
+from apps.oauth.selectors import person_connections
 from apps.people.forms import AccountDeleteForm
 from apps.people.models import DetailProposal, PersonalDetail, ProposalStatus
 from apps.people.selectors import person_detail_proposal_get, person_detail_proposals, person_details
@@ -92,6 +93,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "sessions": person_sessions(person=request.user)[:HISTORY_LIMIT],
             "identifications": person_identifications(person=request.user)[:HISTORY_LIMIT],
             "receipts": person_receipts(person=request.user),
+            "connected_apps": person_connections(person=request.user),
         },
     )
 

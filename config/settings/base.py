@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 from pathlib import Path
 
-from .environment import Env, base_url, fernet_keys, log_level, provider_jwks, provider_secrets, redis_url, request_rate
+from .environment import (
+    Env,
+    base_url,
+    fernet_keys,
+    log_level,
+    provider_jwks,
+    provider_secrets,
+    redis_url,
+    request_rate,
+    rsa_private_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -53,6 +64,11 @@ INSTALLED_APPS = [
     "apps.activities",
     "apps.identifications",
     "apps.transfers",
+    # People's apps (OAuth 2.0 / OpenID Connect): django-oauth-toolkit, with the portal's own
+    # Application model and approval page in apps.oauth. Before the back office, whose
+    # admin replaces the toolkit's registrations.
+    "oauth2_provider",
+    "apps.oauth",
     "apps.dashboard",
     "apps.backoffice",
     # Last: its admin module replaces a feature's registration (apps.portal.admin).
@@ -300,6 +316,8 @@ SPECTACULAR_SETTINGS = {
         "ActivityStatusEnum": "apps.activities.api.serializers.SHOWN_STATUSES",
         "PersonalDetailEnum": "apps.people.vocabulary.DETAIL_NAMES",
         "CommunicationChannelTypeEnum": "apps.identifications.models.Channel",
+        # The activity's parties: `as` in the integrator API, `party` in the person's own view.
+        "AsEnum": "apps.activities.models.Party",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -312,6 +330,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.webhooks.schema.add_event_components",
         "apps.api.schema.add_links",
+        "apps.oauth.schema.add_security_schemes",
     ],
     "AUTHENTICATION_WHITELIST": [],
 }
@@ -416,3 +435,101 @@ DEFAULT_EXCEPTION_REPORTER = "apps.core.reporting.PersonalDataExceptionReporter"
 # to X-Forwarded-For; per-address limits (sign-in, status polling) read the client address
 # from there. 0: REMOTE_ADDR. Behind one load balancer: 1.
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+
+# --- People's apps: OAuth 2.0 and OpenID Connect (apps.oauth) ---------------------------
+# The portal is the authorization server of the apps people answer in (API.md "People's apps"),
+# with django-oauth-toolkit. Apps are registered by superusers in the back office: public
+# clients, authorization code with PKCE S256, exact redirect URIs, the scopes each may ask for.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth.Application"
+# The ID tokens' RS256 key (PEM). Production requires it; local and test settings make one.
+OIDC_RSA_PRIVATE_KEY = env("OIDC_RSA_PRIVATE_KEY", cast=rsa_private_key, default="")
+# Requests per minute (or other period) one app may make for one person on /api/v1/me/ and the
+# session endpoints, whatever token it presents (apps.oauth.authentication.AppTokenRateThrottle).
+APP_TOKEN_RATE_LIMIT = env("APP_TOKEN_RATE_LIMIT", cast=request_rate, default="120/min")
+# A refresh token that goes unused this long after its access token expired is dead (the app
+# signs the person in again). Each refresh rotates it, so an app in use never meets this.
+OAUTH_REFRESH_TOKEN_IDLE_SECONDS = env.int("OAUTH_REFRESH_TOKEN_IDLE_SECONDS", default=30 * 24 * 3600)
+# The `profile` claims (name, given_name, family_name) of a person: apps.oauth reads them
+# through this function of apps.people, the layer above it.
+OAUTH_PROFILE_CLAIMS = "apps.people.selectors.person_profile_claims"
+
+
+def oauth2_provider_settings(*, private_key: str, issuer: str) -> dict:
+    """django-oauth-toolkit's settings: only what API.md's people's apps need, at RFC 9700's
+    recommendations (every COMPLIANT_BCP_RFC9700_* gate on)."""
+    return {
+        "OAUTH2_VALIDATOR_CLASS": "apps.oauth.validators.PortalOAuth2Validator",
+        "SCOPES_BACKEND_CLASS": "apps.oauth.scopes.ApplicationScopes",
+        # Descriptions for the discovery document; people read apps.oauth.scopes.SCOPE_LABELS.
+        "SCOPES": {
+            "openid": "Sign in: a stable identifier for this app",
+            "profile": "Your name",
+            "inbox": "Your requests: read and answer them, end a sharing",
+            "sessions": "Answer data-transfer sessions (QR codes)",
+            "details": "Read your personal details",
+        },
+        "DEFAULT_SCOPES": ["openid"],
+        "ACCESS_TOKEN_EXPIRE_SECONDS": 10 * 60,
+        "ID_TOKEN_EXPIRE_SECONDS": 10 * 60,
+        "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+        "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_IDLE_SECONDS,
+        "ROTATE_REFRESH_TOKEN": True,
+        # A refresh token used twice revokes its whole family (a stolen copy and the app's own).
+        "REFRESH_TOKEN_REUSE_PROTECTION": True,
+        "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+        "PKCE_REQUIRED": True,
+        "REQUEST_APPROVAL_PROMPT": "force",
+        # https only by default; an app registered with a loopback or private-use redirect URI
+        # allows that one too (apps.oauth.models.Application.get_allowed_schemes).
+        "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+        "ALLOW_URI_WILDCARDS": False,
+        "OIDC_ENABLED": True,
+        "OIDC_RSA_PRIVATE_KEY": private_key,
+        "OIDC_ISS_ENDPOINT": issuer,
+        "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
+        "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none"],
+        "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+        "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+        "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["none"],
+        "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+        "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+        "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+        # Only the SHA-256 of access and refresh tokens is stored, like the API keys.
+        "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+        "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": True,
+        "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+        "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    }
+
+
+def development_signing_key(path: Path) -> str:
+    """An RSA key for ID tokens kept in `path` (made on first use), so tokens signed before a
+    restart still verify; local and test settings only, never production."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        # Written beside the target and linked into place: a concurrent process (pytest-xdist,
+        # make run's worker) either links first or reads the winner's complete file.
+        partial = path.with_name(f"{path.name}.{os.getpid()}")
+        partial.write_bytes(pem)
+        partial.chmod(0o600)
+        try:
+            os.link(partial, path)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return path.read_text()
+
+
+OAUTH2_PROVIDER = oauth2_provider_settings(private_key=OIDC_RSA_PRIVATE_KEY, issuer=PUBLIC_BASE_URL)

@@ -254,3 +254,24 @@ def log_level(value: str) -> str:
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise Malformed("")
     return level
+
+
+@expects(
+    "an RSA private key in PEM form (-----BEGIN PRIVATE KEY----- ...), 2048 bits or more, with real "
+    "newlines or \\n between its lines"
+)
+def rsa_private_key(value: str) -> str:
+    """The OpenID Connect signing key (RS256): checked now, not at the first ID token."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = value.replace("\\n", "\n").strip()
+    try:
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+    except (ValueError, TypeError):
+        raise Malformed("not an unencrypted PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise Malformed("not an RSA key")
+    if key.key_size < 2048:
+        raise Malformed("shorter than 2048 bits")
+    return pem + "\n"

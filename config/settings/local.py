@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import DATABASES, derive_key, env
+from .base import (
+    DATABASES,
+    OIDC_RSA_PRIVATE_KEY,
+    PUBLIC_BASE_URL,
+    VAR_DIR,
+    derive_key,
+    development_signing_key,
+    env,
+    oauth2_provider_settings,
+)
 from .environment import fernet_keys
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -30,3 +39,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+
+# People's apps: ID tokens signed with a key kept under var/ unless OIDC_RSA_PRIVATE_KEY is set.
+OIDC_RSA_PRIVATE_KEY = OIDC_RSA_PRIVATE_KEY or development_signing_key(VAR_DIR / "oidc-signing-key.pem")
+OAUTH2_PROVIDER = oauth2_provider_settings(private_key=OIDC_RSA_PRIVATE_KEY, issuer=PUBLIC_BASE_URL)

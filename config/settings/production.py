@@ -1,6 +1,6 @@
 """Production: secrets have no defaults; hardening lives here only.
 
-Required: SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, DATABASE_URL, REDIS_URL, EMAIL_URL (or
+Required: SECRET_KEY, ALLOWED_HOSTS, FIELD_ENCRYPTION_KEYS, OIDC_RSA_PRIVATE_KEY, DATABASE_URL, REDIS_URL, EMAIL_URL (or
 EMAIL_BACKEND), SMS_BACKEND (see docs/deployment.md). TLS ends at the load balancer, which must set
 X-Forwarded-Proto.
 `manage.py check --deploy` is clean with these settings (tests/security/test_production_settings.py).
@@ -11,8 +11,16 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ACTIVITIES_BIOFACE_PROVIDER, EMAIL_BACKEND, SANDBOX_ENABLED, derive_key, env
-from .environment import fernet_keys
+from .base import (
+    ACTIVITIES_BIOFACE_PROVIDER,
+    EMAIL_BACKEND,
+    PUBLIC_BASE_URL,
+    SANDBOX_ENABLED,
+    derive_key,
+    env,
+    oauth2_provider_settings,
+)
+from .environment import fernet_keys, rsa_private_key
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
@@ -93,6 +101,12 @@ if ACTIVITIES_BIOFACE_PROVIDER == "sandbox" and not SANDBOX_ENABLED:
     raise ImproperlyConfigured(
         "ACTIVITIES_BIOFACE_PROVIDER=sandbox needs SANDBOX_ENABLED=true; production uses facetec."
     )
+
+# --- People's apps (OAuth 2.0 / OpenID Connect) ------------------------------------------
+# The ID tokens' signing key has no default: a key made on the fly would change at every restart
+# (and differ between processes), and apps would reject every ID token signed by another one.
+OIDC_RSA_PRIVATE_KEY = env("OIDC_RSA_PRIVATE_KEY", cast=rsa_private_key)
+OAUTH2_PROVIDER = oauth2_provider_settings(private_key=OIDC_RSA_PRIVATE_KEY, issuer=PUBLIC_BASE_URL)
 
 # --- Static files -------------------------------------------------------------------------
 # Hashed names (collected at image build time), so whitenoise serves them cached forever.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, MIDDLEWARE, derive_key, env
+from .base import BASE_DIR, MIDDLEWARE, VAR_DIR, derive_key, development_signing_key, env, oauth2_provider_settings
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
@@ -31,3 +31,6 @@ PUBLIC_BASE_URL = "http://testserver"
 CELERY_BROKER_URL = "memory://"
 # Static files come from the finders in tests (the live server serves them itself).
 MIDDLEWARE = [m for m in MIDDLEWARE if not m.startswith("whitenoise.")]
+# People's apps: ID tokens signed with a key kept under var/ (made once, shared by xdist workers).
+OIDC_RSA_PRIVATE_KEY = development_signing_key(VAR_DIR / "oidc-signing-key-test.pem")
+OAUTH2_PROVIDER = oauth2_provider_settings(private_key=OIDC_RSA_PRIVATE_KEY, issuer=PUBLIC_BASE_URL)

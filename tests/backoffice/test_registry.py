@@ -12,8 +12,9 @@ from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
 pytestmark = pytest.mark.django_db
 
-# A person's own objects that staff never see (API.md "Pages": proposed updates are the person's).
-PERSON_ONLY = {"people.DetailProposal"}
+# A person's own objects that staff never see (API.md "Pages": proposed updates are the person's;
+# "People's apps": the apps a person connected are theirs to revoke, from /me/).
+PERSON_ONLY = {"people.DetailProposal", "oauth.Connection"}
 PROJECT = [
     m
     for m in apps.get_models()

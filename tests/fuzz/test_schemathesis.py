@@ -16,6 +16,7 @@ import ipaddress
 import os
 import socket
 import uuid
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -25,8 +26,10 @@ from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
+from django.utils import timezone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
+from oauth2_provider.models import get_access_token_model
 from rest_framework.test import APIClient
 from schemathesis.openapi.checks import EnsureResourceAvailability
 
@@ -40,6 +43,7 @@ from apps.webhooks import destinations
 from apps.webhooks.sender import SendResult
 from tests.factories import OrganizationFactory, make_api_key, make_person
 from tests.fuzz.conftest import CALLS
+from tests.oauth.flow import register_app, sign_in_and_approve
 
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "6"))
 STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", "40"))
@@ -154,10 +158,19 @@ def seeded(db, settings, monkeypatch):
         "external-personal-identities",
         {"emailAddress": "noor@example.com", "firstName": "Noor", "lastName": "Bakker", "managed": False},
     )
+    people = {}
     for identity, details in ((ana, ANA), (eva, EVA)):
         person = make_person(details["email"])
         person_set_details(person=person, details=details)
         identity_activate(identity=ExternalPersonalIdentity.objects.get(pk=identity["id"]), person=person)
+        people[details["email"]] = person
+    # Eva's phone app, holding every scope, for the operations that take a person's access token
+    # (/api/v1/me/..., the session's information and update): living as long as the run.
+    settings.APP_TOKEN_RATE_LIMIT = "1000000/min"
+    app_token = sign_in_and_approve(
+        people[EVA["email"]], register_app(), "openid profile inbox sessions details"
+    ).access_token
+    get_access_token_model().objects.update(expires=timezone.now() + timedelta(days=1))
     request = _post(
         client,
         "activities",
@@ -231,6 +244,7 @@ def seeded(db, settings, monkeypatch):
             # Not path parameters: values a valid request body or header refers to.
             "parties": [ana["id"], eva["id"]],
             "session_token": {session["session_id"]: session["session_token"]},
+            "app_token": app_token,
         }
     )
     # As Django's test client does: the requests run inside the test's transaction, so the
@@ -287,6 +301,21 @@ def flatmap_case(context, case):
     if case.meta is None or case.meta.generation.mode.is_negative:
         return st.just(case)
     return st.booleans().map(lambda steer: _steer(case) if steer else case)
+
+
+def _takes_app_token(path: str) -> bool:
+    return path.startswith("/api/v1/me/") or path in (
+        "/api/v1/session/{session_id}/information",
+        "/api/v1/session/{session_id}/update",
+    )
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    """The person's operations get Eva's app token instead of the API key (API keys are refused there)."""
+    token = KNOWN.get("app_token")
+    if token and _takes_app_token(case.operation.path):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
 
 def after_call(context, case, response):

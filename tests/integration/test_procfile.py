@@ -170,6 +170,7 @@ def stack(transactional_db, tmp_path) -> Iterator[Callable[[str], Process]]:
         SECRET_KEY=settings.SECRET_KEY,
         FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
         FIELD_HMAC_KEY=settings.FIELD_HMAC_KEY,
+        OIDC_RSA_PRIVATE_KEY=settings.OIDC_RSA_PRIVATE_KEY,
         ALLOWED_HOSTS="127.0.0.1",
         BIND_HOST="127.0.0.1",
         WEB_CONCURRENCY="1",
@@ -365,7 +366,14 @@ def test_compose_runs_the_procfile_processes_with_health_checks():
         assert services[name]["image"] == services["migrate"]["image"]
         env = services[name]["environment"]
         assert env["DJANGO_SETTINGS_MODULE"] == "config.settings.production"
-        for required in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "ALLOWED_HOSTS", "EMAIL_URL", "SMS_BACKEND"):
+        for required in (
+            "SECRET_KEY",
+            "FIELD_ENCRYPTION_KEYS",
+            "OIDC_RSA_PRIVATE_KEY",
+            "ALLOWED_HOSTS",
+            "EMAIL_URL",
+            "SMS_BACKEND",
+        ):
             assert env[required].startswith(f"${{{required}:?"), required  # compose refuses to start without it
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     assert services["beat"]["deploy"]["replicas"] == 1

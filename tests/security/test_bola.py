@@ -12,8 +12,10 @@ For every route and every method its view allows, organization A's objects are c
 - API-key routes whose path names no organization (seed 004's decision path) with B's key →
   404, without a key or with A's session token → 401;
 - token-authenticated session routes with B's session token or an API key → 401;
-- the person-facing session routes as another signed-in person → 409 (the session is bound
-  to the person who opened it) or, signed out, 401/403;
+- the person-facing session routes as another signed-in person, or with another person's app
+  token → 409 (the session is bound to the person who opened it) or, signed out, 401/403;
+- the routes of people's apps (/api/v1/me/) with another person's app token → 404 (an empty
+  list), with an API key (organization A's own) or without a token → 401;
 and no answer carries A's ids or personal values, and no audit row is written. A positive
 control (A's own key) makes sure each 404 is about the tenant, not a broken fixture.
 """
@@ -37,6 +39,7 @@ from apps.activities.services import activity_create
 from apps.audit.models import Transition
 from apps.audit.services import Actor
 from apps.identifications.services import ActorData, identification_create
+from apps.oauth.api import PersonAppAPIView
 from apps.organizations.models import DEFAULT_SCOPES, Organization, Scope
 from apps.organizations.permissions import HasKeyScope, HasOrgScope
 from apps.transfers.api.views import PersonSessionApi, TokenSessionApi
@@ -45,6 +48,7 @@ from apps.verifications.services import process_create
 from apps.webhooks.services import endpoint_create, endpoint_ping
 from tests.activities.conftest import DEFAULTS, make_party
 from tests.factories import OrganizationFactory, make_api_key, make_identity, make_person
+from tests.oauth.flow import bearer, register_app, sign_in_and_approve
 from tests.webhooks.conftest import Receiver
 
 API_PREFIX = "api/v1/"
@@ -119,7 +123,7 @@ ROUTES = api_routes()
 
 def kind(route: Route) -> str:
     """How the route authenticates: org (API key + HasOrgScope), key (API key + HasKeyScope, the
-    organization being the key's), token, person, public."""
+    organization being the key's), token, person, app (a person's app's access token), public."""
     view = route.view
     if view is None:
         return "unknown"
@@ -131,6 +135,8 @@ def kind(route: Route) -> str:
         return "key"
     if issubclass(view, TokenSessionApi):
         return "token"
+    if issubclass(view, PersonAppAPIView):
+        return "app"
     if issubclass(view, PersonSessionApi) or SessionAuthentication in view.authentication_classes:
         return "person"
     return "unknown"
@@ -298,6 +304,13 @@ ORG_ROUTES = [r for r in ROUTES if kind(r) == "org"]
 KEY_ROUTES = [r for r in ROUTES if kind(r) == "key"]
 TOKEN_ROUTES = [r for r in ROUTES if kind(r) == "token"]
 PERSON_ROUTES = [r for r in ROUTES if kind(r) == "person"]
+APP_ROUTES = [r for r in ROUTES if kind(r) == "app"]
+
+
+def app_token_client(person: Any) -> Client:
+    """`person`'s app, holding every scope, through the portal's own authorization flow."""
+    app = register_app(name=f"App of {person.email}")
+    return Client(**bearer(sign_in_and_approve(person, app, "openid profile inbox sessions details").access_token))
 
 
 def _values(route: Route, tenant: Tenant, slug: str) -> dict[str, str]:
@@ -427,6 +440,7 @@ def test_person_session_routes_are_bound_to_the_person_who_opened_it(route, tena
     path = route.path(**_values(route, a, ""))
     stranger = Client(enforce_csrf_checks=False)
     stranger.force_login(make_person("stranger@example.com", first_name="Stranger"))
+    stranger_app = app_token_client(make_person("stranger-app@example.com", first_name="Stranger"))
     transitions = Transition.objects.count()
     for method in route.methods:
         body = json.dumps({"decision": "confirmed", "accepted_scopes": ["first_name"]})
@@ -434,10 +448,32 @@ def test_person_session_routes_are_bound_to_the_person_who_opened_it(route, tena
         signed_out = getattr(Client(), method)(path, **send)
         assert signed_out.status_code in (401, 403), (str(route), signed_out.status_code)
         assert_no_leak(signed_out, a, f"{method.upper()} {path} signed out")
-        response = getattr(stranger, method)(path, **send)
-        what = f"{method.upper()} {path} as another person"
-        assert response.status_code == 409, f"{what}: {response.status_code} {response.content[:300]!r}"
+        for who, client in (("another person", stranger), ("another person's app", stranger_app)):
+            response = getattr(client, method)(path, **send)
+            what = f"{method.upper()} {path} as {who}"
+            assert response.status_code == 409, f"{what}: {response.status_code} {response.content[:300]!r}"
+            assert_no_leak(response, a, what)
+    assert Transition.objects.count() == transitions
+
+
+@pytest.mark.parametrize("route", APP_ROUTES, ids=_ids)
+def test_app_routes_reach_only_the_persons_own_objects(route, tenants):
+    """A person's app: another person's token finds none of A's objects (404, or an empty list);
+    A's own API key, or no token, is a 401; nothing is written."""
+    a, _ = tenants
+    stranger = app_token_client(make_person("stranger@example.com", first_name="Stranger"))
+    path = route.path(**_values(route, a, ""))
+    transitions = Transition.objects.count()
+    for method in route.methods:
+        response = call(stranger, method, path)
+        what = f"{method.upper()} {path} with another person's app token"
+        expected = 404 if object_params(route) else 200
+        assert response.status_code == expected, f"{what}: {response.status_code} {response.content[:300]!r}"
         assert_no_leak(response, a, what)
+        for who, client in (("A's API key", api(a.key)), ("no token", api())):
+            refused = call(client, method, path)
+            assert refused.status_code == 401, f"{method.upper()} {path} with {who}: {refused.status_code}"
+            assert_no_leak(refused, a, f"{method.upper()} {path} with {who}")
     assert Transition.objects.count() == transitions
 
 

@@ -17,8 +17,10 @@ from django.urls import URLResolver, get_resolver
 
 from tests.factories import make_person
 
-# Prefixes that are not the portal's own pages: the API (keys, not cookies) and static files.
-NOT_PAGES = ("api/", "static/")
+# Prefixes that are not the portal's own pages: the API (keys, not cookies), static files, and the
+# OAuth endpoints people's apps call (RFC 6749/7009: the client id in the body, or the app's bearer
+# token; no cookie). The approval page, /oauth/authorize/, is a page and stays in.
+NOT_PAGES = ("api/", "static/", "oauth/token/", "oauth/revoke_token/", "oauth/userinfo/")
 VALUES = {"uuid": str(uuid.UUID(int=1)), "str": "token", "slug": "acme", "int": "1", "path": "x"}
 
 

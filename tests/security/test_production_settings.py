@@ -28,6 +28,7 @@ def production_env(tmp_path, **extra: str) -> dict[str, str]:
         ALLOWED_HOSTS="portal.example.com",
         FIELD_ENCRYPTION_KEYS=f"{Fernet.generate_key().decode()},{Fernet.generate_key().decode()}",
         FIELD_HMAC_KEY=secrets.token_urlsafe(32),
+        OIDC_RSA_PRIVATE_KEY=settings.OIDC_RSA_PRIVATE_KEY,
         DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
         STATIC_ROOT=str(tmp_path / "static"),
         # Real delivery (an SMTP server's address; files for SMS): the console backends are refused.

@@ -119,3 +119,41 @@ class ActivityDetailsSerializer(serializers.Serializer):
     sharing_until = serializers.DateTimeField(allow_null=True)
     received = serializers.DictField(child=serializers.CharField())
     given = serializers.DictField(child=serializers.CharField())
+
+
+# --- The person's own view, for their app (/api/v1/me/activities) -------------------------------
+
+
+class NameSerializer(serializers.Serializer):
+    name = serializers.CharField()
+
+
+class PersonActivitySerializer(serializers.Serializer):
+    """An activity as the signed-in person sees it on their page: through their own identity's
+    party (`status` ACTION_REQUIRED when it waits for their answer, SENT when they asked)."""
+
+    id = serializers.UUIDField(source="activity.id")
+    type = serializers.ChoiceField(choices=ActivityType.choices, source="activity.type")
+    status = serializers.ChoiceField(choices=SHOWN_STATUSES)
+    party = serializers.ChoiceField(choices=Party.choices, help_text="The person's side of the activity.")
+    organization = NameSerializer(source="activity.organization")
+    counterpart = serializers.SerializerMethodField(help_text="The other party, by name.")
+    purpose = serializers.CharField(source="activity.purpose")
+    requirements = RequirementSerializer(many=True, source="activity.requirements")
+    offered_details = serializers.ListField(child=serializers.CharField(), source="activity.offered_details")
+    accepted_details = serializers.ListField(child=serializers.CharField(), source="activity.accepted_details")
+    authorization = AuthorizationSerializer(allow_null=True, source="activity.authorization")
+    valid_until = serializers.DateTimeField(source="activity.valid_until")
+    sharing_until = serializers.DateTimeField(allow_null=True, source="activity.sharing_until")
+    created_at = serializers.DateTimeField(source="activity.created_at")
+    updated_at = serializers.DateTimeField(source="activity.updated_at")
+
+    @extend_schema_field(NameSerializer)
+    def get_counterpart(self, mine: Any) -> dict[str, str]:
+        return {"name": mine.counterpart_name}
+
+
+class PersonActivityListQuerySerializer(StrictSerializer):
+    status = serializers.ChoiceField(choices=SHOWN_STATUSES, required=False)
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)

@@ -7,7 +7,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.people.vocabulary import PERSONAL_DETAILS
+from apps.oauth.api import PersonAppAPIView
+from apps.oauth.schema import app_auth
+from apps.oauth.scopes import DETAILS
+from apps.people.models import DetailSource
+from apps.people.selectors import person_details
+from apps.people.vocabulary import DETAILS_BY_NAME, PERSONAL_DETAILS
 
 
 class PersonalDetailSpecSerializer(serializers.Serializer):
@@ -33,3 +38,45 @@ class PersonalDetailsApi(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response({"results": PersonalDetailSpecSerializer(PERSONAL_DETAILS, many=True).data})
+
+
+class PersonDetailSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    value = serializers.CharField()
+    source = serializers.ChoiceField(choices=DetailSource.choices)
+    verified_by_provider = serializers.CharField(allow_blank=True)
+    verified_by_process_id = serializers.UUIDField(allow_null=True)
+    updated_at = serializers.DateTimeField()
+
+
+class PersonDetailsResponseSerializer(serializers.Serializer):
+    results = PersonDetailSerializer(many=True)
+
+
+class PersonDetailsApi(PersonAppAPIView):
+    """The person's own details with their provenance, as their page shows them (scope
+    `details`). Every detail at once, in the vocabulary's order (at most one per name)."""
+
+    required_app_scope = DETAILS
+
+    @extend_schema(
+        tags=["People's apps"],
+        auth=app_auth(DETAILS),
+        operation_id="me_details",
+        responses=PersonDetailsResponseSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        details = [
+            {
+                "name": detail.name,
+                "label": DETAILS_BY_NAME[detail.name].label if detail.name in DETAILS_BY_NAME else detail.name,
+                "value": detail.value,
+                "source": detail.source,
+                "verified_by_provider": detail.verified_by_provider,
+                "verified_by_process_id": detail.verified_by_process_id,
+                "updated_at": detail.updated_at,
+            }
+            for detail in person_details(person=self.person)
+        ]
+        return Response({"results": PersonDetailSerializer(details, many=True).data})

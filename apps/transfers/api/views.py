@@ -8,7 +8,7 @@ from django.http.response import HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,6 +18,9 @@ from apps.api.throttles import SessionStatusRateThrottle, counted_windows
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.core.counters import window_hit_get
+from apps.oauth.authentication import AppTokenRateThrottle, HasAppScope, PersonAppAuthentication
+from apps.oauth.schema import COOKIE_SCHEME, app_auth
+from apps.oauth.scopes import SESSIONS
 from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Organization, Scope
 from apps.organizations.permissions import HasKeyScope
@@ -259,12 +262,26 @@ class SessionRenewApi(TokenSessionApi):
 
 
 class PersonSessionApi(APIView):
-    """For the signed-in person (Django session; CSRF enforced on writes)."""
+    """For the signed-in person: their browser session (CSRF enforced on writes), or the access
+    token of their app (API.md "People's apps": scope `sessions`, rate limited per app and
+    person; no CSRF, a bearer header is no credential a browser sends by itself)."""
 
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes: list[type] = []
-    extra_error_codes = (401, 403)
+    authentication_classes = [PersonAppAuthentication, SessionAuthentication]
+    permission_classes = [HasAppScope]
+    throttle_classes = [AppTokenRateThrottle]
+    required_app_scope = SESSIONS
+    extra_error_codes = (401, 403, 429)
+    error_descriptions = {
+        method: {
+            401: "Not signed in: no browser session, and no valid access token of the person's app.",
+            403: (
+                "A browser session's write without its CSRF token, or an access token without the "
+                "`sessions` scope (`insufficient_scope`)."
+            ),
+            429: "The app's requests for this person are rate limited (APP_TOKEN_RATE_LIMIT); see Retry-After.",
+        }
+        for method in ("GET", "POST")
+    }
 
     def get_session(self, session_id: UUID) -> TransferSession:
         session = session_get(session_id=session_id)
@@ -273,13 +290,17 @@ class PersonSessionApi(APIView):
         return session
 
 
+# The person's browser session, or their app's access token with the `sessions` scope.
+PERSON_AUTH = [{COOKIE_SCHEME: []}, *app_auth(SESSIONS)]
+
+
 class SessionInformationApi(PersonSessionApi):
-    extra_error_codes = (401, 403, 409)
+    extra_error_codes = (401, 403, 409, 429)
 
     @extend_schema(
         tags=TAGS,
         operation_id="sessions_information",
-        auth=[{"cookieAuth": []}],
+        auth=PERSON_AUTH,
         responses=SessionInformationSerializer,
         description="The requester and requested scopes with the person's values; sets `retrieved`.",
     )
@@ -292,7 +313,7 @@ class SessionUpdateApi(PersonSessionApi):
     @extend_schema(
         tags=TAGS,
         operation_id="sessions_update",
-        auth=[{"cookieAuth": []}],
+        auth=PERSON_AUTH,
         request=SessionUpdateSerializer,
         responses=SessionStatusSerializer,
         description=(
