@@ -40,3 +40,12 @@ def identification_list(
     if created_before is not None:
         queryset = queryset.filter(created_at__lt=created_before)
     return queryset
+
+
+def identification_status_shown(*, identification: OtpIdentification) -> str:
+    """The status the actor's page shows: an open identification past expires_at is EXPIRED
+    before anything records it (the page's GET never writes; the sweep, the API's read-time
+    guard or the actor's next POST write the expiry)."""
+    if identification.status in OPEN_STATUSES and identification.expires_at <= timezone.now():
+        return IdentificationStatus.EXPIRED
+    return identification.status

@@ -309,21 +309,15 @@ def identifications_expire_overdue(*, batch_size: int = 500) -> int:
     return expired
 
 
-def identification_open(*, identification: OtpIdentification) -> OtpIdentification:
-    """The actor opened their page: the first visit moves CREATED → IN_PROGRESS."""
-    identification = identification_expire_if_overdue(identification=identification)
-    if identification.status != IdentificationStatus.CREATED:
-        return identification
-    try:
-        return transition_apply(identification, "start", actor=Actor.system("actor page"), reason="page opened")
-    except StateConflict:
-        return OtpIdentification.objects.get(pk=identification.pk)
-
-
 def identification_send_code(*, identification: OtpIdentification) -> OtpMessage:
-    """A fresh six-digit code over the channel, valid CODE_TTL; rate limited (RateLimited → 429)."""
-    identification = identification_open(identification=identification)
-    if identification.status != IdentificationStatus.IN_PROGRESS or identification.code_verified_at:
+    """A fresh six-digit code over the channel, valid CODE_TTL; rate limited (RateLimited → 429).
+
+    The actor's first request for a code is their first act on the identification: it moves
+    CREATED → IN_PROGRESS, in the transaction that stores the code. Opening the page does not
+    (a GET never writes; a mail scanner following the link is no act of the actor), and a
+    refused request (429) changes nothing."""
+    identification = identification_expire_if_overdue(identification=identification)
+    if identification.status not in OPEN_STATUSES or identification.code_verified_at:
         raise StateConflict("This identification does not take a code now.")
     per_identification, per_destination = SEND_LIMIT_PER_IDENTIFICATION, SEND_LIMIT_PER_DESTINATION
     where = "phone" if identification.channel == Channel.SMS else "address"
@@ -345,8 +339,10 @@ def identification_send_code(*, identification: OtpIdentification) -> OtpMessage
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         locked = OtpIdentification.objects.select_for_update().get(pk=identification.pk)
-        if locked.status != IdentificationStatus.IN_PROGRESS:
-            raise StateConflict(f"An identification in state {locked.status} does not take a code.")
+        if locked.status == IdentificationStatus.CREATED:
+            locked = transition_apply(locked, "start", actor=Actor.system("actor page"), reason="code requested")
+        if locked.status != IdentificationStatus.IN_PROGRESS or locked.code_verified_at:
+            raise StateConflict(f"An identification in state {locked.status} does not take a code now.")
         locked.code_hash = _code_hash(locked.pk, code)
         locked.code_expires_at = timezone.now() + CODE_TTL
         locked.save(update_fields=["code_hash", "code_expires_at", "updated_at"])
@@ -439,16 +435,9 @@ def document_image_check(content: bytes) -> str:
 
 
 def identification_submit_images(*, identification: OtpIdentification, front: bytes, back: bytes) -> OtpIdentification:
-    """PERSONAL_DOCUMENT_IMAGE: store both images encrypted for staff review."""
-    errors = {}
-    types = {}
-    for name, content in (("front_image", front), ("back_image", back)):
-        try:
-            types[name] = document_image_check(content)
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if errors:
-        raise ValidationError(errors)
+    """PERSONAL_DOCUMENT_IMAGE: store both images encrypted for staff review.
+
+    The state is checked before the files: out of turn the answer is 409 whatever was sent."""
     identification = identification_expire_if_overdue(identification=identification)
     with transaction.atomic():
         locked = OtpIdentification.objects.select_for_update().get(pk=identification.pk)
@@ -459,6 +448,15 @@ def identification_submit_images(*, identification: OtpIdentification, front: by
             or locked.images_submitted_at
         ):
             raise StateConflict("This identification does not take document images now.")
+        errors = {}
+        types = {}
+        for name, content in (("front_image", front), ("back_image", back)):
+            try:
+                types[name] = document_image_check(content)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
         locked.front_image = base64.b64encode(front).decode()
         locked.front_image_type = types["front_image"]
         locked.back_image = base64.b64encode(back).decode()

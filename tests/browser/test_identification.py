@@ -46,15 +46,22 @@ def test_it_identifies_the_actor_with_a_code_and_the_document_number(
     )
     identification_send_link(identification=identification)
 
-    phone.goto(identification_url(identification))
+    page_url = identification_url(identification)
+    phone.goto(page_url)
     assert "Acme Bank asks you to confirm your identity" in phone.inner_text("h1")
+    # Opening the page is no act: the first code request starts the identification.
+    assert OtpIdentification.objects.get(pk=identification.pk).status == "CREATED"
     phone.get_by_role("button", name="Send me a code").click()
+    assert phone.url == page_url + "?sent=1"  # POST/redirect/GET: a reload sends nothing again
+    assert OtpIdentification.objects.get(pk=identification.pk).status == "IN_PROGRESS"
     phone.get_by_label("One-time code").fill(_code_from_mail(tmp_path))
     screenshot(phone, "identification-phone.png")
     phone.get_by_role("button", name="Confirm the code").click()
+    assert phone.url == page_url
     phone.get_by_label("Your document number").fill("12345678Z")
     phone.get_by_role("button", name="Confirm", exact=True).click()
 
+    assert phone.url == page_url
     assert "You are identified" in phone.inner_text("main")
     assert_no_horizontal_overflow(phone)
     assert OtpIdentification.objects.get(pk=identification.pk).status == "IDENTIFIED"
