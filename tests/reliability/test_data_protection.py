@@ -33,6 +33,7 @@ from apps.people.services import person_delete, person_set_details
 from apps.transfers.models import TransferSession
 from apps.transfers.services import sessions_purge_data
 from tests.factories import make_api_key, make_person
+from tests.identifications.conftest import step_path
 
 # Distinctive values: none of them can occur in a table, a log line or a report by chance.
 ZOE = {
@@ -175,7 +176,7 @@ def build_world(api) -> dict:
     page = Client()
     path = ident.json()["url"].replace("http://testserver", "")
     page.get(path)
-    assert page.post(path, {"send": "1"}).status_code == 302
+    assert page.post(step_path(path, "send"), {"send": "1"}).status_code == 302
     return {
         "zoe": zoe,
         "bart": bart,
