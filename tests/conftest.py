@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from xdist.scheduler import LoadGroupScheduling
+from xdist.remote import Producer
+from xdist.scheduler import LoadScheduling
+from xdist.workermanage import WorkerController
 
 from apps.organizations.models import Organization
 from tests.factories import OrganizationFactory, make_api_key
@@ -40,23 +42,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.processes)
 
 
-class ProcessesInOneWorker(LoadGroupScheduling):
-    """pytest.ini's `--dist loadgroup`, with PROCESS_MODULES as one group.
+class ProcessesInOneWorker(LoadScheduling):
+    """pytest-xdist's `load` scheduling (what `-n` uses), except that every PROCESS_MODULES test goes
+    to one worker (the first still running), which takes them before its share of the rest.
 
-    The group is decided here, in the controller, from the node id's module: pytest-xdist 3.8's
-    own `xdist_group` grouping renames node ids on the workers, which pytest 9.2's structured
-    node ids ignore (pytest-dev/pytest-xdist#1386), so its groups silently spread out."""
+    Not `--dist loadgroup` with `xdist_group` marks: pytest-xdist 3.8 marks a group by renaming node
+    ids on the workers, which pytest 9.2's structured node ids ignore (pytest-dev/pytest-xdist#1386),
+    and its scope scheduling keys tests by node id, where schemathesis' operations share one under
+    pytest 9.2 (each would run once in all). This keeps `load`'s index-based bookkeeping."""
 
-    def _split_scope(self, nodeid: str) -> str:
-        if _module(nodeid) in PROCESS_MODULES:
-            return "processes"
-        return super()._split_scope(nodeid)
+    def _send_tests(self, node: WorkerController, num: int) -> None:
+        if self.collection is None:
+            super()._send_tests(node, num)
+            return
+        processes = [i for i in self.pending if _module(self.collection[i]) in PROCESS_MODULES]
+        others = [i for i in self.pending if _module(self.collection[i]) not in PROCESS_MODULES]
+        chosen = ((processes + others) if node is next(iter(self.node2pending)) else others)[:num]
+        if chosen:
+            taken = set(chosen)
+            self.pending[:] = [i for i in self.pending if i not in taken]
+            self.node2pending[node].extend(chosen)
+            node.send_runtest_some(chosen)
 
 
 @pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> LoadGroupScheduling | None:
-    if config.getvalue("dist") != "loadgroup":
-        return None  # another --dist given on the command line: xdist's own
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScheduling | None:
+    if config.getvalue("dist") != "load":
+        return None  # another --dist asked for on the command line: xdist's own
     return ProcessesInOneWorker(config, log)
 
 

@@ -16,14 +16,48 @@ def test_every_process_module_exists():
     assert all((settings.BASE_DIR / path).is_file() for path in PROCESS_MODULES), sorted(PROCESS_MODULES)
 
 
-def test_the_process_modules_are_one_group_and_every_other_test_its_own():
-    scheduler = object.__new__(ProcessesInOneWorker)  # _split_scope reads nothing of the instance
+class _Worker:
+    def __init__(self) -> None:
+        self.sent: list[int] = []
 
-    grouped = {scheduler._split_scope(f"{path}::test_x[1]") for path in PROCESS_MODULES}
-    other = "tests/identifications/test_page.py::test_it_refuses_a_tampered_link"
+    def send_runtest_some(self, indices: list[int]) -> None:
+        self.sent.extend(indices)
 
-    assert grouped == {"processes"}
-    assert scheduler._split_scope(other) == other
+
+def _scheduler(collection: list[str], workers: list[_Worker]) -> ProcessesInOneWorker:
+    # Only the state _send_tests reads: xdist's own __init__ needs a whole session.
+    scheduler = object.__new__(ProcessesInOneWorker)
+    scheduler.collection = collection
+    scheduler.pending = list(range(len(collection)))
+    scheduler.node2pending = {worker: [] for worker in workers}
+    return scheduler
+
+
+def test_every_process_test_goes_to_the_first_worker_first_and_the_rest_is_shared():
+    process = sorted(PROCESS_MODULES)[0]
+    collection = [f"tests/a/test_a.py::test_{n}" for n in range(4)] + [f"{process}::test_p{n}" for n in range(3)]
+    first, second = _Worker(), _Worker()
+    scheduler = _scheduler(collection, [first, second])
+
+    scheduler._send_tests(second, 10)
+    scheduler._send_tests(first, 5)
+
+    assert second.sent == [0, 1, 2, 3]  # never a process test, even when asking for more
+    assert first.sent == [4, 5, 6]  # the process tests, before anything else
+    assert scheduler.pending == []
+    assert scheduler.node2pending == {first: [4, 5, 6], second: [0, 1, 2, 3]}
+
+
+def test_the_first_worker_takes_the_others_too_once_the_process_tests_are_out():
+    process = sorted(PROCESS_MODULES)[0]
+    collection = [f"{process}::test_p", "tests/a/test_a.py::test_0", "tests/a/test_a.py::test_1"]
+    first, second = _Worker(), _Worker()
+    scheduler = _scheduler(collection, [first, second])
+
+    scheduler._send_tests(first, 2)
+    scheduler._send_tests(second, 2)
+
+    assert (first.sent, second.sent, scheduler.pending) == ([0, 1], [2], [])
 
 
 def _collect(seed: str) -> subprocess.Popen:
