@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.api.throttles import LimitExceeded, WindowLimit, link_message_take, window_limits_take
 from apps.audit.errors import StateConflict
@@ -320,19 +322,23 @@ def identification_send_code(*, identification: OtpIdentification) -> OtpMessage
     if identification.status not in OPEN_STATUSES or identification.code_verified_at:
         raise StateConflict("This identification does not take a code now.")
     per_identification, per_destination = SEND_LIMIT_PER_IDENTIFICATION, SEND_LIMIT_PER_DESTINATION
-    where = "phone" if identification.channel == Channel.SMS else "address"
+    # The sentences reach the actor's page (429), in the page's language.
+    if identification.channel == Channel.SMS:
+        too_many_here = _("Too many codes were sent to this phone in the last hour. Wait before asking again.")
+    else:
+        too_many_here = _("Too many codes were sent to this address in the last hour. Wait before asking again.")
     window_limits_take(
         [
             WindowLimit(
                 f"otp-code:identification:{identification.pk}",
                 *per_identification,
-                f"You asked for {per_identification[0]} codes in {per_identification[1] // 60} minutes. "
-                "Wait a little before asking again.",
+                _("You asked for %(count)d codes in %(minutes)d minutes. Wait a little before asking again.")
+                % {"count": per_identification[0], "minutes": per_identification[1] // 60},
             ),
             WindowLimit(
                 f"otp-code:{_destination_key(identification.channel, _destination(identification))}",
                 *per_destination,
-                f"Too many codes were sent to this {where} in the last hour. Wait before asking again.",
+                too_many_here,
             ),
         ]
     )
@@ -362,6 +368,25 @@ class CheckResult:
     message: str = ""
 
 
+def _not_right(what: str, left: int) -> str:
+    """What the actor's page says of a wrong answer, in the page's language."""
+    if what == "code":
+        message = ngettext(
+            "That code is not right. %(left)d attempt left.", "That code is not right. %(left)d attempts left.", left
+        )
+    elif what == "email":
+        message = ngettext(
+            "That email is not right. %(left)d attempt left.", "That email is not right. %(left)d attempts left.", left
+        )
+    else:
+        message = ngettext(
+            "That document number is not right. %(left)d attempt left.",
+            "That document number is not right. %(left)d attempts left.",
+            left,
+        )
+    return message % {"left": left}
+
+
 def _wrong_answer(locked: OtpIdentification, what: str) -> CheckResult:
     """Count a wrong code or second factor; the fifth fails the identification."""
     locked.failed_attempts += 1
@@ -375,8 +400,8 @@ def _wrong_answer(locked: OtpIdentification, what: str) -> CheckResult:
             reason="too many wrong answers",
             fail_reason="too many wrong answers",
         )
-        return CheckResult(failed, False, "Too many wrong answers: this identification has failed.")
-    return CheckResult(locked, False, f"That {what} is not right. {left} attempt{'s' if left != 1 else ''} left.")
+        return CheckResult(failed, False, _("Too many wrong answers: this identification has failed."))
+    return CheckResult(locked, False, _not_right(what, left))
 
 
 def identification_check_code(*, identification: OtpIdentification, code: str) -> CheckResult:
@@ -388,7 +413,7 @@ def identification_check_code(*, identification: OtpIdentification, code: str) -
         if locked.status != IdentificationStatus.IN_PROGRESS or locked.code_verified_at:
             raise StateConflict("This identification does not take a code now.")
         if not locked.code_hash or locked.code_expires_at is None or locked.code_expires_at <= timezone.now():
-            return CheckResult(locked, False, "This code has expired or was never sent. Ask for a new code.")
+            return CheckResult(locked, False, _("This code has expired or was never sent. Ask for a new code."))
         if not hmac.compare_digest(locked.code_hash, _code_hash(locked.pk, code.strip())):
             return _wrong_answer(locked, "code")
         locked.code_hash = ""  # one use only
@@ -425,13 +450,13 @@ def identification_check_second_factor(*, identification: OtpIdentification, val
 def document_image_check(content: bytes) -> str:
     """The image's content type by its magic bytes (JPEG, PNG or PDF), at most 5 MB."""
     if len(content) > MAX_IMAGE_BYTES:
-        raise ValidationError(f"The file is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+        raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_IMAGE_BYTES // (1024 * 1024)})
     if not content:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(_("The file is empty."))
     for magic, content_type in IMAGE_TYPES:
         if content.startswith(magic):
             return content_type
-    raise ValidationError("Upload a JPEG, PNG or PDF file.")
+    raise ValidationError(_("Upload a JPEG, PNG or PDF file."))
 
 
 def identification_submit_images(*, identification: OtpIdentification, front: bytes, back: bytes) -> OtpIdentification:

@@ -241,6 +241,10 @@ def test_it_rate_limits_code_sends_per_identification(client, created):
     assert 0 < int(response["Retry-After"]) <= 600
     assert b"Wait a little" in response.content
     assert OtpMessage.objects.filter(identification_id=created["id"], kind="CODE").count() == 3
+    # The sentence is in the page's language.
+    spanish = client.post(step_path(path, "send"), HTTP_ACCEPT_LANGUAGE="es")
+    assert spanish.status_code == 429
+    assert "Has pedido 3 códigos en 10 minutos" in spanish.content.decode()
 
 
 def test_it_rate_limits_code_sends_per_destination(client, api, create):
