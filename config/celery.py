@@ -18,11 +18,13 @@ app.autodiscover_tasks()
 
 @app.on_after_configure.connect
 def _make_broker_folder(sender: Celery, **kwargs: object) -> None:
-    # kombu's filesystem transport does not create its folder itself.
+    # kombu's filesystem transport does not create its message folder, and creates its control
+    # folder only when its parent exists.
     from django.conf import settings
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         settings.CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
+        settings.CELERY_BROKER_CONTROL_FOLDER.mkdir(parents=True, exist_ok=True)
 
 
 @after_setup_logger.connect

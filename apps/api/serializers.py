@@ -45,6 +45,18 @@ class StrictSerializer(serializers.Serializer):
                 ):
                     # DRF turns 0 or 1.5 into "0" or "1.5"; a text field takes only a JSON string.
                     errors[name] = [ErrorDetail("Not a valid string.", code="invalid")]
+                elif (
+                    isinstance(self.fields[name], serializers.CharField)
+                    and isinstance(data[name], str)
+                    and self.fields[name].max_length is not None
+                    and len(data[name]) > self.fields[name].max_length
+                ):
+                    # DRF trims whitespace before it checks the length, so "\n" + 150 letters
+                    # passed a 150-character limit the schema states (maxLength): the length sent counts.
+                    limit = self.fields[name].max_length
+                    errors[name] = [
+                        ErrorDetail(f"Ensure this field has no more than {limit} characters.", code="max_length")
+                    ]
         try:
             value = super().to_internal_value(data)
         except serializers.ValidationError as exc:

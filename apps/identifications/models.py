@@ -116,7 +116,7 @@ class OtpIdentification(FSMModelMixin, models.Model):
         custom={"admin": False},
     )
     def start(self) -> None:
-        """The actor opened the page or asked for a code."""
+        """The actor asked for their first code (opening the page changes nothing)."""
 
     @transition(
         field=status,

@@ -49,3 +49,12 @@ def person_identifications(*, person: Any) -> QuerySet[OtpIdentification]:
         .select_related("organization")
         .order_by("-created_at")
     )
+
+
+def identification_status_shown(*, identification: OtpIdentification) -> str:
+    """The status the actor's page shows: an open identification past expires_at is EXPIRED
+    before anything records it (the page's GET never writes; the sweep, the API's read-time
+    guard or the actor's next POST write the expiry)."""
+    if identification.status in OPEN_STATUSES and identification.expires_at <= timezone.now():
+        return IdentificationStatus.EXPIRED
+    return identification.status

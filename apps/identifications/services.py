@@ -19,6 +19,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
@@ -310,44 +312,44 @@ def identifications_expire_overdue(*, batch_size: int = 500) -> int:
     return expired
 
 
-def identification_open(*, identification: OtpIdentification) -> OtpIdentification:
-    """The actor opened their page: the first visit moves CREATED → IN_PROGRESS."""
-    identification = identification_expire_if_overdue(identification=identification)
-    if identification.status != IdentificationStatus.CREATED:
-        return identification
-    try:
-        return transition_apply(identification, "start", actor=Actor.system("actor page"), reason="page opened")
-    except StateConflict:
-        return OtpIdentification.objects.get(pk=identification.pk)
-
-
 def identification_send_code(*, identification: OtpIdentification) -> OtpMessage:
-    """A fresh six-digit code over the channel, valid CODE_TTL; rate limited (RateLimited → 429)."""
-    identification = identification_open(identification=identification)
-    if identification.status != IdentificationStatus.IN_PROGRESS or identification.code_verified_at:
+    """A fresh six-digit code over the channel, valid CODE_TTL; rate limited (RateLimited → 429).
+
+    The actor's first request for a code is their first act on the identification: it moves
+    CREATED → IN_PROGRESS, in the transaction that stores the code. Opening the page does not
+    (a GET never writes; a mail scanner following the link is no act of the actor), and a
+    refused request (429) changes nothing."""
+    identification = identification_expire_if_overdue(identification=identification)
+    if identification.status not in OPEN_STATUSES or identification.code_verified_at:
         raise StateConflict("This identification does not take a code now.")
     per_identification, per_destination = SEND_LIMIT_PER_IDENTIFICATION, SEND_LIMIT_PER_DESTINATION
-    where = "phone" if identification.channel == Channel.SMS else "address"
+    # The sentences reach the actor's page (429), in the page's language.
+    if identification.channel == Channel.SMS:
+        too_many_here = _("Too many codes were sent to this phone in the last hour. Wait before asking again.")
+    else:
+        too_many_here = _("Too many codes were sent to this address in the last hour. Wait before asking again.")
     window_limits_take(
         [
             WindowLimit(
                 f"otp-code:identification:{identification.pk}",
                 *per_identification,
-                f"You asked for {per_identification[0]} codes in {per_identification[1] // 60} minutes. "
-                "Wait a little before asking again.",
+                _("You asked for %(count)d codes in %(minutes)d minutes. Wait a little before asking again.")
+                % {"count": per_identification[0], "minutes": per_identification[1] // 60},
             ),
             WindowLimit(
                 f"otp-code:{_destination_key(identification.channel, _destination(identification))}",
                 *per_destination,
-                f"Too many codes were sent to this {where} in the last hour. Wait before asking again.",
+                too_many_here,
             ),
         ]
     )
     code = f"{secrets.randbelow(10**6):06d}"
     with transaction.atomic():
         locked = OtpIdentification.objects.select_for_update().get(pk=identification.pk)
-        if locked.status != IdentificationStatus.IN_PROGRESS:
-            raise StateConflict(f"An identification in state {locked.status} does not take a code.")
+        if locked.status == IdentificationStatus.CREATED:
+            locked = transition_apply(locked, "start", actor=Actor.system("actor page"), reason="code requested")
+        if locked.status != IdentificationStatus.IN_PROGRESS or locked.code_verified_at:
+            raise StateConflict(f"An identification in state {locked.status} does not take a code now.")
         locked.code_hash = _code_hash(locked.pk, code)
         locked.code_expires_at = timezone.now() + CODE_TTL
         locked.save(update_fields=["code_hash", "code_expires_at", "updated_at"])
@@ -367,6 +369,25 @@ class CheckResult:
     message: str = ""
 
 
+def _not_right(what: str, left: int) -> str:
+    """What the actor's page says of a wrong answer, in the page's language."""
+    if what == "code":
+        message = ngettext(
+            "That code is not right. %(left)d attempt left.", "That code is not right. %(left)d attempts left.", left
+        )
+    elif what == "email":
+        message = ngettext(
+            "That email is not right. %(left)d attempt left.", "That email is not right. %(left)d attempts left.", left
+        )
+    else:
+        message = ngettext(
+            "That document number is not right. %(left)d attempt left.",
+            "That document number is not right. %(left)d attempts left.",
+            left,
+        )
+    return message % {"left": left}
+
+
 def _wrong_answer(locked: OtpIdentification, what: str) -> CheckResult:
     """Count a wrong code or second factor; the fifth fails the identification."""
     locked.failed_attempts += 1
@@ -380,8 +401,8 @@ def _wrong_answer(locked: OtpIdentification, what: str) -> CheckResult:
             reason="too many wrong answers",
             fail_reason="too many wrong answers",
         )
-        return CheckResult(failed, False, "Too many wrong answers: this identification has failed.")
-    return CheckResult(locked, False, f"That {what} is not right. {left} attempt{'s' if left != 1 else ''} left.")
+        return CheckResult(failed, False, _("Too many wrong answers: this identification has failed."))
+    return CheckResult(locked, False, _not_right(what, left))
 
 
 def identification_check_code(*, identification: OtpIdentification, code: str) -> CheckResult:
@@ -393,7 +414,7 @@ def identification_check_code(*, identification: OtpIdentification, code: str) -
         if locked.status != IdentificationStatus.IN_PROGRESS or locked.code_verified_at:
             raise StateConflict("This identification does not take a code now.")
         if not locked.code_hash or locked.code_expires_at is None or locked.code_expires_at <= timezone.now():
-            return CheckResult(locked, False, "This code has expired or was never sent. Ask for a new code.")
+            return CheckResult(locked, False, _("This code has expired or was never sent. Ask for a new code."))
         if not hmac.compare_digest(locked.code_hash, _code_hash(locked.pk, code.strip())):
             return _wrong_answer(locked, "code")
         locked.code_hash = ""  # one use only
@@ -430,26 +451,19 @@ def identification_check_second_factor(*, identification: OtpIdentification, val
 def document_image_check(content: bytes) -> str:
     """The image's content type by its magic bytes (JPEG, PNG or PDF), at most 5 MB."""
     if len(content) > MAX_IMAGE_BYTES:
-        raise ValidationError(f"The file is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB.")
+        raise ValidationError(_("The file is larger than %(mb)d MB.") % {"mb": MAX_IMAGE_BYTES // (1024 * 1024)})
     if not content:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(_("The file is empty."))
     for magic, content_type in IMAGE_TYPES:
         if content.startswith(magic):
             return content_type
-    raise ValidationError("Upload a JPEG, PNG or PDF file.")
+    raise ValidationError(_("Upload a JPEG, PNG or PDF file."))
 
 
 def identification_submit_images(*, identification: OtpIdentification, front: bytes, back: bytes) -> OtpIdentification:
-    """PERSONAL_DOCUMENT_IMAGE: store both images encrypted for staff review."""
-    errors = {}
-    types = {}
-    for name, content in (("front_image", front), ("back_image", back)):
-        try:
-            types[name] = document_image_check(content)
-        except ValidationError as exc:
-            errors[name] = exc.messages
-    if errors:
-        raise ValidationError(errors)
+    """PERSONAL_DOCUMENT_IMAGE: store both images encrypted for staff review.
+
+    The state is checked before the files: out of turn the answer is 409 whatever was sent."""
     identification = identification_expire_if_overdue(identification=identification)
     with transaction.atomic():
         locked = OtpIdentification.objects.select_for_update().get(pk=identification.pk)
@@ -460,6 +474,15 @@ def identification_submit_images(*, identification: OtpIdentification, front: by
             or locked.images_submitted_at
         ):
             raise StateConflict("This identification does not take document images now.")
+        errors = {}
+        types = {}
+        for name, content in (("front_image", front), ("back_image", back)):
+            try:
+                types[name] = document_image_check(content)
+            except ValidationError as exc:
+                errors[name] = exc.messages
+        if errors:
+            raise ValidationError(errors)
         locked.front_image = base64.b64encode(front).decode()
         locked.front_image_type = types["front_image"]
         locked.back_image = base64.b64encode(back).decode()

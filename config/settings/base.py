@@ -199,11 +199,15 @@ else:
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 CELERY_BROKER_FOLDER = VAR_DIR / "celery-broker"
+# The filesystem transport's exchange table (the workers' remote-control fanout): kombu's default
+# is `control/` in the working directory, i.e. the repository's top level.
+CELERY_BROKER_CONTROL_FOLDER = VAR_DIR / "celery-control"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: one folder both ways, processed messages dropped.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_FOLDER),
         "data_folder_out": str(CELERY_BROKER_FOLDER),
+        "control_folder": str(CELERY_BROKER_CONTROL_FOLDER),
         "store_processed": False,
     }
 else:

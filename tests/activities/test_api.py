@@ -246,7 +246,13 @@ def test_it_refuses_what_does_not_fit_the_type(api, initiator, receptor, type, e
 
 @pytest.mark.parametrize(
     "extra",
-    [{"type": "AT_005"}, {"type": "PENDING"}, {"status": "ACCEPTED"}, {"id": str(uuid.uuid4())}, {"colour": "red"}],
+    [
+        {"type": "AT_005"},
+        {"type": "PENDING"},
+        {"status": "ACCEPTED"},
+        {"id": "5f0c6a3e-8d2b-4b7e-9a41-0c3d2e1f4a5b"},
+        {"colour": "red"},
+    ],
 )
 def test_it_refuses_unknown_types_and_server_fields(api, initiator, receptor, extra):
     response = api.post(BASE, {**_payload("AT_001", initiator, receptor), **extra}, format="json")

@@ -28,7 +28,11 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+REPOSITORY = Path(__file__).resolve().parents[2]
+# Every run writes its screenshots under var/ (ignored by git); UPDATE_SCREENSHOTS=1 writes the
+# tracked ones under docs/screenshots/ that the README shows, so a plain run leaves git clean.
+SCREENSHOTS = REPOSITORY / "var" / "screenshots"
+TRACKED_SCREENSHOTS = REPOSITORY / "docs" / "screenshots"
 STRONG_PASSWORD = "Violet-lantern-harbour-42"
 
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
@@ -82,13 +86,21 @@ def phone(browser, transactional_db, live_server) -> Iterator[object]:
     yield from _page(browser, PHONE)
 
 
+def screenshots_folder() -> Path:
+    """var/screenshots/, or docs/screenshots/ when UPDATE_SCREENSHOTS is set (1, true or yes)."""
+    if os.environ.get("UPDATE_SCREENSHOTS", "").strip().lower() in ("1", "true", "yes"):
+        return TRACKED_SCREENSHOTS
+    return SCREENSHOTS
+
+
 @pytest.fixture
 def screenshot():
-    """Save a full-page screenshot into docs/screenshots/ (the README and reviewers use them)."""
+    """Save a full-page screenshot into screenshots_folder() (the README and reviewers use them)."""
 
     def take(page, name: str) -> Path:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        path = SCREENSHOTS / name
+        folder = screenshots_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / name
         page.screenshot(path=str(path), full_page=True)
         return path
 

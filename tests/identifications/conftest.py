@@ -55,6 +55,14 @@ def page_path(url: str) -> str:
     return url.replace("http://testserver", "", 1)
 
 
+# Each step of the actor's page posts to its own address under the page's (the same signed link).
+STEPS = {"send": "send-code/", "code": "code/", "second_factor": "second-factor/", "images": "images/"}
+
+
+def step_path(path: str, step: str) -> str:
+    return path + STEPS[step]
+
+
 def last_code() -> str:
     """The code from the last email or SMS sent (the only place it exists in clear)."""
     bodies = [m.body for m in mail.outbox] + [m.body for m in sms.outbox]

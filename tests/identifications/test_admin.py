@@ -5,7 +5,7 @@ import pytest
 from apps.audit.models import Transition
 from apps.identifications.models import OtpIdentification
 from tests.factories import make_person, staff_login
-from tests.identifications.conftest import last_code, page_path
+from tests.identifications.conftest import last_code, page_path, step_path
 
 pytestmark = pytest.mark.django_db
 
@@ -31,10 +31,10 @@ def submitted(client, create):
 
     created = create(two_factor_type="PERSONAL_DOCUMENT_IMAGE").json()
     path = page_path(created["url"])
-    client.post(path, {"send": "1"})
-    client.post(path, {"code": last_code()})
+    client.post(step_path(path, "send"))
+    client.post(step_path(path, "code"), {"code": last_code()})
     client.post(
-        path,
+        step_path(path, "images"),
         {"front_image": SimpleUploadedFile("f.png", PNG), "back_image": SimpleUploadedFile("b.pdf", PDF)},
     )
     return created

@@ -266,9 +266,10 @@ def _key(org, make_client, *, force_scope: bool):
 
 
 def _start(identification_id):
-    from apps.identifications.services import identification_open
+    """The actor's first code request moves CREATED → IN_PROGRESS."""
+    from apps.identifications.services import identification_send_code
 
-    identification_open(identification=OtpIdentification.objects.get(pk=identification_id))
+    identification_send_code(identification=OtpIdentification.objects.get(pk=identification_id))
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,10 @@ def test_it_creates_with_a_trailing_slash_too(api):
     assert response.json()["managed"] is False
 
 
-@pytest.mark.parametrize(("field", "value"), [("id", str(uuid.uuid4())), ("state", "ACTIVE"), ("state", "INVITED")])
+# Fixed values: parametrize ids must be the same in every pytest-xdist worker.
+@pytest.mark.parametrize(
+    ("field", "value"), [("id", "5f0c6a3e-8d2b-4b7e-9a41-0c3d2e1f4a5b"), ("state", "ACTIVE"), ("state", "INVITED")]
+)
 def test_it_refuses_server_fields_on_create(api, field, value):
     response = api.post(BASE, {**PAYLOAD, field: value}, format="json")
 
@@ -102,6 +105,17 @@ def test_it_requires_every_field(api, field):
     assert response.status_code == 400
     assert _fields(response) == [field]
     assert response.json()["errors"][0]["code"] == "required"
+    assert not ExternalPersonalIdentity.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["\n" + "a" * 150, " " * 151, "a" * 151])
+def test_it_counts_the_length_sent_against_the_schemas_max_length(api, name):
+    # The schema says maxLength 150; whitespace DRF would trim is part of what was sent.
+    response = api.post(BASE, {**PAYLOAD, "lastName": name}, format="json")
+
+    assert response.status_code == 400
+    assert _fields(response) == ["lastName"]
+    assert response.json()["errors"][0]["code"] == "max_length"
     assert not ExternalPersonalIdentity.objects.exists()
 
 

@@ -23,6 +23,7 @@ from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.permissions import HasApiKey
 from apps.organizations.throttling import ApiKeyRateThrottle
 from tests.factories import make_person
+from tests.identifications.conftest import step_path
 
 pytestmark = pytest.mark.django_db
 
@@ -236,7 +237,7 @@ def otp_page(api):
     client = Client()
     path = created["url"].replace("http://testserver", "")
     client.get(path)
-    assert client.post(path, {"send": "1"}).status_code == 302
+    assert client.post(step_path(path, "send"), {"send": "1"}).status_code == 302
     return created["id"], client, path
 
 
@@ -246,10 +247,10 @@ def _code() -> str:
 
 def test_code_sends_are_limited_with_retry_after(otp_page):
     _, client, path = otp_page
-    codes = [client.post(path, {"send": "1"}).status_code for _ in range(3)]
+    codes = [client.post(step_path(path, "send"), {"send": "1"}).status_code for _ in range(3)]
 
     assert codes == [302, 302, 429]
-    response = client.post(path, {"send": "1"})
+    response = client.post(step_path(path, "send"), {"send": "1"})
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 600
 
@@ -259,10 +260,10 @@ def test_five_wrong_codes_fail_the_identification_and_the_right_one_then_is_refu
     right = _code()
     wrong = f"{(int(right) + 1) % 10**6:06d}"
     for _ in range(5):
-        client.post(path, {"code": wrong})
+        client.post(step_path(path, "code"), {"code": wrong})
 
     assert OtpIdentification.objects.get(pk=identification_id).status == "FAILED"
-    assert client.post(path, {"code": right}).status_code == 409
+    assert client.post(step_path(path, "code"), {"code": right}).status_code == 409
     assert OtpIdentification.objects.get(pk=identification_id).status == "FAILED"
 
 
@@ -404,8 +405,8 @@ def images_step(api):
     client = Client()
     path = created["url"].replace("http://testserver", "")
     client.get(path)
-    client.post(path, {"send": "1"})
-    assert client.post(path, {"code": _code()}).status_code == 302
+    client.post(step_path(path, "send"), {"send": "1"})
+    assert client.post(step_path(path, "code"), {"code": _code()}).status_code == 302
     return created["id"], client, path
 
 
@@ -426,7 +427,9 @@ def _file(name: str, content: bytes, content_type: str) -> SimpleUploadedFile:
 )
 def test_it_refuses_document_files_by_content_not_by_name_or_declared_type(images_step, front, message):
     identification_id, client, path = images_step
-    response = client.post(path, {"front_image": front, "back_image": _file("b.png", PNG, "image/png")})
+    response = client.post(
+        step_path(path, "images"), {"front_image": front, "back_image": _file("b.png", PNG, "image/png")}
+    )
 
     assert response.status_code == 400
     assert message in response.content
@@ -436,7 +439,7 @@ def test_it_refuses_document_files_by_content_not_by_name_or_declared_type(image
 def test_it_keeps_the_type_it_detected_not_the_one_declared(images_step):
     identification_id, client, path = images_step
     response = client.post(
-        path,
+        step_path(path, "images"),
         {"front_image": _file("id.exe", PDF, "application/x-msdownload"), "back_image": _file("b", PNG, "text/html")},
     )
 

@@ -34,6 +34,7 @@ from apps.portal.services import person_delete
 from apps.transfers.models import TransferSession
 from apps.transfers.services import sessions_purge_data
 from tests.factories import make_api_key, make_person
+from tests.identifications.conftest import step_path
 
 # Distinctive values: none of them can occur in a table, a log line or a report by chance.
 ZOE = {
@@ -176,7 +177,7 @@ def build_world(api) -> dict:
     page = Client()
     path = ident.json()["url"].replace("http://testserver", "")
     page.get(path)
-    assert page.post(path, {"send": "1"}).status_code == 302
+    assert page.post(step_path(path, "send"), {"send": "1"}).status_code == 302
     return {
         "zoe": zoe,
         "bart": bart,

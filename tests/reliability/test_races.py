@@ -28,6 +28,7 @@ from apps.identities.services import identity_activate
 from apps.people.services import person_set_details
 from apps.transfers.models import TransferSession
 from tests.factories import make_api_key, make_identity, make_person
+from tests.identifications.conftest import step_path
 from tests.reliability.conftest import postgres_only, race
 
 pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
@@ -220,11 +221,11 @@ def test_a_cancel_racing_the_identifying_code_lets_one_win(org, api):
         assert created.status_code == 201, created.json()
         ident_id, path = created.json()["id"], created.json()["url"].replace("http://testserver", "")
         page.get(path)
-        assert page.post(path, {"send": "1"}).status_code == 302
+        assert page.post(step_path(path, "send"), {"send": "1"}).status_code == 302
         code = mail.outbox[-1].body.split(" is ")[1][:6]
 
         identified, canceled = race(
-            lambda path=path, code=code: page.post(path, {"code": code}),
+            lambda path=path, code=code: page.post(step_path(path, "code"), {"code": code}),
             lambda ident_id=ident_id: api.post(
                 f"/api/v1/orgs/acme/identifications/otp/{ident_id}/cancel", {"reason": "duplicate"}, format="json"
             ),
@@ -256,11 +257,11 @@ def test_simultaneous_wrong_codes_are_all_counted_and_fail_the_identification_on
     path = created["url"].replace("http://testserver", "")
     pages = [Client() for _ in range(8)]
     pages[0].get(path)
-    assert pages[0].post(path, {"send": "1"}).status_code == 302
+    assert pages[0].post(step_path(path, "send"), {"send": "1"}).status_code == 302
     right = mail.outbox[-1].body.split(" is ")[1][:6]
     wrong = f"{(int(right) + 1) % 10**6:06d}"
 
-    outcomes = race(*(lambda p=p: p.post(path, {"code": wrong}) for p in pages))
+    outcomes = race(*(lambda p=p: p.post(step_path(path, "code"), {"code": wrong}) for p in pages))
 
     assert [o.error for o in outcomes] == [None] * 8
     codes = sorted(o.value.status_code for o in outcomes)

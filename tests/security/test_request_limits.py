@@ -122,9 +122,9 @@ def test_the_identification_page_takes_two_five_mb_images(client):
         "back_image": SimpleUploadedFile("back.png", b"\x89PNG\r\n\x1a\n" + b"\0" * (5 * MB - 16)),
     }
 
-    response = client.post(f"/identify/{'0' * 8}-0000-4000-8000-{'0' * 12}/not-a-token/", images)
+    response = client.post(f"/identify/{'0' * 8}-0000-4000-8000-{'0' * 12}/not-a-token/images/", images)
 
-    assert response.status_code != 413  # an unknown identification: the page's 404/410, not the cap
+    assert response.status_code == 404  # an unknown identification: the step's own answer, not the cap's 413
 
 
 # --- gunicorn (the Procfile's web command) and the ws process, as real processes --------------------
