@@ -35,7 +35,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-oauth-toolkit ships no types: the plugin cannot see the manager its AbstractApplication.user adds.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """A person or a staff member. Signs in with their email, which is stored encrypted."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
