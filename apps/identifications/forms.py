@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -22,7 +24,7 @@ class CodeForm(forms.Form):
 class SecondFactorForm(forms.Form):
     second_factor = forms.CharField(max_length=254)
 
-    def __init__(self, *args: object, label: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, label: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["second_factor"].label = label
 
