@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -31,8 +31,8 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organizations
-        self.fields["days"].choices = [
+        cast(forms.ModelChoiceField, self.fields["organization"]).queryset = organizations
+        cast(forms.ChoiceField, self.fields["days"]).choices = [
             (days, ngettext("Last %(days)d day", "Last %(days)d days", days) % {"days": days}) for days in PERIODS
         ]
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -130,7 +131,7 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     if session.status in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
         return render(request, "transfers/answered.html", {"session": session})
 
-    ticked = set(form.data.getlist("scopes")) if form is not None else set(values)
+    ticked = set(cast(QueryDict, form.data).getlist("scopes")) if form is not None else set(values)
     scopes = [
         {
             "name": name,
