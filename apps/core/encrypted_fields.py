@@ -46,6 +46,10 @@ class EncryptedEmailField(EncryptedTextField):
 class EncryptedJSONField(EncryptedTextField):
     """A JSON value (dict, list, ...) stored as one Fernet token."""
 
+    # What django-stubs' plugin reads as the attribute's types: any JSON value, not text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
     def get_prep_value(self, value: Any) -> Any:
         if value is None:
             return None

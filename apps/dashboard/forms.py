@@ -26,7 +26,7 @@ class DashboardFilterForm(forms.Form):
         choices=[(days, days) for days in PERIODS],
         coerce=int,
         required=False,
-        empty_value=DEFAULT_PERIOD,
+        empty_value=DEFAULT_PERIOD,  # type: ignore[arg-type]  # any value works (Django: empty_value=''); the stubs say str | None
     )
 
     def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:

@@ -30,14 +30,14 @@ from apps.transfers.services import (
 )
 
 
-def _by_token(request: HttpRequest, session_id: UUID) -> tuple[TransferSession | None, HttpResponse | None]:
+def _by_token(request: HttpRequest, session_id: UUID) -> TransferSession | HttpResponse:
     """The token in a page URL is a capability: without it, nothing about the session is shown."""
     session = session_get(session_id=session_id)
     if session is None:
-        return None, render(request, "transfers/unknown.html", status=404)
+        return render(request, "transfers/unknown.html", status=404)
     if not session_token_valid(session, request.GET.get("token")):
-        return None, render(request, "transfers/unknown.html", status=401)
-    return session_expire_if_overdue(session=session), None
+        return render(request, "transfers/unknown.html", status=401)
+    return session_expire_if_overdue(session=session)
 
 
 def _closed_svg() -> str:
@@ -57,9 +57,9 @@ def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
     import qrcode
     import qrcode.image.svg
 
-    session, refusal = _by_token(request, session_id)
-    if refusal is not None:
-        return refusal
+    session = _by_token(request, session_id)
+    if isinstance(session, HttpResponse):  # the refusal
+        return session
     if not session.is_open:
         # An answered or expired session's QR must not be scannable any more.
         return HttpResponse(_closed_svg(), content_type="image/svg+xml", status=410)
@@ -72,9 +72,9 @@ def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
 @require_http_methods(["GET"])
 def display_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     """The embeddable desktop page: QR, who asks for what, countdown, live status, renewal."""
-    session, refusal = _by_token(request, session_id)
-    if refusal is not None:
-        return refusal
+    session = _by_token(request, session_id)
+    if isinstance(session, HttpResponse):  # the refusal
+        return session
     return render(
         request,
         "transfers/display.html",
