@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -9,7 +9,7 @@ from apps.api.health import healthz
 from apps.api.urls import api_path, api_section
 from apps.people.api.views import PersonalDetailsApi, PersonDetailsApi
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
     *api_path("me/details", PersonDetailsApi.as_view(), name="me-details"),
     api_section("apps.identities.api.urls"),

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from apps.activities.models import Activity, ActivityType
@@ -62,7 +63,9 @@ class ConsentForm(forms.Form):
         self.activity = activity
         self.values = values
         self.requirements = list(activity.requirements)
-        self.fields["accepted_details"].choices = [(r["detail"], detail_label(r["detail"])) for r in self.requirements]
+        cast(forms.ChoiceField, self.fields["accepted_details"]).choices = [
+            (r["detail"], detail_label(r["detail"])) for r in self.requirements
+        ]
         if activity.type not in (ActivityType.REQUEST, ActivityType.SWAP):
             # An authorization shares nothing, so there is no period to choose.
             del self.fields["sharing_period"]
@@ -77,7 +80,7 @@ class ConsentForm(forms.Form):
 
     def detail_rows(self) -> list[DetailRow]:
         if self.is_bound:
-            chosen = set(self.data.getlist("accepted_details"))
+            chosen = set(cast(QueryDict, self.data).getlist("accepted_details"))
         else:
             chosen = {r["detail"] for r in self.requirements if r["detail"] in self.values}
         rows = []
@@ -161,8 +164,12 @@ class StartActivityForm(forms.Form):
         self.type = type
         self.counterparts = {c.key: c for c in counterparts}
         self.values = values
-        self.fields["counterpart"].choices = [(c.key, f"{c.name}, {c.own.organization.name}") for c in counterparts]
-        self.fields["offered_details"].choices = [(name, detail_label(name)) for name in values]
+        cast(forms.ChoiceField, self.fields["counterpart"]).choices = [
+            (c.key, f"{c.name}, {c.own.organization.name}") for c in counterparts
+        ]
+        cast(forms.ChoiceField, self.fields["offered_details"]).choices = [
+            (name, detail_label(name)) for name in values
+        ]
         if type == ActivityType.SHARE:
             # The receptor of a share gives nothing; the person sets how long theirs are shared.
             del self.fields["requested_details"]
@@ -175,14 +182,14 @@ class StartActivityForm(forms.Form):
         return self.type == ActivityType.SWAP
 
     def offered_rows(self) -> list[DetailRow]:
-        chosen = set(self.data.getlist("offered_details")) if self.is_bound else set()
+        chosen = set(cast(QueryDict, self.data).getlist("offered_details")) if self.is_bound else set()
         return [
             DetailRow(name=name, label=detail_label(name), required=False, value=detail.value, checked=name in chosen)
             for name, detail in self.values.items()
         ]
 
     def requested_rows(self) -> list[tuple[str, str, bool]]:
-        chosen = set(self.data.getlist("requested_details")) if self.is_bound else set()
+        chosen = set(cast(QueryDict, self.data).getlist("requested_details")) if self.is_bound else set()
         return [(name, str(label), name in chosen) for name, label in DETAIL_CHOICES]
 
     def clean_sharing_period(self) -> timedelta:

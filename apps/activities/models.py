@@ -100,7 +100,7 @@ class Activity(FSMModelMixin, models.Model):
     def status_for(self, party: str, now: datetime | None = None) -> str:
         """SENT to the initiator and ACTION_REQUIRED to the receptor while pending; never PENDING."""
         status = self.effective_status(now)
-        return SHOWN_PENDING[party] if status == ActivityStatus.PENDING else status
+        return SHOWN_PENDING[Party(party)] if status == ActivityStatus.PENDING else status
 
     def identity_of(self, party: str) -> Any:
         return self.initiator if party == Party.INITIATOR else self.receptor

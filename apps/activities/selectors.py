@@ -150,7 +150,7 @@ class PersonActivity:
 
     @property
     def headline(self) -> str:
-        return HEADLINES[(self.party, self.activity.type)].format(who=self.counterpart_name)
+        return HEADLINES[(Party(self.party), ActivityType(self.activity.type))].format(who=self.counterpart_name)
 
     @property
     def status_label(self) -> str:

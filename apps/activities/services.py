@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from apps.activities.models import (
@@ -410,7 +410,7 @@ def _sweep_sql(
     """
     activity = Activity._meta.db_table
     snapshot = SharedSnapshot._meta.db_table
-    deadline_column = Activity._meta.get_field(deadline.field).column
+    deadline_column = cast("models.Field[Any, Any]", Activity._meta.get_field(deadline.field)).column
     drop = ""
     if deadline.target == ActivityStatus.EXPIRED:  # table names come from the models
         drop = f", dropped AS (DELETE FROM {snapshot} s USING changed WHERE s.activity_id = changed.id)"  # noqa: S608

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -41,6 +41,7 @@ from apps.activities.services import (
 )
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
+from apps.people.requests import PersonRequest
 from apps.people.selectors import person_details
 from apps.people.vocabulary import detail_display_label as detail_label
 from apps.verifications.links import process_url
@@ -48,7 +49,7 @@ from apps.verifications.models import OPEN_STATUSES
 from apps.verifications.services import process_create
 
 
-def _get(request: HttpRequest, activity_id: UUID, *, receptor_only: bool = False) -> PersonActivity:
+def _get(request: PersonRequest, activity_id: UUID, *, receptor_only: bool = False) -> PersonActivity:
     """The activity seen through the person's own identity; anyone else gets 404, never a hint it exists."""
     mine = person_activity_get(person=request.user, activity_id=activity_id)
     if mine is None or (receptor_only and mine.party != Party.RECEPTOR):
@@ -68,7 +69,7 @@ def _shared_values(mine: PersonActivity) -> dict[str, Any]:
 
 
 def _render(
-    request: HttpRequest,
+    request: PersonRequest,
     mine: PersonActivity,
     form: ConsentForm | None = None,
     *,
@@ -104,7 +105,7 @@ def _render(
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def activity_page(request: HttpRequest, activity_id: UUID) -> HttpResponse:
+def activity_page(request: PersonRequest, activity_id: UUID) -> HttpResponse:
     """The consent screen while the activity waits for the receptor; its status and sharing afterwards."""
     # Every party may look; only the receptor answers.
     mine = _get(request, activity_id, receptor_only=request.method == "POST")
@@ -156,7 +157,7 @@ def _status_sentence(mine: PersonActivity) -> str:
 
 @login_required
 @require_POST
-def activity_decline_view(request: HttpRequest, activity_id: UUID) -> HttpResponse:
+def activity_decline_view(request: PersonRequest, activity_id: UUID) -> HttpResponse:
     mine = _get(request, activity_id, receptor_only=True)
     try:
         activity_decline(activity=mine.activity, actor=Actor.user(request.user))
@@ -168,7 +169,7 @@ def activity_decline_view(request: HttpRequest, activity_id: UUID) -> HttpRespon
 
 @login_required
 @require_POST
-def activity_revoke_view(request: HttpRequest, activity_id: UUID) -> HttpResponse:
+def activity_revoke_view(request: PersonRequest, activity_id: UUID) -> HttpResponse:
     """Either party ends the sharing early (→ EXPIRED, reason revoked); the shared values are deleted."""
     mine = _get(request, activity_id)
     try:
@@ -184,7 +185,7 @@ def activity_revoke_view(request: HttpRequest, activity_id: UUID) -> HttpRespons
 
 @login_required
 @require_POST
-def activity_complete_view(request: HttpRequest, activity_id: UUID) -> HttpResponse:
+def activity_complete_view(request: PersonRequest, activity_id: UUID) -> HttpResponse:
     mine = _get(request, activity_id)
     try:
         activity = activity_complete(activity=mine.activity, party=mine.party, actor=Actor.user(request.user))
@@ -201,7 +202,7 @@ def activity_complete_view(request: HttpRequest, activity_id: UUID) -> HttpRespo
 
 @login_required
 @require_POST
-def activity_bioface_view(request: HttpRequest, activity_id: UUID) -> HttpResponse:
+def activity_bioface_view(request: PersonRequest, activity_id: UUID) -> HttpResponse:
     """Start (or resume) the face check an authorization asks for, at the verification page."""
     mine = _get(request, activity_id, receptor_only=True)
     activity = mine.activity
@@ -224,7 +225,7 @@ def activity_bioface_view(request: HttpRequest, activity_id: UUID) -> HttpRespon
 
 @never_cache
 @login_required
-def receipt_page(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
+def receipt_page(request: PersonRequest, receipt_id: UUID) -> HttpResponse:
     receipt = person_receipt_get(person=request.user, receipt_id=receipt_id)
     if receipt is None:
         raise Http404(_("No such receipt."))
@@ -241,7 +242,7 @@ def receipt_page(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
 
 @never_cache
 @login_required
-def receipt_json(request: HttpRequest, receipt_id: UUID) -> HttpResponse:
+def receipt_json(request: PersonRequest, receipt_id: UUID) -> HttpResponse:
     receipt = person_receipt_get(person=request.user, receipt_id=receipt_id)
     if receipt is None:
         raise Http404(_("No such receipt."))
@@ -260,7 +261,7 @@ START_TYPES = {"share": ActivityType.SHARE, "swap": ActivityType.SWAP}
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def activity_start(request: HttpRequest, kind: str) -> HttpResponse:
+def activity_start(request: PersonRequest, kind: str) -> HttpResponse:
     """The person shares their details (AT_002) or proposes a swap (AT_003) with someone they
     already deal with: choose, review what would leave, confirm. Nothing is created before the
     confirmation, and it goes through activity_create like the API, as the person's own act."""
@@ -289,7 +290,7 @@ def activity_start(request: HttpRequest, kind: str) -> HttpResponse:
         # An identity was deactivated between the review and the confirmation.
         form.add_error("counterpart", _("This is no longer possible with %(who)s. Choose again.") % {"who": _who(form)})
         return render(request, "activities/start.html", context, status=409)
-    mine = person_activity_get(person=request.user, activity_id=activity.pk)
+    mine = _get(request, activity.pk)
     if type == ActivityType.SHARE:
         messages.success(request, _accepted_message(activity, mine))
     else:

@@ -41,6 +41,7 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is temporarily unavailable; retry shortly."
     default_code = "unavailable"
+    wait: float | None = None  # seconds, sent as Retry-After
 
 
 class Conflict(exceptions.APIException):
@@ -115,10 +116,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return None  # ApiErrorMiddleware turns it into a JSON 500 and logs it.
 
     headers: dict[str, str] = {}
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    wait = getattr(exc, "wait", None)
+    if wait:
+        headers["Retry-After"] = str(int(wait))
 
     if isinstance(exc, exceptions.ValidationError):
         items = _flatten(exc.detail)

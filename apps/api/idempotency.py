@@ -44,7 +44,7 @@ class Replay(Exception):
 
 def _fingerprint(request: Request) -> str:
     digest = hashlib.sha256()
-    digest.update(request.method.encode() + b" " + request.get_full_path().encode() + b"\n")
+    digest.update(f"{request.method} {request.get_full_path()}\n".encode())
     digest.update(request.body)
     return digest.hexdigest()
 

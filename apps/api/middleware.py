@@ -49,6 +49,7 @@ class ApiErrorMiddleware:
         if isinstance(exception, DATABASE_UNAVAILABLE):
             # Pages and API alike: a retryable 503, not a 500 (nothing is wrong with the request).
             logger.warning("Database unavailable on %s %s: %s", request.method, request.path, type(exception).__name__)
+            response: HttpResponse
             if request.path.startswith(API_PREFIX):
                 response = json_error(503, "unavailable", "The service is temporarily unavailable; retry shortly.")
             else:

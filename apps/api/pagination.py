@@ -26,13 +26,13 @@ class CursorPagination(pagination.CursorPagination):
     max_page_size = 100
     invalid_cursor_message = "Invalid cursor: use the `next` or `previous` link of a page."
 
-    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any] | None:
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
         self.request = request
-        self.page_size = self.get_page_size(request)
+        self.page_size = self.get_page_size(request) or self.page_size
         self.base_url = request.build_absolute_uri()
         self.cursor = self.decode_cursor(request)
         reverse = bool(self.cursor and self.cursor.reverse)
-        position = self._position(queryset, self.cursor.position) if self.cursor else None
+        position = self._position(queryset, self.cursor.position) if self.cursor else None  # type: ignore[arg-type]  # DRF's Cursor.position holds the encoded text (decode_cursor); the stubs say int
 
         queryset = queryset.order_by(*(("created_at", "pk") if reverse else self.ordering))
         if position is not None:
@@ -55,17 +55,17 @@ class CursorPagination(pagination.CursorPagination):
             return None
         if not self.page:  # only if rows went away meanwhile: start again from the newest
             return self.base_url_without_cursor()
-        return self.encode_cursor(pagination.Cursor(offset=0, reverse=False, position=self._key(self.page[-1])))
+        return self.encode_cursor(pagination.Cursor(offset=0, reverse=False, position=self._key(self.page[-1])))  # type: ignore[arg-type]  # DRF's Cursor.position holds the encoded text (decode_cursor); the stubs say int
 
     def get_previous_link(self) -> str | None:
         if not self.has_previous:
             return None
         if not self.page:
             return self.base_url_without_cursor()
-        return self.encode_cursor(pagination.Cursor(offset=0, reverse=True, position=self._key(self.page[0])))
+        return self.encode_cursor(pagination.Cursor(offset=0, reverse=True, position=self._key(self.page[0])))  # type: ignore[arg-type]  # DRF's Cursor.position holds the encoded text (decode_cursor); the stubs say int
 
     def base_url_without_cursor(self) -> str:
-        return remove_query_param(self.base_url, self.cursor_query_param)
+        return remove_query_param(self.base_url or "", self.cursor_query_param)
 
     def decode_cursor(self, request: Any) -> pagination.Cursor | None:
         try:

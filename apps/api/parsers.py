@@ -8,6 +8,7 @@ body nested deeper than MAX_JSON_DEPTH answers 400 `too_deep` in the error shape
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
@@ -21,6 +22,7 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(node, dict):
             children = node.values()
         elif isinstance(node, list):
@@ -36,7 +38,7 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 class DepthLimitedJSONParser(JSONParser):
     """DRF's JSONParser; a body nested deeper than MAX_JSON_DEPTH is a 400, never a RecursionError."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         too_deep = ParseError(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.", code="too_deep")
         try:
             data = super().parse(stream, media_type, parser_context)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import get_doc
@@ -42,7 +42,7 @@ class AutoSchema(openapi.AutoSchema):
         codes |= set(getattr(view, "extra_error_codes", ()))
         return codes
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for code in sorted(self._error_codes()):
             if str(code) not in responses:
@@ -70,7 +70,8 @@ class AutoSchema(openapi.AutoSchema):
                 del result["required"]
         return result
 
-    def get_description(self) -> str:
+    # drf-spectacular's AutoSchema.get_description takes no arguments (DRF's ViewInspector's takes two).
+    def get_description(self) -> str:  # type: ignore[override]
         """The method's or the concrete view's docstring, never the developer notes of a base view
         that sets `internal_docstring` (OrgAPIView)."""
         method_doc = get_doc(getattr(self.view, self.method.lower(), None))

@@ -36,6 +36,9 @@ class WindowRateThrottle(SimpleRateThrottle):
     uses that count instead of counting the request twice."""
 
     window_end = 0.0
+    # Set by SimpleRateThrottle.__init__ from the rate (not in djangorestframework-stubs).
+    num_requests: int
+    duration: int
 
     def window_counter(self, request: Any, view: Any) -> tuple[str, int] | None:
         """The counter this request counts on and the seconds it lives; None if not limited."""

@@ -11,7 +11,7 @@ is made legal for this instance only, by forgetting its loaded state value first
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import django_fsm
 from django.db import models
@@ -23,13 +23,14 @@ class FSMModelMixin(django_fsm.FSMModelMixin):
     ) -> None:
         if fields is None:
             # What Model.refresh_from_db reloads by default: every field not deferred.
-            self._prefetched_objects_cache = {}
+            self._prefetched_objects_cache: dict[str, Any] = {}
             deferred = self.get_deferred_fields()
             fields = [f.attname for f in self._meta.concrete_fields if f.attname not in deferred]
         else:
             fields = list(fields)
         for name in self._get_protected_fsm_fields():
-            attname = self._meta.get_field(name).attname
+            # A state field: always a concrete field, never a reverse relation.
+            attname = cast("models.Field[Any, Any]", self._meta.get_field(name)).attname
             if attname in fields or name in fields:
                 # The descriptor refuses to overwrite a loaded protected value, not to load one.
                 self.__dict__.pop(attname, None)

@@ -4,7 +4,7 @@ the base layer; what the back office shows of it lives here, above it.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 from django.contrib import admin, messages
@@ -132,10 +132,10 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
             return ReasonForm
         return super().get_fsm_transition_form(transition)
 
-    def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any) -> Iterator[FSMObjectTransition]:
+    def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any) -> Generator[FSMObjectTransition, None, None]:
         if obj is None or not self.has_change_permission(request, obj):
-            return iter(())
-        return super()._get_fsm_extra_context(request=request, obj=obj)
+            return
+        yield from super()._get_fsm_extra_context(request=request, obj=obj)
 
     def fsm_allowed(self, request: HttpRequest, obj: Any, transition_name: str) -> bool:
         """Whether `transition_name` is one of the buttons this staff member sees on `obj`."""

@@ -154,10 +154,12 @@ class ApiKeyAdmin(BackOfficeAdmin):
     fields = ("prefix", "organization", "name", "scopes", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke",)
 
-    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs: Any) -> type[forms.ModelForm]:
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         if obj is None:
             kwargs["form"] = ApiKeyCreateForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
         return ("organization", "name", "scopes") if obj is None else self.fields

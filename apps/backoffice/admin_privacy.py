@@ -53,7 +53,7 @@ def admin_log_message_scrub(message: Any) -> Any:
     return scrubbed
 
 
-def _log(user_id: Any, objects: list[models.Model], action_flag: int, message: Any) -> LogEntry | None:
+def _log(user_id: Any, objects: list[models.Model], action_flag: int, message: Any) -> list[LogEntry]:
     if isinstance(message, list):
         message = json.dumps(admin_log_message_scrub(message))
     entries = [
@@ -69,9 +69,9 @@ def _log(user_id: Any, objects: list[models.Model], action_flag: int, message: A
     ]
     if len(entries) == 1:
         entries[0].save()
-        return entries[0]
-    LogEntry.objects.bulk_create(entries)
-    return None
+    else:
+        LogEntry.objects.bulk_create(entries)
+    return entries
 
 
 def actor_labels(user_ids: set[str], viewer: Any) -> dict[str, str]:
@@ -114,16 +114,16 @@ class AdminPrivacyMixin:
 
     # --- Django's admin log ---------------------------------------------------------------
 
-    def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> LogEntry | None:
-        return _log(request.user.pk, [obj], ADDITION, message)
+    def log_addition(self, request: HttpRequest, obj: models.Model, message: Any) -> LogEntry:
+        return _log(request.user.pk, [obj], ADDITION, message)[0]
 
-    def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> LogEntry | None:
-        return _log(request.user.pk, [obj], CHANGE, message)
+    def log_change(self, request: HttpRequest, obj: models.Model, message: Any) -> LogEntry:
+        return _log(request.user.pk, [obj], CHANGE, message)[0]
 
-    def log_deletion(self, request: HttpRequest, obj: models.Model, object_repr: str) -> LogEntry | None:
-        return _log(request.user.pk, [obj], DELETION, "")
+    def log_deletion(self, request: HttpRequest, obj: models.Model, object_repr: str) -> LogEntry:
+        return _log(request.user.pk, [obj], DELETION, "")[0]
 
-    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> list[LogEntry]:
         return _log(request.user.pk, list(queryset), DELETION, "")
 
     def construct_change_message(self, request: HttpRequest, form: Any, formsets: Any, add: bool = False) -> Any:
@@ -146,7 +146,7 @@ class AdminPrivacyMixin:
         user_model = get_user_model()
         return {
             field.name
-            for field in self.model._meta.get_fields()  # type: ignore[attr-defined]
+            for field in self.model._meta.get_fields()
             if field.is_relation and field.concrete and field.related_model is user_model
         }
 
@@ -175,7 +175,7 @@ class AdminPrivacyMixin:
         if not name.endswith(ACCOUNT_SUFFIX):
             raise AttributeError(name)
         try:
-            field = self.model._meta.get_field(name[: -len(ACCOUNT_SUFFIX)])  # type: ignore[attr-defined]
+            field = self.model._meta.get_field(name[: -len(ACCOUNT_SUFFIX)])
         except FieldDoesNotExist:
             raise AttributeError(name) from None
         if field.related_model is not get_user_model():

@@ -11,7 +11,7 @@ customer must not be found by filtering on that other organization).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -21,6 +21,9 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 
 from apps.organizations.models import Membership, Organization
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 def organization_ids(user: Any) -> list[Any] | None:
@@ -74,8 +77,10 @@ def scope_queryset(queryset: QuerySet, paths: tuple[str, ...], user: Any) -> Que
 class OrganizationListFilter(admin.RelatedFieldListFilter):
     """The organization filter lists only the organizations the staff member works for."""
 
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
-        return [(organization.pk, str(organization)) for organization in organizations_for(request.user)]
+    def field_choices(
+        self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str | StrPromise]]:
+        return [(str(organization.pk), str(organization)) for organization in organizations_for(request.user)]
 
 
 class OrganizationScopedAdminMixin:

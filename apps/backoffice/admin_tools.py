@@ -7,10 +7,11 @@ from __future__ import annotations
 import csv
 import datetime
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import (
     display_for_field,
@@ -21,7 +22,14 @@ from django.contrib.admin.utils import (
 )
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -102,7 +110,7 @@ class CsvExportAdminMixin:
     def export_csv_columns(self, changelist: Any) -> list[Any]:
         return [name for name in changelist.list_display if name != "action_checkbox"]
 
-    def export_csv_view(self, request: HttpRequest) -> HttpResponse:
+    def export_csv_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_export_permission(request):
             raise PermissionDenied
         try:
@@ -119,7 +127,8 @@ class CsvExportAdminMixin:
 
     def _csv_rows(self, queryset: models.QuerySet, columns: list[Any]) -> Iterator[str]:
         writer = csv.writer(_Echo())
-        header = [str(label_for_field(name, self.model, self)) for name in columns]  # type: ignore[attr-defined]
+        model_admin = cast("admin.ModelAdmin[Any]", self)  # mixed into one
+        header = [str(label_for_field(name, model_admin.model, model_admin)) for name in columns]
         yield writer.writerow([csv_safe(label) for label in header])
         for obj in queryset.iterator(chunk_size=EXPORT_CHUNK):
             yield writer.writerow([csv_safe(self._csv_cell(obj, name)) for name in columns])
@@ -127,7 +136,7 @@ class CsvExportAdminMixin:
     def _csv_cell(self, obj: models.Model, name: Any) -> str:
         """The value as the changelist shows it, as plain text."""
         try:
-            field, attr, value = lookup_field(name, obj, self)
+            field, attr, value = lookup_field(name, obj, cast("admin.ModelAdmin[Any]", self))
         except (AttributeError, ObjectDoesNotExist):
             return ""
         if isinstance(value, datetime.datetime):
@@ -218,14 +227,17 @@ class SelectedIdsAdminMixin:
     """An action posted with a selected id that is no id of the model is a 400: Django would pass
     it to the database as it is (a UUID primary key raises there, a server error)."""
 
-    def response_action(self, request: HttpRequest, queryset: models.QuerySet) -> HttpResponse | None:
+    # *args: Django 6 adds an action_location argument (in django-stubs already).
+    def response_action(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], *args: Any, **kwargs: Any
+    ) -> HttpResponse | None:
         pk = self.model._meta.pk  # type: ignore[attr-defined]
         try:
-            for value in request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME):
+            for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
                 pk.to_python(value)
         except ValidationError:
             return HttpResponseBadRequest("Unknown selection.")
-        return super().response_action(request, queryset)  # type: ignore[misc]
+        return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
 
 
 class BackOfficeAdmin(
@@ -285,7 +297,7 @@ def run_with_reason(
         "form": form,
         "objects": list(queryset),
         "action": action,
-        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
         "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
     }
     return TemplateResponse(request, "admin/backoffice/reason_form.html", context)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from functools import update_wrapper
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlencode
 
 from django import forms
@@ -40,6 +40,7 @@ from apps.backoffice.second_factor import (
 )
 from apps.backoffice.sessions import staff_session_start
 from apps.people.forms import EmailAuthenticationForm
+from apps.people.models import User
 
 
 class StaffAuthenticationForm(AdminAuthenticationForm, EmailAuthenticationForm):
@@ -67,7 +68,7 @@ class SecondFactorForm(forms.Form):
 ENROLMENT_DEVICE = "backoffice_enrolment_device"
 
 
-def _is_staff(user: Any) -> bool:
+def _is_staff(user: Any) -> TypeGuard[User]:
     return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_staff)
 
 

@@ -10,7 +10,7 @@ Django would not read it anyway, and is counted and cut off at the cap under ASG
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -22,9 +22,12 @@ API_PREFIX = "/api/"
 
 def body_limit(path: str) -> int:
     """The largest body, in bytes, a request to `path` may send."""
+    limit: int
     if any(path.startswith(prefix) for prefix in settings.REQUEST_BODY_UPLOAD_PATHS):
-        return settings.REQUEST_BODY_UPLOAD_MAX_BYTES
-    return settings.REQUEST_BODY_MAX_BYTES
+        limit = settings.REQUEST_BODY_UPLOAD_MAX_BYTES
+    else:
+        limit = settings.REQUEST_BODY_MAX_BYTES
+    return limit
 
 
 def _api_error(status: int, code: str, message: str) -> JsonResponse:
@@ -63,7 +66,11 @@ class RequestBodyLimitMiddleware:
         return self.get_response(request)
 
 
-ASGIApp = Callable[[dict, Callable[[], Awaitable[dict]], Callable[[dict], Awaitable[None]]], Awaitable[None]]
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class AsgiBodyLimit:
@@ -75,7 +82,7 @@ class AsgiBodyLimit:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]], send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -92,7 +99,7 @@ class AsgiBodyLimit:
         exceeded = False
         started = False
 
-        async def limited_receive() -> dict:
+        async def limited_receive() -> Message:
             nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
@@ -102,7 +109,7 @@ class AsgiBodyLimit:
                     return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: dict) -> None:
+        async def tracking_send(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
@@ -113,7 +120,7 @@ class AsgiBodyLimit:
             await self._refuse(scope, send)
 
     @staticmethod
-    async def _refuse(scope: dict, send: Any) -> None:
+    async def _refuse(scope: Scope, send: Send) -> None:
         response = _refusal(scope.get("path", ""), 413)
         await send(
             {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
@@ -28,6 +29,13 @@ class _SharedRedisCacheClient(RedisCacheClient):
     """Django's client builds a redis.Redis object for every operation; this one keeps one per
     connection pool. redis.Redis is safe to share between threads (each command borrows a
     connection from the pool), and the pool starts afresh in a forked child."""
+
+    # What Django's RedisCacheClient sets and defines privately (django-stubs declares its
+    # public methods only): annotations, no values, so the inherited ones are used.
+    _client: Callable[..., Any]
+    _serializer: Any
+    _get_connection_pool_index: Callable[[bool], int]
+    _get_connection_pool: Callable[[bool], Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,6 +59,9 @@ _clients_lock = threading.Lock()
 
 class ResilientRedisCache(RedisCache):
     _last_warning = 0.0
+    # Set by Django's RedisCache.__init__ (not in django-stubs).
+    _servers: list[str]
+    _options: dict[str, Any]
 
     @cached_property
     def _cache(self) -> _SharedRedisCacheClient:
@@ -196,9 +207,10 @@ class ResilientRedisCache(RedisCache):
         except UNREACHABLE as exc:
             self._unreachable("delete_many", exc)
 
-    def clear(self) -> bool:
+    # django-stubs types BaseCache.clear as returning None; RedisCache.clear returns the client's bool.
+    def clear(self) -> bool:  # type: ignore[override]
         try:
-            return super().clear()
+            return self._cache.clear()
         except UNREACHABLE as exc:
             self._unreachable("clear", exc)
             return False

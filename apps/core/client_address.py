@@ -11,11 +11,12 @@ def client_address(request: HttpRequest) -> str:
     X-Forwarded-For entry the outermost of them added. Entries further left are the client's
     own to choose, so they are never used: trusting them would let one client pick a fresh
     address for every request."""
-    remote = request.META.get("REMOTE_ADDR") or ""
-    proxies = settings.TRUSTED_PROXIES
+    remote: str = request.META.get("REMOTE_ADDR") or ""
+    proxies: int = settings.TRUSTED_PROXIES
     if proxies <= 0:
         return remote
-    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+    header: str = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    forwarded = [a.strip() for a in header.split(",") if a.strip()]
     if not forwarded:
         return remote
     return forwarded[-min(proxies, len(forwarded))]

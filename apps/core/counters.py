@@ -24,13 +24,16 @@ def window_hit(cache: Any, key: str, timeout: int) -> int | None:
     """Count a hit on the counter `key`, created to live `timeout` seconds; None if the cache is
     unreachable. One round trip on Redis (ResilientRedisCache.incr_window)."""
     incr_window = getattr(cache, "incr_window", None)
+    count: int | None
     if incr_window is not None:
-        return incr_window(key, timeout)
+        count = incr_window(key, timeout)
+        return count
     cache.add(key, 0, timeout)
     try:
-        return cache.incr(key)
+        count = cache.incr(key)
     except ValueError:  # expired between add() and incr(), or the cache is unreachable
         return None
+    return count
 
 
 def window_hit_get(cache: Any, counter: str, timeout: int, key: str) -> tuple[int | None, Any]:
@@ -38,7 +41,8 @@ def window_hit_get(cache: Any, counter: str, timeout: int, key: str) -> tuple[in
     (ResilientRedisCache.incr_window_get), two operations elsewhere."""
     incr_window_get = getattr(cache, "incr_window_get", None)
     if incr_window_get is not None:
-        return incr_window_get(counter, timeout, key)
+        both: tuple[int | None, Any] = incr_window_get(counter, timeout, key)
+        return both
     return window_hit(cache, counter, timeout), cache.get(key)
 
 

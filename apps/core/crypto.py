@@ -31,9 +31,10 @@ def _multi_fernet() -> MultiFernet:
 
 @lru_cache(maxsize=1)
 def _hmac_key() -> bytes:
-    if not settings.FIELD_HMAC_KEY:
+    key: str = settings.FIELD_HMAC_KEY
+    if not key:
         raise ImproperlyConfigured("FIELD_HMAC_KEY is empty.")
-    return settings.FIELD_HMAC_KEY.encode()
+    return key.encode()
 
 
 def reset_keys_on_setting_change(*, setting: str, **kwargs: Any) -> None:

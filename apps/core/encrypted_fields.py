@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core import validators
@@ -9,8 +9,14 @@ from django.db import models
 
 from apps.core import crypto
 
+if TYPE_CHECKING:
+    # Django's fields are generic in the stubs only (set type, get type).
+    _TextField = models.TextField[Any, Any]
+else:
+    _TextField = models.TextField
 
-class EncryptedTextField(models.TextField):
+
+class EncryptedTextField(_TextField):
     """Text stored as a Fernet token. No lookups except isnull: use a hash column to search."""
 
     def get_prep_value(self, value: Any) -> Any:
@@ -39,6 +45,10 @@ class EncryptedEmailField(EncryptedTextField):
 
 class EncryptedJSONField(EncryptedTextField):
     """A JSON value (dict, list, ...) stored as one Fernet token."""
+
+    # What django-stubs' plugin reads as the attribute's types: any JSON value, not text.
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def get_prep_value(self, value: Any) -> Any:
         if value is None:

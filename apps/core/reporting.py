@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from apps.core.redaction import REDACTED, SECRET_PARAMETERS, redact_secrets
@@ -46,11 +47,12 @@ class PersonalDataExceptionReporter(ExceptionReporter):
     """Names the signed-in user by id, not by str() (the email address), and shows no secret
     link token: the report repeats the URL (request URL, PATH_INFO, QUERY_STRING, Referer)."""
 
-    def get_traceback_text(self) -> str:
-        return redact_secrets(super().get_traceback_text())
+    # The rendered report with secrets replaced by a plain marker stays as safe as Django made it.
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact_secrets(super().get_traceback_text()))
 
-    def get_traceback_html(self) -> str:
-        return redact_secrets(super().get_traceback_html())
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact_secrets(super().get_traceback_html()))
 
     def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()

@@ -23,7 +23,7 @@ from csp.decorators import csp_replace
 from csp.middleware import CSPMiddleware as BaseCSPMiddleware
 from csp.middleware import PolicyParts
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.views.decorators.clickjacking import xframe_options_exempt
 
 # An inline block: a <script> without a src attribute, or a <style>, and its exact text.
@@ -74,7 +74,7 @@ class CSPMiddleware(BaseCSPMiddleware):
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
     ) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only)
-        if report_only or not self._hashes_allowed(request, response):
+        if report_only or not isinstance(response, HttpResponse) or not self._hashes_allowed(request, response):
             return parts
         hashes = inline_hashes(response.content.decode(response.charset or "utf-8", errors="replace"))
         if hashes:

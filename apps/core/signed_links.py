@@ -16,6 +16,7 @@ def signed_link_token(object_id: object, *, salt: str) -> str:
 def signed_link_valid(object_id: object, token: str, *, salt: str) -> bool:
     """Whether `token` was made for this object under this salt."""
     try:
-        return signing.loads(token, salt=salt) == str(object_id)
+        signed: object = signing.loads(token, salt=salt)
     except signing.BadSignature:
         return False
+    return signed == str(object_id)

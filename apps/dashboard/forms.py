@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -26,13 +26,13 @@ class DashboardFilterForm(forms.Form):
         choices=[(days, days) for days in PERIODS],
         coerce=int,
         required=False,
-        empty_value=DEFAULT_PERIOD,
+        empty_value=DEFAULT_PERIOD,  # type: ignore[arg-type]  # any value works (Django: empty_value=''); the stubs say str | None
     )
 
     def __init__(self, *args: Any, organizations: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = organizations
-        self.fields["days"].choices = [
+        cast(forms.ModelChoiceField, self.fields["organization"]).queryset = organizations
+        cast(forms.ChoiceField, self.fields["days"]).choices = [
             (days, ngettext("Last %(days)d day", "Last %(days)d days", days) % {"days": days}) for days in PERIODS
         ]
 

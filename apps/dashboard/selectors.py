@@ -71,7 +71,7 @@ def activities_by_status_per_day(*, organizations: QuerySet[Organization], days:
         for status, label in ActivityStatus.choices
     ]
     # The days with any activity, for the table that stands in for the chart.
-    rows = [
+    table_rows = [
         {"label": day.isoformat(), "counts": list(counts_of_day), "total": sum(counts_of_day)}
         for day, counts_of_day in zip(days, zip(*(item["counts"] for item in series), strict=True), strict=True)
         if any(counts_of_day)
@@ -79,8 +79,8 @@ def activities_by_status_per_day(*, organizations: QuerySet[Organization], days:
     return {
         "labels": [day.isoformat() for day in days],
         "series": series,
-        "rows": rows,
-        "total": sum(row["total"] for row in rows),
+        "rows": table_rows,
+        "total": sum(row["total"] for row in table_rows),
     }
 
 
@@ -106,15 +106,15 @@ def verification_outcomes_by_provider(*, organizations: QuerySet[Organization], 
         {"key": status, "label": str(label), "counts": [table[provider][status] for provider in providers]}
         for status, label in ProcessStatus.choices
     ]
-    rows = [
+    table_rows = [
         {"label": provider, "counts": list(table[provider].values()), "total": sum(table[provider].values())}
         for provider in providers
     ]
     return {
         "labels": providers,
         "series": series,
-        "rows": rows,
-        "total": sum(row["total"] for row in rows),
+        "rows": table_rows,
+        "total": sum(row["total"] for row in table_rows),
     }
 
 

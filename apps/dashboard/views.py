@@ -17,7 +17,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(initial={"organization": organization, "days": period}, organizations=visible)
     organizations = visible.filter(pk=organization.pk) if organization else visible
     days = selectors.period_days(days=period)
-    scope = {"organizations": organizations, "days": days}
     context = {
         **admin.site.each_context(request),
         "title": gettext("Dashboard"),
@@ -27,11 +26,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "first_day": days[0],
         "last_day": days[-1],
         "has_organizations": visible.exists(),
-        "activities": selectors.activities_by_status_per_day(**scope),
-        "verifications": selectors.verification_outcomes_by_provider(**scope),
-        "identifications": selectors.identification_funnel(**scope),
-        "sessions": selectors.session_outcomes(**scope),
-        "webhooks": selectors.webhook_health(**scope),
-        "recent_failures": selectors.webhook_recent_failures(**scope),
+        "activities": selectors.activities_by_status_per_day(organizations=organizations, days=days),
+        "verifications": selectors.verification_outcomes_by_provider(organizations=organizations, days=days),
+        "identifications": selectors.identification_funnel(organizations=organizations, days=days),
+        "sessions": selectors.session_outcomes(organizations=organizations, days=days),
+        "webhooks": selectors.webhook_health(organizations=organizations, days=days),
+        "recent_failures": selectors.webhook_recent_failures(organizations=organizations, days=days),
     }
     return render(request, "admin/dashboard.html", context)

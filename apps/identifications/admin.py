@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -135,7 +135,7 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         identification = self.get_object(request, str(object_id))
         if identification is None or not self.has_view_permission(request, identification):
             return HttpResponse(status=404)
-        image = identification_image(identification=identification, side=side)
+        image = identification_image(identification=cast(OtpIdentification, identification), side=side)
         if image is None:
             return HttpResponse(status=404)
         content, content_type = image

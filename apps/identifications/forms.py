@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.identifications.services import MAX_IMAGE_BYTES
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 _IMAGE_HELP = format_lazy(_("JPEG, PNG or PDF, at most {} MB."), MAX_IMAGE_BYTES // (1024 * 1024))
 
@@ -22,7 +27,7 @@ class CodeForm(forms.Form):
 class SecondFactorForm(forms.Form):
     second_factor = forms.CharField(max_length=254)
 
-    def __init__(self, *args: object, label: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, label: str | StrPromise, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["second_factor"].label = label
 

@@ -143,7 +143,7 @@ class OtpIdentification(FSMModelMixin, models.Model):
         field=status,
         source=IdentificationStatus.IN_PROGRESS,
         target=IdentificationStatus.IDENTIFIED,
-        conditions=[_images_submitted],
+        conditions=[_images_submitted],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
         permission=REVIEW_PERMISSION,
         custom={"label": "Approve document images"},
     )
@@ -154,7 +154,7 @@ class OtpIdentification(FSMModelMixin, models.Model):
         field=status,
         source=IdentificationStatus.IN_PROGRESS,
         target=IdentificationStatus.FAILED,
-        conditions=[_images_submitted],
+        conditions=[_images_submitted],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
         permission=REVIEW_PERMISSION,
         custom={"label": "Reject document images"},
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from django import forms
@@ -38,7 +39,10 @@ from apps.identifications.services import (
     identification_submit_images,
 )
 
-SECOND_FACTOR_LABELS = {
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+SECOND_FACTOR_LABELS: dict[str, StrPromise] = {
     TwoFactorType.DOCUMENT_NUMBER: gettext_lazy("Your document number"),
     TwoFactorType.EMAIL: gettext_lazy("Your email address"),
 }

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
@@ -79,12 +80,12 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         # Identities are created by organizations through the API, which also sends the invitation.
         return False
 
-    def save_model(self, request: HttpRequest, obj: ExternalPersonalIdentity, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: models.Model, form: Any, change: bool) -> None:
         # Through the API's service: the address normalised, and a corrected address of an
         # INVITED identity gets a new invitation link (the old one stopped working with it).
         data = {name: form.cleaned_data[name] for name in IdentityForm.Meta.fields if name in form.changed_data}
         if data:
-            identity_update(identity=obj, data=data, actor=Actor.user(request.user))
+            identity_update(identity=cast(ExternalPersonalIdentity, obj), data=data, actor=Actor.user(request.user))
 
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None

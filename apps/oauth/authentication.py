@@ -67,6 +67,16 @@ def app_token(request: Request) -> AbstractAccessToken | None:
     return request.auth if isinstance(request.auth, AbstractAccessToken) else None
 
 
+class InsufficientScope(exceptions.PermissionDenied):
+    """403 `insufficient_scope`, with the scope the token lacks in WWW-Authenticate."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(
+            f"The access token lacks the '{scope}' scope: ask the person to approve it.", code="insufficient_scope"
+        )
+        self.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
+
+
 class HasAppScope(permissions.BasePermission):
     """The app's token carries the view's `required_app_scope` (403 `insufficient_scope`
     otherwise). A request without a token (a browser session, where a view allows one) passes:
@@ -78,12 +88,7 @@ class HasAppScope(permissions.BasePermission):
         token = app_token(request)
         scope = getattr(view, "required_app_scope", "")
         if token is not None and scope and scope not in token.scope.split():
-            refused = exceptions.PermissionDenied(
-                f"The access token lacks the '{scope}' scope: ask the person to approve it.",
-                code="insufficient_scope",
-            )
-            refused.auth_header = f'Bearer realm="api", error="insufficient_scope", scope="{scope}"'
-            raise refused
+            raise InsufficientScope(scope)
         return True
 
 

@@ -18,8 +18,12 @@ SCHEME = "PersonAppOAuth"
 COOKIE_SCHEME = "cookieAuth"
 
 
-def app_auth(scope: str) -> list[dict[str, list[str]]]:
-    """An operation's security: the access token of a person's app holding `scope`."""
+def app_auth(scope: str) -> list[Any]:
+    """An operation's security: the access token of a person's app holding `scope`.
+
+    One security requirement object ({scheme: [scope]}). extend_schema annotates `auth` as a list
+    of scheme names, but its AutoSchema.get_auth takes requirement objects too: list[Any] fits both.
+    """
     return [{SCHEME: [scope]}]
 
 

@@ -11,6 +11,13 @@ if TYPE_CHECKING:
     from rest_framework.views import APIView
 
 
+def request_api_key(request: Request) -> ApiKey:
+    """The API key the request was authenticated with; 401 without one."""
+    if not isinstance(request.auth, ApiKey):
+        raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <api key>'.", code="not_authenticated")
+    return request.auth
+
+
 class HasApiKey(permissions.BasePermission):
     """Every integrator endpoint needs a valid key (401 otherwise, never 403)."""
 
@@ -18,8 +25,7 @@ class HasApiKey(permissions.BasePermission):
     requires_api_key = True
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if not isinstance(request.auth, ApiKey):
-            raise exceptions.NotAuthenticated("Send 'Authorization: Bearer <api key>'.", code="not_authenticated")
+        request_api_key(request)
         return True
 
 
@@ -30,7 +36,7 @@ class HasKeyScope(HasApiKey):
     def has_permission(self, request: Request, view: APIView) -> bool:
         super().has_permission(request, view)
         scope = getattr(view, "required_scope", None)
-        if scope and not request.auth.has_scope(scope):
+        if scope and not request_api_key(request).has_scope(scope):
             raise exceptions.PermissionDenied(f"This API key lacks the '{scope}' scope.", code="missing_scope")
         return True
 
@@ -40,7 +46,7 @@ class HasOrgScope(HasKeyScope):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         HasApiKey.has_permission(self, request, view)
-        key: ApiKey = request.auth
+        key = request_api_key(request)
         if key.organization.slug != view.kwargs.get("org_id"):
             # Never reveal that another organization exists.
             raise exceptions.NotFound()

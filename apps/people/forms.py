@@ -114,7 +114,8 @@ class PersonalDetailsForm(forms.Form):
         return [name for name in self.fields if name not in self.verified]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         for name in self.editable_names:
             value = cleaned.get(name) or ""
             if not value:

@@ -203,7 +203,7 @@ def person_details_update(*, person: User, details: Mapping[str, str | None]) ->
         to_set = {
             name: value
             for name, value in details.items()
-            if (value or "").strip() and not (name in existing and existing[name].source == DetailSource.VERIFIED)
+            if value and value.strip() and not (name in existing and existing[name].source == DetailSource.VERIFIED)
         }
         cleaned = _clean_details(to_set)
         to_remove = [

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apps.people.forms import PersonalDetailsForm
+from apps.people.requests import PersonRequest
 from apps.people.selectors import person_details
 from apps.people.services import person_details_update
 
@@ -19,7 +20,7 @@ from apps.people.services import person_details_update
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def details_edit(request: HttpRequest) -> HttpResponse:
+def details_edit(request: PersonRequest) -> HttpResponse:
     """Edit self-declared details; verified ones are shown read-only with their provenance."""
     details = person_details(person=request.user)
     if request.method == "GET":

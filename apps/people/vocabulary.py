@@ -8,10 +8,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_noop as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 @dataclass(frozen=True)
@@ -23,11 +27,11 @@ class DetailSpec:
 
     # `label` and `description` stay English (API messages use them); pages show these.
     @property
-    def display_label(self) -> str:
+    def display_label(self) -> StrPromise:
         return gettext_lazy(self.label)
 
     @property
-    def display_description(self) -> str:
+    def display_description(self) -> StrPromise:
         return gettext_lazy(self.description)
 
 

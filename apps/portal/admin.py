@@ -27,12 +27,13 @@ class IdentityWithDetailsAdmin(ExternalPersonalIdentityAdmin):
 
     @admin.display(description="personal details")
     def personal_details(self, identity: ExternalPersonalIdentity) -> str:
-        if identity.person_id is None:
+        person = identity.person
+        if person is None:
             return "No account is linked to this identity yet."
-        details = person_details(person=identity.person)
+        details = person_details(person=person)
         if not details:
             return "The person has no personal details."
-        shared = person_values_shared_with(organization=identity.organization, person=identity.person)
+        shared = person_values_shared_with(organization=identity.organization, person=person)
         rows = []
         for detail in details:
             provenance = (

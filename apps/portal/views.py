@@ -24,6 +24,7 @@ from apps.identifications.selectors import person_identifications
 from apps.oauth.selectors import person_connections
 from apps.people.forms import AccountDeleteForm
 from apps.people.models import DetailProposal, PersonalDetail, ProposalStatus
+from apps.people.requests import PersonRequest
 from apps.people.selectors import person_detail_proposal_get, person_detail_proposals, person_details
 from apps.people.services import ProposalNotFound, detail_proposal_confirm, detail_proposal_dismiss
 from apps.people.vocabulary import detail_display_label
@@ -64,7 +65,7 @@ def _proposed_updates(person: Any, details: list[PersonalDetail]) -> list[Propos
 
 @never_cache
 @login_required
-def me(request: HttpRequest) -> HttpResponse:
+def me(request: PersonRequest) -> HttpResponse:
     """The person's own page: requests to answer, what they share with whom until when, receipts,
     history, and their details with provenance and who knows them."""
     identities = request.user.identities.select_related("organization").order_by("-created_at")
@@ -101,7 +102,7 @@ def me(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def account_delete(request: HttpRequest) -> HttpResponse:
+def account_delete(request: PersonRequest) -> HttpResponse:
     """Confirm with the password, then end every sharing, purge the data and delete the account."""
     form = AccountDeleteForm(request.POST or None, user=request.user)
     activities = person_activities(person=request.user)
@@ -128,7 +129,7 @@ def goodbye(request: HttpRequest) -> HttpResponse:
     return render(request, "people/goodbye.html")
 
 
-def _proposal_or_404(request: HttpRequest, proposal_id: UUID) -> ProposedUpdate:
+def _proposal_or_404(request: PersonRequest, proposal_id: UUID) -> ProposedUpdate:
     proposal = person_detail_proposal_get(person=request.user, proposal_id=proposal_id)
     if proposal is None:
         raise Http404(_("No such proposed update."))
@@ -146,7 +147,7 @@ def _proposal_or_404(request: HttpRequest, proposal_id: UUID) -> ProposedUpdate:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def proposal_confirm(request: HttpRequest, proposal_id: UUID) -> HttpResponse:
+def proposal_confirm(request: PersonRequest, proposal_id: UUID) -> HttpResponse:
     """The confirmation step: before and after side by side, then the person's own act replaces it."""
     update = _proposal_or_404(request, proposal_id)
     if update.proposal.status != ProposalStatus.PENDING:
@@ -170,7 +171,7 @@ def proposal_confirm(request: HttpRequest, proposal_id: UUID) -> HttpResponse:
 @never_cache
 @login_required
 @require_POST
-def proposal_dismiss(request: HttpRequest, proposal_id: UUID) -> HttpResponse:
+def proposal_dismiss(request: PersonRequest, proposal_id: UUID) -> HttpResponse:
     """The person keeps their own value; the proposed one is forgotten."""
     update = _proposal_or_404(request, proposal_id)
     try:

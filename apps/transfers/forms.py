@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -22,10 +22,11 @@ class SessionConsentForm(forms.Form):
 
     def __init__(self, *args: Any, shareable: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["scopes"].choices = [(name, name) for name in shareable]
+        cast(forms.MultipleChoiceField, self.fields["scopes"]).choices = [(name, name) for name in shareable]
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if (
             cleaned.get("decision") == SessionStatus.CONFIRMED
             and not cleaned.get("scopes")

@@ -261,7 +261,7 @@ def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSe
 
 
 def _replacement(session: TransferSession) -> tuple[TransferSession, str, bool]:
-    if not session.replacement_token:
+    if not session.replacement_token or session.replaced_by is None:
         raise StateConflict("The session was renewed and its replacement is no longer available.")
     return session.replaced_by, session.replacement_token, False
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
 from uuid import UUID
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.html import escape
 from django.utils.translation import gettext
@@ -29,14 +30,14 @@ from apps.transfers.services import (
 )
 
 
-def _by_token(request: HttpRequest, session_id: UUID) -> tuple[TransferSession | None, HttpResponse | None]:
+def _by_token(request: HttpRequest, session_id: UUID) -> TransferSession | HttpResponse:
     """The token in a page URL is a capability: without it, nothing about the session is shown."""
     session = session_get(session_id=session_id)
     if session is None:
-        return None, render(request, "transfers/unknown.html", status=404)
+        return render(request, "transfers/unknown.html", status=404)
     if not session_token_valid(session, request.GET.get("token")):
-        return None, render(request, "transfers/unknown.html", status=401)
-    return session_expire_if_overdue(session=session), None
+        return render(request, "transfers/unknown.html", status=401)
+    return session_expire_if_overdue(session=session)
 
 
 def _closed_svg() -> str:
@@ -56,9 +57,9 @@ def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
     import qrcode
     import qrcode.image.svg
 
-    session, refusal = _by_token(request, session_id)
-    if refusal is not None:
-        return refusal
+    session = _by_token(request, session_id)
+    if isinstance(session, HttpResponse):  # the refusal
+        return session
     if not session.is_open:
         # An answered or expired session's QR must not be scannable any more.
         return HttpResponse(_closed_svg(), content_type="image/svg+xml", status=410)
@@ -71,9 +72,9 @@ def qr_svg(request: HttpRequest, session_id: UUID) -> HttpResponse:
 @require_http_methods(["GET"])
 def display_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     """The embeddable desktop page: QR, who asks for what, countdown, live status, renewal."""
-    session, refusal = _by_token(request, session_id)
-    if refusal is not None:
-        return refusal
+    session = _by_token(request, session_id)
+    if isinstance(session, HttpResponse):  # the refusal
+        return session
     return render(
         request,
         "transfers/display.html",
@@ -130,7 +131,7 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     if session.status in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
         return render(request, "transfers/answered.html", {"session": session})
 
-    ticked = set(form.data.getlist("scopes")) if form is not None else set(values)
+    ticked = set(cast(QueryDict, form.data).getlist("scopes")) if form is not None else set(values)
     scopes = [
         {
             "name": name,

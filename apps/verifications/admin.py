@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -137,7 +137,9 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         if process is None or not self.has_view_permission(request, process):
             return HttpResponse(status=404)
         try:
-            archive = process_fullresult_zip(process=process, process_json=ProcessSerializer(process).data)
+            archive = process_fullresult_zip(
+                process=cast(VerificationProcess, process), process_json=ProcessSerializer(process).data
+            )
         except StateConflict as exc:
             return HttpResponse(str(exc), status=409)
         except ResultRedacted as exc:

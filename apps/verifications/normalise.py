@@ -127,7 +127,7 @@ _NORMALISERS = {
     "documentType": normalise_document_type,
     "documentNumber": _text,
     "personalIdentificationNumber": _text,
-    "similarityScore": lambda v: _text(v).lower() if _text(v) else None,
+    "similarityScore": lambda v: text.lower() if (text := _text(v)) else None,
     "livenessDetected": lambda v: None if v in (None, "") else str(v).lower(),
 }
 

@@ -147,10 +147,11 @@ def _propose_person_details(process: VerificationProcess, actor: Actor) -> None:
         for field, detail in PERSONAL_DETAIL_NAMES.items()
         if (value := process.final_result.get(field)) not in (None, "")
     }
-    if values:
+    person = identity.person
+    if values and person is not None:
         # Connect results are not normalised: values the vocabulary can't hold are left out there.
         person_details_propose(
-            person=identity.person, values=values, process_id=str(process.id), provider=process.provider, actor=actor
+            person=person, values=values, process_id=str(process.id), provider=process.provider, actor=actor
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
 from urllib.parse import urlencode, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -29,10 +30,10 @@ from apps.verifications.services import process_fail_if_overdue, process_redact,
 class SandboxOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Provider and outcome"), widget=forms.RadioSelect)
 
-    def __init__(self, *args: object, face_only: bool = False, **kwargs: object) -> None:
+    def __init__(self, *args: Any, face_only: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = sandbox_choices(face_only=face_only)
-        self.fields["outcome"].choices = [(f"{p}/{n}", label) for p, n, label in choices]
+        cast(forms.ChoiceField, self.fields["outcome"]).choices = [(f"{p}/{n}", label) for p, n, label in choices]
 
 
 def _redirect_target(process: VerificationProcess) -> str:

@@ -125,7 +125,7 @@ def destination_check(url: str, *, allow_private: bool | None = None, require_ht
         infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UnsafeDestination(f"The host {parts.hostname} does not resolve.") from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not allow_private:
         blocked = [a for a in addresses if not _is_public(a)]
         if blocked:

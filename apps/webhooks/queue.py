@@ -50,6 +50,8 @@ def deliveries_enqueue(deliveries: Iterable[tuple[Any, str, float]]) -> None:
 
 def delivery_new(*, event: Event, endpoint: WebhookEndpoint | None, redelivery_of: Delivery | None = None) -> Delivery:
     """A pending delivery of `event` to the endpoint (or the redelivered one's URL), queued on commit."""
+    if event.organization_id is None:
+        raise ValueError("An event without an organization has no deliveries.")
     now = timezone.now()
     delivery = Delivery.objects.create(
         event=event,

@@ -59,7 +59,7 @@ def events_relay(*, batch_size: int = 500) -> int:
         deliveries = [
             Delivery(
                 event=event,
-                organization_id=event.organization_id,
+                organization_id=endpoint.organization_id,
                 endpoint=endpoint,
                 url=endpoint.url,
                 next_attempt_at=now,

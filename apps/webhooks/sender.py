@@ -15,13 +15,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 from standardwebhooks.webhooks import Webhook
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
 from apps.webhooks.destinations import Destination
+
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
 
 CONNECT_TIMEOUT = 3.0
 TOTAL_TIMEOUT = 10.0
@@ -141,18 +144,18 @@ class _DeadlineHTTPSConnection(_DeadlineConnection, HTTPSConnection):
 _send_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("webhook_send_deadline", default=None)
 
 
-class _ArmingPool:
+class _ArmingPool(urllib3.HTTPConnectionPool):
     """Arms the connection the pool hands out with the current send's deadline (before any I/O)."""
 
-    def _get_conn(self, timeout: float | None = None) -> Any:
+    def _get_conn(self, timeout: float | None = None) -> BaseHTTPConnection:
         conn = super()._get_conn(timeout)
         deadline = _send_deadline.get()
-        if deadline is not None:
+        if deadline is not None and isinstance(conn, _DeadlineConnection):
             conn.arm(deadline)
         return conn
 
 
-class _HTTPPool(_ArmingPool, urllib3.HTTPConnectionPool):
+class _HTTPPool(_ArmingPool):
     ConnectionCls = _DeadlineConnection
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from django.db import connections, router, transaction
+from django.db.models import Field, Model
 from django.db.models.expressions import RawSQL
 
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
@@ -70,6 +71,20 @@ class DeliveryStore(Protocol):
         ...
 
 
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    """A concrete field of `model` (a column, not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field
+
+
+def _column(field: Field[Any, Any]) -> str:
+    if field.column is None:
+        raise TypeError(f"{field} has no column")
+    return field.column
+
+
 def as_uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
@@ -112,13 +127,13 @@ class PostgresDeliveryStore(OrmDeliveryStore):
 
     def claim(self, ids: Sequence[uuid.UUID], claimed_at: datetime) -> list[uuid.UUID]:
         connection = connections[router.db_for_write(Delivery)]
-        meta = Delivery._meta
         qn = connection.ops.quote_name
-        table, pk = qn(meta.db_table), qn(meta.pk.column)
-        status, claimed, requeues, due = (
-            qn(meta.get_field(name).column) for name in ("status", "claimed_at", "requeues", "next_attempt_at")
+        table = qn(Delivery._meta.db_table)
+        pk, status, claimed, requeues, due = (
+            qn(_column(_field(Delivery, name)))
+            for name in ("id", "status", "claimed_at", "requeues", "next_attempt_at")
         )
-        claimed_value = meta.get_field("claimed_at").get_db_prep_save(claimed_at, connection)
+        claimed_value = _field(Delivery, "claimed_at").get_db_prep_save(claimed_at, connection)
         # Only quoted names from the model's metadata go into the text; every value is a parameter.
         sql = (
             f"UPDATE {table} SET {status} = %s, {claimed} = %s, {requeues} = 0"  # noqa: S608
@@ -151,17 +166,17 @@ class PostgresDeliveryStore(OrmDeliveryStore):
         connection = connections[router.db_for_write(Delivery)]
         qn = connection.ops.quote_name
         delivery_meta, attempt_meta = Delivery._meta, DeliveryAttempt._meta
-        pk_field = delivery_meta.pk
-        fields = [delivery_meta.get_field(name) for name in RESULT_FIELDS]
+        pk_field = _field(Delivery, "id")
+        fields = [_field(Delivery, name) for name in RESULT_FIELDS]
         columns = [pk_field, *fields]
         insert_fields = [f for f in attempt_meta.concrete_fields if not f.primary_key]
         # One array parameter per column (unnest): the text is the same for every batch size, and
         # psycopg does not parse hundreds of placeholders per statement.
         status, enqueued, succeeded, claimed = (
-            qn(delivery_meta.get_field(n).column) for n in ("status", "enqueued_at", "succeeded_at", "claimed_at")
+            qn(_column(_field(Delivery, n))) for n in ("status", "enqueued_at", "succeeded_at", "claimed_at")
         )
         assignments = [
-            f"{qn(field.column)} = r.{qn(field.column)}"
+            f"{qn(_column(field))} = r.{qn(_column(field))}"
             for field in fields
             if field.name not in ("enqueued_at", "succeeded_at")
         ]
@@ -186,22 +201,22 @@ class PostgresDeliveryStore(OrmDeliveryStore):
         ]
         params += [
             DeliveryStatus.SENDING.value,
-            delivery_meta.get_field("claimed_at").get_db_prep_save(claimed_at, connection),
+            _field(Delivery, "claimed_at").get_db_prep_save(claimed_at, connection),
         ]
         params += [
             [f.get_db_prep_save(f.pre_save(r.attempt, True), connection) for r in records] for f in insert_fields
         ]
-        pk = qn(pk_field.column)
+        pk = qn(_column(pk_field))
 
-        def arrays(of: list[Any]) -> str:
+        def arrays(of: list[Field[Any, Any]]) -> str:
             return ", ".join(f"%s::{field.db_type(connection)}[]" for field in of)
 
         # Only quoted names and types from the models' metadata go into the text; every value is a parameter.
         sql = (
             f"WITH result AS (UPDATE {qn(delivery_meta.db_table)} AS d SET {', '.join(assignments)}"  # noqa: S608
-            f" FROM unnest({arrays(columns)}) AS r ({', '.join(qn(c.column) for c in columns)})"
+            f" FROM unnest({arrays(columns)}) AS r ({', '.join(qn(_column(c)) for c in columns)})"
             f" WHERE d.{pk} = r.{pk} AND d.{status} = %s AND d.{claimed} = %s RETURNING 1)"
-            f" INSERT INTO {qn(attempt_meta.db_table)} ({', '.join(qn(f.column) for f in insert_fields)})"
+            f" INSERT INTO {qn(attempt_meta.db_table)} ({', '.join(qn(_column(f)) for f in insert_fields)})"
             f" SELECT * FROM unnest({arrays(insert_fields)}) ON CONFLICT DO NOTHING"
         )
         with connection.cursor() as cursor:

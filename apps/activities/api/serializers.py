@@ -23,7 +23,7 @@ def _unique(values: list[Any], key: Any = None) -> list[Any]:
 
 class RequirementSerializer(StrictSerializer):
     detail = serializers.ChoiceField(choices=DETAIL_NAMES)
-    required = serializers.BooleanField(default=False)
+    required = serializers.BooleanField(default=False)  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.required
 
 
 class AuthorizationSerializer(StrictSerializer):

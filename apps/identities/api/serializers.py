@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+from typing import TypedDict
+
 from rest_framework import serializers
 
 from apps.api.serializers import StrictSerializer
 from apps.identities.models import IdentityState
 
-_NAME = {"max_length": 150, "allow_blank": False, "trim_whitespace": True}
+
+class _NameOptions(TypedDict):
+    max_length: int
+    allow_blank: bool
+    trim_whitespace: bool
+
+
+_NAME: _NameOptions = {"max_length": 150, "allow_blank": False, "trim_whitespace": True}
 
 
 class IdentitySerializer(serializers.Serializer):

@@ -20,7 +20,7 @@ from apps.api.idempotency import (
 from apps.api.pagination import CursorPagination
 from apps.audit.services import Actor
 from apps.organizations.models import ApiKey, Organization
-from apps.organizations.permissions import HasOrgScope
+from apps.organizations.permissions import HasOrgScope, request_api_key
 
 
 class OrgAPIView(APIView):
@@ -42,15 +42,15 @@ class OrgAPIView(APIView):
 
     @property
     def organization(self) -> Organization:
-        return self.request.auth.organization
+        return request_api_key(self.request).organization
 
     @property
     def api_key(self) -> ApiKey:
-        return self.request.auth
+        return request_api_key(self.request)
 
     @property
     def actor(self) -> Actor:
-        return Actor.api_key(self.request.auth)
+        return Actor.api_key(request_api_key(self.request))
 
     def paginate(
         self,

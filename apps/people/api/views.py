@@ -17,7 +17,7 @@ from apps.people.vocabulary import DETAILS_BY_NAME, PERSONAL_DETAILS
 
 class PersonalDetailSpecSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.label
     kind = serializers.ChoiceField(choices=["text", "email", "phone", "date", "country", "gender"])
     description = serializers.CharField()
 
@@ -42,9 +42,9 @@ class PersonalDetailsApi(APIView):
 
 class PersonDetailSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.label
     value = serializers.CharField()
-    source = serializers.ChoiceField(choices=DetailSource.choices)
+    source = serializers.ChoiceField(choices=DetailSource.choices)  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.source
     verified_by_provider = serializers.CharField(allow_blank=True)
     verified_by_process_id = serializers.UUIDField(allow_null=True)
     updated_at = serializers.DateTimeField()

@@ -44,7 +44,7 @@ class SessionDecisionSerializer(serializers.Serializer):
     session_id = serializers.UUIDField(source="id")
     status = serializers.ChoiceField(choices=SessionStatus.choices)
     vendor_data = serializers.CharField()
-    data = serializers.DictField(
+    data = serializers.DictField(  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.data
         child=serializers.CharField(), allow_null=True, help_text="The shared personal details; confirmed only."
     )
 
@@ -55,7 +55,7 @@ class RequesterSerializer(serializers.Serializer):
 
 class RequestedScopeSerializer(serializers.Serializer):
     name = serializers.ChoiceField(choices=DETAIL_NAMES)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.label
     value = serializers.CharField(allow_null=True, help_text="The signed-in person's value, if they have one.")
 
 

@@ -134,7 +134,7 @@ DECISION_DESCRIPTION = "409 while initialized or retrieved; `data` only when con
 
 class SessionDecisionApi(OrgAPIView):
     required_scope = Scope.SESSIONS
-    extra_error_codes = (409, 410)
+    extra_error_codes: tuple[int, ...] = (409, 410)
 
     @extend_schema(
         tags=TAGS,
@@ -152,7 +152,7 @@ class SessionDecisionBySessionIdApi(OrgAPIView):
 
     permission_classes = [HasKeyScope]
     required_scope = Scope.SESSIONS
-    extra_error_codes = (409, 410)
+    extra_error_codes: tuple[int, ...] = (409, 410)
 
     @extend_schema(
         tags=TAGS,
@@ -174,7 +174,7 @@ class TokenSessionApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
     throttle_classes: list[type] = []
-    extra_error_codes = (401,)
+    extra_error_codes: tuple[int, ...] = (401,)
 
     def get_authenticate_header(self, request: Request) -> str:
         return 'Session-Token header="X-Session-Token"'
@@ -189,7 +189,7 @@ class TokenSessionApi(APIView):
 
 class SessionStatusApi(TokenSessionApi):
     throttle_classes = [SessionStatusRateThrottle]
-    extra_error_codes = (401, 429)
+    extra_error_codes: tuple[int, ...] = (401, 429)
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # Hot path, before DRF's request machinery: one cache round trip counts the poll for
@@ -270,7 +270,7 @@ class PersonSessionApi(APIView):
     permission_classes = [HasAppScope]
     throttle_classes = [AppTokenRateThrottle]
     required_app_scope = SESSIONS
-    extra_error_codes = (401, 403, 429)
+    extra_error_codes: tuple[int, ...] = (401, 403, 429)
     error_descriptions = {
         method: {
             401: "Not signed in: no browser session, and no valid access token of the person's app.",
@@ -295,7 +295,7 @@ PERSON_AUTH = [{COOKIE_SCHEME: []}, *app_auth(SESSIONS)]
 
 
 class SessionInformationApi(PersonSessionApi):
-    extra_error_codes = (401, 403, 409, 429)
+    extra_error_codes: tuple[int, ...] = (401, 403, 409, 429)
 
     @extend_schema(
         tags=TAGS,

@@ -100,9 +100,10 @@ class WebhookPingApi(WebhookViewMixin):
         description="Send a webhook.ping event to this endpoint; it is delivered like any event.",
     )
     def post(self, request: Request, org_id: str, webhook_id: UUID) -> Response:
-        delivery = endpoint_ping(endpoint=self.get_endpoint(webhook_id))
+        endpoint = self.get_endpoint(webhook_id)
+        delivery = endpoint_ping(endpoint=endpoint)
         return Response(
-            DeliverySerializer(delivery_get(endpoint=delivery.endpoint, delivery_id=delivery.pk)).data,
+            DeliverySerializer(delivery_get(endpoint=endpoint, delivery_id=delivery.pk)).data,
             status=status.HTTP_202_ACCEPTED,
         )
 

@@ -112,8 +112,10 @@ class Command(BaseCommand):
         connection = connections[router.db_for_write(model)]
         quote = connection.ops.quote_name
         meta = model._meta
+        columns = [f.column for f in fields if f.column is not None]
+        if meta.pk is None or meta.pk.column is None or len(columns) != len(fields):
+            raise CommandError(f"{meta.label} has a field without a column.")
         table, pk = quote(meta.db_table), quote(meta.pk.column)
-        columns = [f.column for f in fields]
         selected = ", ".join([pk, *(quote(c) for c in columns)])
         lock = " FOR UPDATE" if connection.features.has_select_for_update and not dry_run else ""
         tally = Tally(columns=columns)

@@ -279,10 +279,12 @@ class Command(BaseCommand):
             email: ExternalPersonalIdentity.objects.get(organization=organization, email_hash=lookup_hash(email))
             for email in ("olivia@example.com", "ana@example.com")
         }
-        parties = {"initiator_id": identities["olivia@example.com"].pk, "receptor_id": identities["ana@example.com"].pk}
+        initiator_id, receptor_id = identities["olivia@example.com"].pk, identities["ana@example.com"].pk
         actor = Actor.system("seed_demo")
         for spec in DEMO_ACTIVITIES:
-            activity = activity_create(organization=organization, actor=actor, **parties, **spec)
+            activity = activity_create(
+                organization=organization, actor=actor, initiator_id=initiator_id, receptor_id=receptor_id, **spec
+            )
             self.stdout.write(f"Created activity {activity.type} for ana: {activity.status_for('receptor')}.")
 
     def _identifications(self, organization: Organization) -> None:
