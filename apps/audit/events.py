@@ -88,18 +88,37 @@ def previous_shown(transition: Transition) -> dict[str, Any]:
     }
 
 
-def payload_sql(model: type[models.Model], alias: str) -> tuple[str, dict[str, Any]]:
+_TEXTUAL = {"CharField", "TextField", "UUIDField", "SlugField", "EmailField"}
+
+
+def payload_sql(
+    model: type[models.Model], alias: str, *, state: str | None = None
+) -> tuple[str, dict[str, Any], set[str]]:
     """The same payload as a jsonb SQL expression over the columns of `alias` (a row of the
-    model's table), with its named parameters (`%(now)s` is the time the deadlines are read at)."""
+    model's table), with its named parameters (`%(now)s` is the time the deadlines are read at)
+    and the columns it reads.
+
+    `state`: every row is known to be in this state (a bulk transition's target); the keys
+    that read the state are then computed once, here, rather than row by row."""
     payload: EventPayload = model.EVENT_PAYLOAD  # type: ignore[attr-defined]
+    state_field = model.STATE_FIELD  # type: ignore[attr-defined]
+    overdue_states = {source for deadline in deadlines_of(model) for source in deadline.sources}
     params: dict[str, Any] = {}
     always: list[str] = []
     optional: list[str] = []
+    read: set[str] = set()
     for index, (name, key) in enumerate(payload.items()):
+        read.add(model._meta.get_field(key.field).column)
         column = f"{alias}.{model._meta.get_field(key.field).column}"
         value = column
+        if state is not None and key.field == state_field and not (key.effective and state in overdue_states):
+            params[f"k{index}"], params[f"k{index}_c"] = name, key.shown.get(state, state)
+            always.append(f"%(k{index})s::text, %(k{index}_c)s::text")
+            read.discard(model._meta.get_field(key.field).column)
+            continue
         if key.effective:
             value = _effective_sql(model, value, alias, params, f"k{index}")
+            read |= {model._meta.get_field(deadline.field).column for deadline in deadlines_of(model)}
         if key.shown:
             whens = []
             for n, (stored, shown) in enumerate(sorted(key.shown.items())):
@@ -109,13 +128,15 @@ def payload_sql(model: type[models.Model], alias: str) -> tuple[str, dict[str, A
         if key.blank_is_null:
             value = f"NULLIF({value}, '')"
         params[f"k{index}"] = name
-        pair = f"%(k{index})s::text, to_jsonb({value})"
+        # Strings (text, ids) go in as text, the cheapest JSON string; other types as JSON.
+        textual = key.shown or model._meta.get_field(key.field).get_internal_type() in _TEXTUAL
+        pair = f"%(k{index})s::text, ({value})::text" if textual else f"%(k{index})s::text, to_jsonb({value})"
         if key.omit_if_null:
             optional.append(f"(CASE WHEN {value} IS NULL THEN '{{}}'::jsonb ELSE jsonb_build_object({pair}) END)")
         else:
             always.append(pair)
     sql = f"jsonb_build_object({', '.join(always)})"
-    return " || ".join([sql, *optional]), params
+    return " || ".join([sql, *optional]), params, read
 
 
 def _effective_sql(model: type[models.Model], value: str, alias: str, params: dict[str, Any], prefix: str) -> str:

@@ -227,11 +227,9 @@ def _bulk_sql(
         field = meta.get_field(name)
         params[f"set{n}"] = field.get_db_prep_save(value, connection)
         sets.append(f"{field.column} = %(set{n})s")
-    data, data_params = payload_sql(model, "changed")
+    # Every row ends in the target state: the payload's state keys are computed once.
+    data, data_params, read = payload_sql(model, "changed", state=deadline.target)
     params.update(data_params)
-    # What the payload reads: its fields and the deadlines' (for the state as read).
-    read = {meta.get_field(key.field).column for _, key in model.EVENT_PAYLOAD.items()}  # type: ignore[attr-defined]
-    read |= {meta.get_field(d.field).column for d in deadlines_of(model)}
     read |= {pk, due} | ({organization} if organization else set())
     returning = ", ".join(f"t.{column}" for column in sorted(read))
     statuses = ", ".join(_literal(source) for source in deadline.sources)
@@ -263,7 +261,7 @@ def _bulk_sql(
                 %(actor_type)s, %(actor_id)s, %(actor_label)s, %(reason)s, %(now)s, NULL
             FROM changed
         )
-        SELECT array_agg({pk}), array_agg(audit_from_state), max({due}) FROM changed
+        SELECT array_agg({pk}::text), array_agg(audit_from_state), max({due}) FROM changed
     """  # noqa: S608 - table and column names come from the models, values are parameters
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
