@@ -39,6 +39,8 @@ def _explain_sweep(total: int) -> None:
     from django.db import connection, transaction
 
     from apps.activities import services
+    from apps.activities.models import Activity
+    from apps.audit import services as audit_services
     from bench import timers
 
     overdue, _ = timers._setup(total)
@@ -46,7 +48,7 @@ def _explain_sweep(total: int) -> None:
     swept, size = 0, services.SWEEP_BATCH_FIRST
     for count, seconds in services.activities_sweep_batches():
         swept += count
-        size = services._next_batch_size(
+        size = audit_services.next_batch_size(
             count,
             count,
             seconds,
@@ -76,8 +78,8 @@ def _explain_sweep(total: int) -> None:
             self.cursor.execute("EXPLAIN (ANALYZE, BUFFERS, WAL) " + sql, params)
             print("\n".join(row[0] for row in self.cursor.fetchall()))
 
-        def fetchone(self) -> tuple[int, None]:
-            return 0, None
+        def fetchone(self) -> tuple[None, None, None]:
+            return None, None, None
 
     class Rollback(Exception):
         pass
@@ -88,8 +90,8 @@ def _explain_sweep(total: int) -> None:
     try:
         with transaction.atomic():
             connection.ensure_connection()
-            with mock.patch.object(services, "connection", mock.Mock(vendor="postgresql", cursor=Explain)):
-                services._sweep(services._VALIDITY, batch_size=size, after=after)
+            with mock.patch.object(audit_services, "connection", mock.Mock(vendor="postgresql", cursor=Explain)):
+                audit_services.transitions_apply_bulk(Activity, services._VALIDITY, batch_size=size, after=after)
             raise Rollback
     except Rollback:
         pass

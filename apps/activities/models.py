@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from apps.audit.deadlines import Deadline, effective_state
+from apps.audit.events import EventPayload, Key, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.encrypted_fields import EncryptedJSONField, EncryptedTextField
 
@@ -41,11 +43,55 @@ SHOWN_PENDING = {Party.INITIATOR: "SENT", Party.RECEPTOR: "ACTION_REQUIRED"}
 SHARING_STATUSES = (ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED)
 
 
+def _snapshots_delete(activity_ids: Any) -> None:
+    """Leaving a sharing status deletes the shared values (Activity.expire, in bulk)."""
+    SharedSnapshot.objects.filter(activity_id__in=activity_ids).delete()
+
+
+def _shown(party: str) -> Key:
+    # Never PENDING, not even in events: the initiator sees SENT, the receptor ACTION_REQUIRED.
+    return Key("status", effective=True, shown={ActivityStatus.PENDING.value: SHOWN_PENDING[party]})
+
+
 class Activity(FSMModelMixin, models.Model):
     """A consent interaction between two identities of one organization (seed 000)."""
 
     EVENT_TYPE = "activity.status_changed"
     STATE_FIELD = "status"
+    # `status` is the initiator's view, as in the API's default.
+    EVENT_PAYLOAD = EventPayload(
+        {
+            "id": "id",
+            "type": "type",
+            "status": _shown(Party.INITIATOR),
+            "initiator_status": _shown(Party.INITIATOR),
+            "receptor_status": _shown(Party.RECEPTOR),
+        }
+    )
+    # A request unanswered past valid_until is canceled; a sharing past sharing_until expires.
+    # The sweeps move them in bulk (apps.audit.services.sweep_overdue); until then every read
+    # shows the final status (effective_status).
+    DEADLINES = (
+        Deadline(
+            "valid_until",
+            (ActivityStatus.PENDING.value,),
+            "cancel",
+            ActivityStatus.CANCELED.value,
+            "validity period ended",
+            sweep_label="validity sweep",
+            async_commit=True,
+        ),
+        Deadline(
+            "sharing_until",
+            (ActivityStatus.ACCEPTED.value, ActivityStatus.COMPLETED.value),
+            "expire",
+            ActivityStatus.EXPIRED.value,
+            "sharing period ended",
+            sweep_label="sharing sweep",
+            also=_snapshots_delete,
+            async_commit=True,
+        ),
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="activities")
@@ -90,12 +136,7 @@ class Activity(FSMModelMixin, models.Model):
 
     def effective_status(self, now: datetime | None = None) -> str:
         """The status with overdue deadlines applied, before any sweep has run (read-time guard)."""
-        now = now or timezone.now()
-        if self.status == ActivityStatus.PENDING and self.valid_until <= now:
-            return ActivityStatus.CANCELED
-        if self.status in SHARING_STATUSES and self.sharing_until and self.sharing_until <= now:
-            return ActivityStatus.EXPIRED
-        return self.status
+        return effective_state(self, now or timezone.now())  # type: ignore[no-any-return]
 
     def status_for(self, party: str, now: datetime | None = None) -> str:
         """SENT to the initiator and ACTION_REQUIRED to the receptor while pending; never PENDING."""
@@ -106,14 +147,7 @@ class Activity(FSMModelMixin, models.Model):
         return self.initiator if party == Party.INITIATOR else self.receptor
 
     def event_data(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "type": self.type,
-            # Never PENDING, not even in events: `status` is the initiator's view, as in the API's default.
-            "status": self.status_for(Party.INITIATOR),
-            "initiator_status": self.status_for(Party.INITIATOR),
-            "receptor_status": self.status_for(Party.RECEPTOR),
-        }
+        return payload_of(self)
 
     # --- Transitions --------------------------------------------------------------------
 

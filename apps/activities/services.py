@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timedelta
-from typing import Any, NamedTuple, cast
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.activities.models import (
@@ -24,8 +22,13 @@ from apps.activities.models import (
 )
 from apps.activities.selectors import activity_bioface_accepted, person_activities
 from apps.audit.errors import StateConflict
-from apps.audit.models import Transition
-from apps.audit.services import Actor, transition_apply, transition_record, transitions_announce
+from apps.audit.services import (
+    Actor,
+    sweep_overdue_batches,
+    transition_apply,
+    transition_record,
+    transitions_apply_bulk,
+)
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import Organization
 from apps.people.models import PersonalDetail, User
@@ -303,166 +306,6 @@ def activity_revoke(*, activity: Activity, actor: Actor) -> Activity:
     return transition_apply(activity, "expire", actor=actor, reason="revoked")
 
 
-class _Deadline(NamedTuple):
-    """What one deadline sweep changes: activities in `sources` past their `field` → `target`."""
-
-    sources: tuple[str, ...]
-    field: str
-    target: str
-    actor_label: str
-    reason: str
-
-
-_VALIDITY = _Deadline(
-    (ActivityStatus.PENDING,), "valid_until", ActivityStatus.CANCELED, "validity sweep", "validity period ended"
-)
-_SHARING = _Deadline(
-    (ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED),
-    "sharing_until",
-    ActivityStatus.EXPIRED,
-    "sharing sweep",
-    "sharing period ended",
-)
-
-
-def _sweep(deadline: _Deadline, *, batch_size: int, after: datetime | None = None) -> tuple[int, datetime | None]:
-    """One batch of a deadline sweep, set-based: lock up to `batch_size` overdue activities
-    (skip-locked, oldest deadline first, from `after` on), move them to the target status and
-    append their audit transitions (the event outbox) with the same states, event type,
-    payload, actor and reason as transition_apply writes row by row. Leaving a sharing status
-    deletes the shared snapshots, as Activity.expire does. Returns the number of activities
-    changed and the latest deadline among them (where the next batch of the same run starts).
-
-    The batch is its own transaction, committed with `synchronous_commit = off` on PostgreSQL:
-    the commit does not wait for its WAL to reach the disk. A crash can then lose the batches
-    committed in the last moments before it (up to three wal_writer_delay, 0.6 s by default),
-    which leaves those activities overdue and without their audit rows, as if the sweep had not
-    reached them yet: the next sweep, which is idempotent, changes and logs them then. Nothing
-    outside the database can have acted on a lost batch: the relay that turns its transitions
-    into events and webhook deliveries commits synchronously, and that commit flushes all the
-    WAL written before it, this batch's included; readers see an overdue activity in its final
-    status either way (Activity.effective_status).
-    """
-    now = timezone.now()
-    content_type = ContentType.objects.get_for_model(Activity)
-    actor = Actor.system(deadline.actor_label)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-            count, last = _sweep_sql(deadline, actor, batch_size, after, now, content_type.pk)
-        else:
-            field = deadline.field
-            overdue = Activity.objects.filter(status__in=deadline.sources, **{f"{field}__lte": now})
-            if after is not None:
-                overdue = overdue.filter(**{f"{field}__gte": after})
-            rows = list(
-                overdue.select_for_update(skip_locked=True)
-                .order_by(field)
-                .values_list("pk", "status", "type", "organization_id", field)[:batch_size]
-            )
-            ids = [row[0] for row in rows]
-            Activity.objects.filter(pk__in=ids).update(status=deadline.target, updated_at=now)
-            if deadline.target == ActivityStatus.EXPIRED:
-                SharedSnapshot.objects.filter(activity_id__in=ids).delete()
-            Transition.objects.bulk_create(
-                Transition(
-                    content_type=content_type,
-                    object_id=str(pk),
-                    organization_id=organization_id,
-                    from_state=from_state,
-                    to_state=deadline.target,
-                    event_type=Activity.EVENT_TYPE,
-                    data=_swept_event_data(pk, type, deadline.target),
-                    actor_type=actor.type,
-                    actor_id=actor.id,
-                    actor_label=actor.label[:200],
-                    reason=deadline.reason,
-                    created_at=now,
-                )
-                for pk, from_state, type, organization_id, _ in rows
-            )
-            count, last = len(rows), max((row[4] for row in rows), default=None)
-        if count:
-            transitions_announce()
-    return count, last
-
-
-def _swept_event_data(pk: Any, type: str, target: str) -> dict[str, Any]:
-    # Activity.event_data() of a CANCELED or EXPIRED activity: every view shows the final status.
-    return {"id": str(pk), "type": type, "status": target, "initiator_status": target, "receptor_status": target}
-
-
-def _sweep_sql(
-    deadline: _Deadline,
-    actor: Actor,
-    batch_size: int,
-    after: datetime | None,
-    now: datetime,
-    content_type_id: int,
-) -> tuple[int, datetime | None]:
-    """PostgreSQL: the batch in one statement (lock, update, delete snapshots, insert transitions).
-
-    The update finds each locked row by its ctid (a TID scan) instead of a second primary-key
-    lookup. The locked version is the one the statement's snapshot sees unless the row changed
-    between the snapshot and the lock; such a row stays as it is in this batch (no update, no
-    audit row) and a later sweep takes it if it is still overdue.
-    """
-    activity = Activity._meta.db_table
-    snapshot = SharedSnapshot._meta.db_table
-    deadline_column = cast("models.Field[Any, Any]", Activity._meta.get_field(deadline.field)).column
-    drop = ""
-    if deadline.target == ActivityStatus.EXPIRED:  # table names come from the models
-        drop = f", dropped AS (DELETE FROM {snapshot} s USING changed WHERE s.activity_id = changed.id)"  # noqa: S608
-    # The statuses are written into the statement (they are the model's own constants) so that
-    # the planner can use the partial deadline index, whose condition names them. Starting the
-    # index scan at the previous batch's last deadline skips the index entries of the rows that
-    # batch changed: they stay in the index, dead, until the table is vacuumed.
-    statuses = ", ".join(f"'{ActivityStatus(status).value}'" for status in deadline.sources)
-    start = f"AND {deadline_column} >= %(after)s" if after is not None else ""
-    sql = f"""
-        WITH batch AS (
-            SELECT ctid, status FROM {activity}
-            WHERE status IN ({statuses}) AND {deadline_column} <= %(now)s {start}
-            ORDER BY {deadline_column} LIMIT %(limit)s FOR UPDATE SKIP LOCKED
-        ), changed AS (
-            UPDATE {activity} a SET status = %(target)s, updated_at = %(now)s FROM batch
-            WHERE a.ctid = batch.ctid
-            RETURNING a.id, batch.status AS from_state, a.type, a.organization_id, a.{deadline_column} AS deadline
-        ){drop}, logged AS (
-            INSERT INTO {Transition._meta.db_table} (
-                content_type_id, object_id, organization_id, from_state, to_state, event_type, data,
-                actor_type, actor_id, actor_label, reason, created_at, published_at
-            )
-            SELECT %(content_type)s, changed.id::text, changed.organization_id, changed.from_state, %(target)s,
-                %(event_type)s,
-                jsonb_build_object('id', changed.id::text, 'type', changed.type, 'status', %(target)s::text,
-                    'initiator_status', %(target)s::text, 'receptor_status', %(target)s::text),
-                %(actor_type)s, %(actor_id)s, %(actor_label)s, %(reason)s, %(now)s, NULL
-            FROM changed
-        )
-        SELECT count(*), max(deadline) FROM changed
-    """  # noqa: S608 - table and column names come from the models, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "now": now,
-                "after": after,
-                "limit": batch_size,
-                "target": deadline.target,
-                "content_type": content_type_id,
-                "event_type": Activity.EVENT_TYPE,
-                "actor_type": actor.type,
-                "actor_id": actor.id,
-                "actor_label": actor.label[:200],
-                "reason": deadline.reason,
-            },
-        )
-        count, last = cursor.fetchone()
-        return count, last
-
-
 # A sweep batch holds its row locks for its whole duration; the size of the next batch is
 # chosen so that it takes about SWEEP_BATCH_SECONDS at the per-row cost just measured. The
 # fixed cost of a batch (transaction, statement, relay wake-up) is about 2 ms, 4% of 50 ms, and
@@ -472,14 +315,7 @@ SWEEP_BATCH_FIRST = 500
 SWEEP_BATCH_MIN = 50
 SWEEP_BATCH_MAX = 5000
 
-
-def _next_batch_size(size: int, count: int, seconds: float, target: float, smallest: int, largest: int) -> int:
-    """The size that should take `target` seconds at this batch's per-row cost; it may at most
-    double from one batch to the next (one fast batch is no proof), and it shrinks at once."""
-    if seconds <= 0:
-        return min(largest, size * 2)
-    fitting = int(target * count / seconds)
-    return max(smallest, min(largest, size * 2, fitting))
+_VALIDITY, _SHARING = Activity.DEADLINES
 
 
 def activities_sweep_batches(
@@ -489,33 +325,22 @@ def activities_sweep_batches(
     min_batch: int = SWEEP_BATCH_MIN,
     max_batch: int = SWEEP_BATCH_MAX,
 ) -> Iterator[tuple[int, float]]:
-    """Both deadline sweeps to the end, batch by batch: yields (activities changed, seconds)
-    for every batch that changed something. Each batch is its own transaction, sized from the
-    duration of the one before (see SWEEP_BATCH_SECONDS), and starts at the deadline where the
-    previous one ended. Activities skipped because another transaction held them locked are
-    left to the next run (the beat runs the sweep every few seconds)."""
-    for deadline in (_VALIDITY, _SHARING):
-        size = max(min_batch, min(max_batch, first_batch))
-        after: datetime | None = None
-        while True:
-            started = time.perf_counter()
-            count, last = _sweep(deadline, batch_size=size, after=after)
-            seconds = time.perf_counter() - started
-            if not count:
-                break
-            yield count, seconds
-            after = last
-            size = _next_batch_size(size, count, seconds, batch_seconds, min_batch, max_batch)
+    """Both deadline sweeps (Activity.DEADLINES) to the end, batch by batch, set-based through
+    the audit's bulk transitions: yields (activities changed, seconds) for every batch that
+    changed something (apps.audit.services.sweep_overdue_batches)."""
+    return sweep_overdue_batches(
+        Activity, batch_seconds=batch_seconds, first_batch=first_batch, min_batch=min_batch, max_batch=max_batch
+    )
 
 
 def activities_cancel_overdue(*, batch_size: int = 500) -> int:
     """One batch: pending past valid_until → CANCELED. Skip-locked, idempotent."""
-    return _sweep(_VALIDITY, batch_size=batch_size)[0]
+    return transitions_apply_bulk(Activity, _VALIDITY, batch_size=batch_size)[0]
 
 
 def activities_expire_overdue(*, batch_size: int = 500) -> int:
     """One batch: ACCEPTED or COMPLETED past sharing_until → EXPIRED, shared values deleted."""
-    return _sweep(_SHARING, batch_size=batch_size)[0]
+    return transitions_apply_bulk(Activity, _SHARING, batch_size=batch_size)[0]
 
 
 def activities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from apps.audit.deadlines import Deadline
+from apps.audit.events import EventPayload, Key, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.encrypted_fields import EncryptedTextField
 
@@ -44,6 +46,20 @@ class OtpIdentification(FSMModelMixin, models.Model):
 
     EVENT_TYPE = "identification.status_changed"
     STATE_FIELD = "status"
+    EVENT_PAYLOAD = EventPayload(
+        {
+            "id": "id",
+            "status": "status",
+            "two_factor_type": Key("two_factor_type", blank_is_null=True),
+            "channel": "channel",
+        }
+    )
+    # Still open past expires_at, an identification expires (on read, or by the sweep).
+    DEADLINES = (
+        Deadline(
+            "expires_at", tuple(s.value for s in OPEN_STATUSES), "expire", IdentificationStatus.EXPIRED.value, "expired"
+        ),
+    )
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -99,12 +115,7 @@ class OtpIdentification(FSMModelMixin, models.Model):
         return self.status == IdentificationStatus.IN_PROGRESS and self.images_submitted_at is not None
 
     def event_data(self) -> dict[str, Any]:
-        return {
-            "id": str(self.id),
-            "status": self.status,
-            "two_factor_type": self.two_factor_type or None,
-            "channel": self.channel,
-        }
+        return payload_of(self)
 
     def _images_submitted(self) -> bool:
         return self.images_submitted_at is not None

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.audit.errors import StateConflict
-from apps.audit.services import Actor, transition_apply, transition_record
+from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transition_apply, transition_record
 from apps.core.counters import LimitExceeded, WindowLimit, window_limits_take
 from apps.core.crypto import lookup_hash, normalize_email
 from apps.core.message_limits import link_message_take
@@ -289,27 +289,12 @@ class _Deleted:
 
 def identification_expire_if_overdue(*, identification: OtpIdentification) -> OtpIdentification:
     """Read-time guard: an open identification past expires_at expires now, not at the next sweep."""
-    if identification.status not in OPEN_STATUSES or identification.expires_at > timezone.now():
-        return identification
-    try:
-        return transition_apply(identification, "expire", actor=Actor.system("expiry"), reason="expired")
-    except StateConflict:  # something else finished it first
-        return OtpIdentification.objects.get(pk=identification.pk)
+    return expire_if_overdue(identification)
 
 
 def identifications_expire_overdue(*, batch_size: int = 500) -> int:
-    """Beat sweep: open identifications past expires_at become EXPIRED. Idempotent."""
-    expired = 0
-    with transaction.atomic():
-        overdue = list(
-            OtpIdentification.objects.select_for_update(skip_locked=True)
-            .filter(status__in=OPEN_STATUSES, expires_at__lte=timezone.now())
-            .order_by("expires_at")[:batch_size]
-        )
-        for identification in overdue:
-            transition_apply(identification, "expire", actor=Actor.system("expiry sweep"), reason="expired")
-            expired += 1
-    return expired
+    """Beat sweep, one batch: open identifications past expires_at become EXPIRED. Idempotent."""
+    return sweep_overdue(OtpIdentification, batch_size=batch_size)
 
 
 def identification_send_code(*, identification: OtpIdentification) -> OtpMessage:

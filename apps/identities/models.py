@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from apps.audit.events import EventPayload, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.crypto import lookup_hash, normalize_email
 from apps.core.encrypted_fields import EncryptedEmailField, EncryptedTextField
@@ -26,6 +27,8 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
 
     EVENT_TYPE = "identity.state_changed"
     STATE_FIELD = "state"
+    # No personal values in events: integrators fetch the identity with their key.
+    EVENT_PAYLOAD = EventPayload({"id": "id", "state": "state", "managed": "managed"})
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="identities")
@@ -61,8 +64,7 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
         super().save(*args, **kwargs)
 
     def event_data(self) -> dict[str, Any]:
-        # No personal values in events: integrators fetch the identity with their key.
-        return {"id": str(self.id), "state": self.state, "managed": self.managed}
+        return payload_of(self)
 
     @transition(field=state, source=IdentityState.INVITED, target=IdentityState.ACTIVE, custom={"admin": False})
     def activate(self, person: Any) -> None:

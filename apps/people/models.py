@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from apps.audit.events import EventPayload, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.crypto import lookup_hash, normalize_email
 from apps.core.encrypted_fields import EncryptedEmailField, EncryptedTextField
@@ -108,6 +109,8 @@ class DetailProposal(FSMModelMixin, models.Model):
 
     EVENT_TYPE = "detail_proposal.status_changed"
     STATE_FIELD = "status"
+    # Ids, the detail's name and the status: never the value.
+    EVENT_PAYLOAD = EventPayload({"id": "id", "name": "name", "processId": "process_id", "status": "status"})
     # Logged in the audit trail, but no organization's event: it is the person's own business.
     PUBLISH_EVENTS = False
 
@@ -138,8 +141,7 @@ class DetailProposal(FSMModelMixin, models.Model):
         return f"{self.get_name_display()} ({self.status})"
 
     def event_data(self) -> dict[str, Any]:
-        # Ids, the detail's name and the status: never the value.
-        return {"id": str(self.id), "name": self.name, "processId": str(self.process_id), "status": self.status}
+        return payload_of(self)
 
     def _decided(self) -> None:
         self.value = ""

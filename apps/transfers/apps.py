@@ -10,8 +10,11 @@ class TransfersConfig(AppConfig):
 
     def ready(self) -> None:
         # Models are loaded only now; the services that import them, with them.
-        from apps.audit.services import after_transition_register
+        from apps.audit.dispatch import transition_subscribe
         from apps.transfers.models import TransferSession
-        from apps.transfers.services import session_after_transition
+        from apps.transfers.services import sessions_changed, sessions_changed_committed
 
-        after_transition_register(TransferSession, session_after_transition)
+        # In the transaction: the status cache entry is dropped before the commit shows the
+        # change, and the callback's delivery commits with it. After the commit: the push.
+        transition_subscribe(TransferSession, sessions_changed, on_commit=False)
+        transition_subscribe(TransferSession, sessions_changed_committed)

@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from apps.audit.deadlines import Deadline
+from apps.audit.events import EventPayload, Key, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.encrypted_fields import EncryptedJSONField, EncryptedTextField
 
@@ -34,6 +36,14 @@ class TransferSession(FSMModelMixin, models.Model):
 
     EVENT_TYPE = "session.status_changed"
     STATE_FIELD = "status"
+    # No personal values: ids and the status only.
+    EVENT_PAYLOAD = EventPayload(
+        {"session_id": "id", "status": "status", "replaced_by": Key("replaced_by", omit_if_null=True)}
+    )
+    # Still open past expires_at, a session expires (countdown task, on read, or by the sweep).
+    DEADLINES = (
+        Deadline("expires_at", tuple(s.value for s in OPEN_STATUSES), "expire", SessionStatus.EXPIRED.value, "expired"),
+    )
 
     id = models.UUIDField("session_id", primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -92,11 +102,7 @@ class TransferSession(FSMModelMixin, models.Model):
         return f"{self.pk.int % 10000:04d}"
 
     def event_data(self) -> dict[str, Any]:
-        # No personal values: ids, status and scope names only.
-        data: dict[str, Any] = {"session_id": str(self.id), "status": self.status}
-        if self.replaced_by_id:
-            data["replaced_by"] = str(self.replaced_by_id)
-        return data
+        return payload_of(self)
 
     @transition(field=status, source=SessionStatus.INITIALIZED, target=SessionStatus.RETRIEVED)
     def retrieve(self, *, person: Any) -> None:

@@ -12,8 +12,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.dispatch import Change, subjects
 from apps.audit.errors import StateConflict
-from apps.audit.services import Actor, transition_apply, transition_record
+from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transition_apply, transition_record
 from apps.core.task_queue import enqueue
 from apps.core.token_hashes import token_hash, token_matches
 from apps.organizations.models import Organization
@@ -87,27 +88,30 @@ def _schedule_expiry(session: TransferSession) -> None:
         logger.warning("Could not schedule the expiry of session %s", session.pk, exc_info=True)
 
 
-def session_after_transition(session: TransferSession, *, from_state: str, actor: Actor) -> None:
-    """After every transition of a session, in its transaction (registered with the audit log in
-    TransfersConfig.ready): the cached status follows, the callback and the display pages learn it."""
-    status_changed(session)
-    session_notify(session=session)
+def sessions_changed(changes: list[Change]) -> None:
+    """Audit subscriber (TransfersConfig.ready), in the transaction of the change, for every
+    transition of a session but its creation: the cached status follows (its entry is dropped
+    now and the new one written on commit: apps.core.exact_cache), and the signed POST to the
+    callback is queued, committing or rolling back with the change."""
+    for session in subjects([change for change in changes if not change.created]):
+        status_changed(session)
+        if session.callback:
+            notification_send(
+                organization_id=session.organization_id,
+                url=session.callback,
+                event_type=TransferSession.EVENT_TYPE,
+                body=session.event_data(),
+            )
 
 
-def session_notify(*, session: TransferSession) -> None:
-    """Every change: a signed POST to the callback and a push to the WebSocket group."""
-    if session.callback:
-        notification_send(
-            organization_id=session.organization_id,
-            url=session.callback,
-            event_type=TransferSession.EVENT_TYPE,
-            body=session.event_data(),
-        )
-    message = {"type": "session.status", "status": session.status}
-    if session.replaced_by_id:
-        message["replaced_by"] = str(session.replaced_by_id)
-    session_id = session.pk
-    transaction.on_commit(lambda: _push(session_id, message))
+def sessions_changed_committed(changes: list[Change]) -> None:
+    """Audit subscriber (TransfersConfig.ready), after the commit: the display pages of every
+    changed session (but a new one) learn its status over their WebSocket group."""
+    for session in subjects([change for change in changes if not change.created]):
+        message = {"type": "session.status", "status": session.status}
+        if session.replaced_by_id:
+            message["replaced_by"] = str(session.replaced_by_id)
+        _push(session.pk, message)
 
 
 def _push(session_id: Any, message: dict[str, Any]) -> None:
@@ -125,27 +129,12 @@ def _push(session_id: Any, message: dict[str, Any]) -> None:
 
 def session_expire_if_overdue(*, session: TransferSession) -> TransferSession:
     """Read-time guard: an open session past expires_at expires now."""
-    if session.status not in OPEN_STATUSES or session.expires_at > timezone.now():
-        return session
-    try:
-        return transition_apply(session, "expire", actor=Actor.system("expiry"), reason="expired")
-    except StateConflict:  # answered or expired meanwhile
-        return TransferSession.objects.get(pk=session.pk)
+    return expire_if_overdue(session)
 
 
 def sessions_expire_overdue(*, batch_size: int = 500) -> int:
-    """Beat sweep: open sessions past expires_at expire. Idempotent."""
-    expired = 0
-    with transaction.atomic():
-        overdue = list(
-            TransferSession.objects.select_for_update(skip_locked=True)
-            .filter(status__in=OPEN_STATUSES, expires_at__lte=timezone.now())
-            .order_by("expires_at")[:batch_size]
-        )
-        for session in overdue:
-            transition_apply(session, "expire", actor=Actor.system("expiry sweep"), reason="expired")
-            expired += 1
-    return expired
+    """Beat sweep, one batch: open sessions past expires_at expire. Idempotent."""
+    return sweep_overdue(TransferSession, batch_size=batch_size)
 
 
 def sessions_purge_data(*, batch_size: int = 500) -> int:

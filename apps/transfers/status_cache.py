@@ -5,7 +5,7 @@ down, so the answer is served from the cache: the token hash (checked in constan
 the status, expires_at and the serialized body, keyed by session id.
 
 Kept exact by apps.core.exact_cache: `status_changed` runs in every transition of a session
-(apps.transfers.services.session_after_transition), drops the entry at once and writes the new
+(apps.transfers.services.sessions_changed, an audit subscriber), drops the entry at once and writes the new
 one when the transaction commits. Readers only ever `add` (never overwrite), so a reader that
 read the old row before the commit cannot replace the newer entry. Entries of open sessions
 live OPEN_TTL seconds at most, which bounds any staleness should the cache have missed a write

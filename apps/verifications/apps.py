@@ -30,11 +30,12 @@ class VerificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Models are loaded only now; the services that import them, with them.
-        from apps.audit.services import after_transition_register
+        from apps.audit.dispatch import transition_subscribe
         from apps.verifications.models import VerificationProcess
-        from apps.verifications.services import connect_refusal, process_after_transition
+        from apps.verifications.services import connect_refusal, processes_changed
 
-        after_transition_register(VerificationProcess, process_after_transition)
+        # In the transaction: the notification's delivery commits with the change.
+        transition_subscribe(VerificationProcess, processes_changed, on_commit=False)
         checks.register(check_bioface_provider)
         # Every process logs this at startup (gunicorn runs no system checks): an operator sees
         # why connect processes are refused before an integrator reports it.

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from apps.audit.deadlines import Deadline
+from apps.audit.events import EventPayload, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.encrypted_fields import EncryptedJSONField
 
@@ -25,6 +27,7 @@ class ProcessStatus(models.TextChoices):
 
 
 OPEN_STATUSES = (ProcessStatus.PENDING, ProcessStatus.PROCESSING)
+TIMEOUT_REASON = {"type": "timeout", "message": "The process was not finished in time."}
 FINAL_STATUSES = tuple(s for s in ProcessStatus if s not in OPEN_STATUSES)
 
 
@@ -33,6 +36,21 @@ class VerificationProcess(FSMModelMixin, models.Model):
 
     EVENT_TYPE = "process.status_changed"
     STATE_FIELD = "status"
+    EVENT_PAYLOAD = EventPayload({"processId": "id", "status": "status", "provider": "provider"})
+    # Still open past deadline_at, a process fails with reason timeout (on read, or by the sweep).
+    DEADLINES = (
+        Deadline(
+            "deadline_at",
+            tuple(s.value for s in OPEN_STATUSES),
+            "fail",
+            ProcessStatus.FAILED.value,
+            "timeout",
+            read_label="timeout",
+            sweep_label="timeout sweep",
+            kwargs={"fail_reason": TIMEOUT_REASON},
+            values={"fail_reason": TIMEOUT_REASON},
+        ),
+    )
 
     id = models.UUIDField("processId", primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="processes")
@@ -110,7 +128,7 @@ class VerificationProcess(FSMModelMixin, models.Model):
         return self.provider.split(":", 1)[0]
 
     def event_data(self) -> dict[str, Any]:
-        return {"processId": str(self.id), "status": self.status, "provider": self.provider}
+        return payload_of(self)
 
     @transition(field=status, source=ProcessStatus.PENDING, target=ProcessStatus.PROCESSING, custom={"admin": False})
     def start(self) -> None:

@@ -15,12 +15,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.dispatch import Change, subjects
 from apps.audit.errors import StateConflict
-from apps.audit.services import Actor, transition_apply, transition_record
+from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
 from apps.people.services import detail_proposals_withdraw, person_details_propose
-from apps.verifications.models import OPEN_STATUSES, ProcessStatus, VerificationProcess
+from apps.verifications.models import ProcessStatus, VerificationProcess
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
 from apps.verifications.sandbox import sandbox_callback, sandbox_choices
@@ -29,7 +30,6 @@ from apps.webhooks.relay import notification_send
 logger = logging.getLogger(__name__)
 
 CALLBACK_EVENTS = ("started", "finished", "canceled", "failed")
-TIMEOUT_REASON = {"type": "timeout", "message": "The process was not finished in time."}
 # A face check compares faces: it never proposes names or any other detail (API.md "Pages").
 FACE_ONLY_PROVIDERS = ("facetec",)
 
@@ -95,10 +95,12 @@ def process_create(
     return process
 
 
-def process_after_transition(process: VerificationProcess, *, from_state: str, actor: Actor) -> None:
-    """After every transition of a process, in its transaction (registered with the audit log in
-    VerificationsConfig.ready): its signed notification."""
-    process_notify(process=process)
+def processes_changed(changes: list[Change]) -> None:
+    """Audit subscriber (VerificationsConfig.ready), in the transaction of the change: every
+    transition of a process but its creation queues its signed notification, which commits or
+    rolls back with the change (the delivery is sent after the commit)."""
+    for process in subjects([change for change in changes if not change.created]):
+        process_notify(process=process)
 
 
 def process_notify(*, process: VerificationProcess) -> None:
@@ -302,31 +304,12 @@ def process_cancel(*, process: VerificationProcess, actor: Actor, reason: str = 
 
 def process_fail_if_overdue(*, process: VerificationProcess) -> VerificationProcess:
     """Read-time guard: an open process past its deadline fails now rather than at the next sweep."""
-    if process.status not in OPEN_STATUSES or process.deadline_at > timezone.now():
-        return process
-    try:
-        return transition_apply(
-            process, "fail", actor=Actor.system("timeout"), reason="timeout", fail_reason=dict(TIMEOUT_REASON)
-        )
-    except StateConflict:  # something else finished it first
-        return VerificationProcess.objects.get(pk=process.pk)
+    return expire_if_overdue(process)
 
 
 def processes_fail_overdue(*, batch_size: int = 500) -> int:
-    """Beat sweep: open processes past their deadline fail with reason timeout. Idempotent."""
-    failed = 0
-    with transaction.atomic():
-        overdue = list(
-            VerificationProcess.objects.select_for_update(skip_locked=True)
-            .filter(status__in=OPEN_STATUSES, deadline_at__lte=timezone.now())
-            .order_by("deadline_at")[:batch_size]
-        )
-        for process in overdue:
-            transition_apply(
-                process, "fail", actor=Actor.system("timeout sweep"), reason="timeout", fail_reason=dict(TIMEOUT_REASON)
-            )
-            failed += 1
-    return failed
+    """Beat sweep, one batch: open processes past their deadline fail with reason timeout. Idempotent."""
+    return sweep_overdue(VerificationProcess, batch_size=batch_size)
 
 
 class ResultRedacted(Exception):

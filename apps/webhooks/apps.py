@@ -9,9 +9,9 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Events and webhooks"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from apps.audit.dispatch import transition_subscribe
+        from apps.webhooks.signals import transitions_committed
 
-        from apps.audit.models import Transition
-        from apps.webhooks import signals
-
-        post_save.connect(signals.relay_soon_after_commit, sender=Transition, dispatch_uid="webhooks.relay_soon")
+        # After the commit of any announced transition: the relay turns the unpublished audit
+        # rows into events and deliveries.
+        transition_subscribe(None, transitions_committed)

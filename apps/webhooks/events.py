@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.audit.events import previous_shown
 from apps.audit.models import Transition
 
 PING = "webhook.ping"
@@ -25,11 +26,8 @@ def event_data(transition: Transition) -> dict[str, Any]:
     data = dict(transition.data)
     data.setdefault(key, transition.to_state)
     data[f"previous_{key}"] = transition.from_state or None
-    if transition.event_type == "activity.status_changed" and transition.from_state == "PENDING":
-        # Nobody ever sees PENDING: it is SENT to the initiator and ACTION_REQUIRED to the receptor.
-        data.update(
-            previous_status="SENT", previous_initiator_status="SENT", previous_receptor_status="ACTION_REQUIRED"
-        )
+    # A state the model never shows as stored (an activity's PENDING) as its payload shows it.
+    data.update(previous_shown(transition))
     if transition.reason:
         data.setdefault("reason", transition.reason)
     return data

@@ -10,14 +10,13 @@ from django.utils import timezone
 
 from apps.activities.models import Activity, ActivityStatus, ActivityType, SharedSnapshot
 from apps.activities.services import (
-    _next_batch_size,
     activities_cancel_overdue,
     activities_expire_overdue,
     activities_sweep_batches,
     activity_accept,
 )
 from apps.audit.models import Transition
-from apps.audit.services import Actor, transition_apply
+from apps.audit.services import Actor, next_batch_size, transition_apply
 from tests.activities.conftest import DEFAULTS, INITIATOR_DETAILS, RECEPTOR_DETAILS, make_party
 
 pytestmark = pytest.mark.django_db
@@ -139,4 +138,4 @@ def test_a_sweep_run_drains_both_deadlines_in_growing_batches_each_activity_once
     ],
 )
 def test_the_next_batch_is_sized_to_the_target_duration(size, count, seconds, expected):
-    assert _next_batch_size(size, count, seconds, 0.075, 50, 5000) == expected
+    assert next_batch_size(size, count, seconds, 0.075, 50, 5000) == expected
