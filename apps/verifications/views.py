@@ -18,7 +18,9 @@ from django.views.decorators.http import require_http_methods
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
-from apps.verifications.links import process_token_valid
+from apps.verifications.connectors.base import ReturnRejected
+from apps.verifications.handoff import connect_return
+from apps.verifications.links import process_token_valid, process_url
 from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDER_LABELS
 from apps.verifications.sandbox import sandbox_choices
@@ -99,3 +101,18 @@ def person_process_redact(request: HttpRequest, process_id: UUID) -> HttpRespons
         _("The personal data of this verification for %(org)s has been removed.") % {"org": process.organization.name},
     )
     return redirect(reverse("people:me") + "#verifications-heading")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def connect_callback(request: HttpRequest) -> HttpResponse:
+    """The person is back from the organization's OpenID Connect provider: the code is exchanged
+    and checked, the process finished, and the person sent on to the process's redirectUrl (or
+    its page). A return the portal did not send (tampered or expired state) changes nothing."""
+    try:
+        process = connect_return(query=request.GET.dict())
+    except ReturnRejected:
+        return render(request, "verifications/invalid.html", status=400)
+    if process.redirect_url:
+        return redirect(_redirect_target(process))
+    return redirect(process_url(process))
