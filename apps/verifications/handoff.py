@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
@@ -30,8 +31,8 @@ def connection_get(*, organization: Organization, provider: str) -> ProviderConn
     return ProviderConnection.objects.filter(organization=organization, provider=provider).first()
 
 
-def connection_list(*, organization: Organization) -> list[ProviderConnection]:
-    return list(ProviderConnection.objects.filter(organization=organization).order_by("provider"))
+def connection_list(*, organization: Organization) -> QuerySet[ProviderConnection]:
+    return ProviderConnection.objects.filter(organization=organization)
 
 
 def connectable(provider: str) -> bool:

@@ -189,6 +189,11 @@ class ConnectSettingsSerializer(serializers.Serializer):
     scopes = serializers.CharField(required=False, help_text="Space-separated, with openid. Default `openid profile`.")
 
 
+class ConnectionListQuerySerializer(StrictSerializer):
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
 class ProviderConnectionSerializer(serializers.Serializer):
     """A connection: which provider, since when. Its settings are never returned."""
 

@@ -20,6 +20,7 @@ from apps.identities.selectors import identity_get
 from apps.organizations.api.views import OrgAPIView
 from apps.organizations.models import Organization, Scope
 from apps.verifications.api.serializers import (
+    ConnectionListQuerySerializer,
     ConnectSettingsSerializer,
     OnfidoSettingsSerializer,
     ProcessCreateSerializer,
@@ -252,12 +253,13 @@ class ProviderConnectionListApi(ProviderConnectionViewMixin):
     @extend_schema(
         tags=CONNECTION_TAGS,
         operation_id="provider_connections_list",
+        parameters=[ConnectionListQuerySerializer],
         responses=ProviderConnectionSerializer(many=True),
         description="Which providers this organization has connected (never their settings).",
     )
     def get(self, request: Request, org_id: str) -> Response:
-        connections = connection_list(organization=self.organization)
-        return Response({"results": ProviderConnectionSerializer(connections, many=True).data})
+        ConnectionListQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        return self.paginate(connection_list(organization=self.organization), ProviderConnectionSerializer)
 
 
 class ProviderConnectionApi(ProviderConnectionViewMixin):

@@ -8,46 +8,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0002_initial'),
-        ('verifications', '0003_verificationprocess_redaction_requested_at'),
+        ("organizations", "0002_initial"),
+        ("verifications", "0003_verificationprocess_redaction_requested_at"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProviderConnection',
+            name="ProviderConnection",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('provider', models.CharField(choices=[('onfido', 'Onfido'), ('connect', 'OpenID Connect')], max_length=32)),
-                ('settings', apps.core.encrypted_fields.EncryptedJSONField(help_text="The provider's settings, secrets included (encrypted, never shown).")),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='provider_connections', to='organizations.organization')),
+                ("id", models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
+                (
+                    "provider",
+                    models.CharField(choices=[("onfido", "Onfido"), ("connect", "OpenID Connect")], max_length=32),
+                ),
+                (
+                    "settings",
+                    apps.core.encrypted_fields.EncryptedJSONField(
+                        help_text="The provider's settings, secrets included (encrypted, never shown)."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_connections",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'provider connection',
-                'verbose_name_plural': 'provider connections',
+                "verbose_name": "provider connection",
+                "verbose_name_plural": "provider connections",
             },
         ),
         migrations.CreateModel(
-            name='ProviderRun',
+            name="ProviderRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(blank=True, db_index=True, help_text="The provider's id of the run.", max_length=200)),
-                ('url', models.URLField(blank=True, help_text='Where the person verifies, at the provider.', max_length=4000)),
-                ('data', apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('connection', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='verifications.providerconnection')),
-                ('process', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='provider_run', to='verifications.verificationprocess')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, db_index=True, help_text="The provider's id of the run.", max_length=200
+                    ),
+                ),
+                (
+                    "url",
+                    models.URLField(
+                        blank=True, help_text="Where the person verifies, at the provider.", max_length=4000
+                    ),
+                ),
+                ("data", apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="runs",
+                        to="verifications.providerconnection",
+                    ),
+                ),
+                (
+                    "process",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="provider_run",
+                        to="verifications.verificationprocess",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'provider run',
-                'verbose_name_plural': 'provider runs',
+                "verbose_name": "provider run",
+                "verbose_name_plural": "provider runs",
             },
         ),
         migrations.AddConstraint(
-            model_name='providerconnection',
-            constraint=models.UniqueConstraint(fields=('organization', 'provider'), name='provider_connection_one_per_org'),
+            model_name="providerconnection",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "provider"), name="provider_connection_one_per_org"
+            ),
         ),
     ]
