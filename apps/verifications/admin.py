@@ -14,11 +14,11 @@ from django.utils.html import format_html
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, run_with_reason
 from apps.verifications.api.serializers import ProcessSerializer
 from apps.verifications.connectors import connectors
 from apps.verifications.handoff import connection_delete, connection_put, connection_settings_clean
-from apps.verifications.models import ProviderConnection, VerificationProcess
+from apps.verifications.models import ProviderConnection, ProviderRun, VerificationProcess
 from apps.verifications.services import ResultRedacted, process_cancel, process_fullresult_zip, process_redact
 
 
@@ -209,9 +209,11 @@ class ProviderConnectionAdmin(BackOfficeAdmin):
 
     form = ProviderConnectionForm
     list_display = ("provider", "organization", "created_at", "updated_at")
-    list_filter = ("provider", "organization")
+    list_filter = ("provider", "organization", "created_at")
     search_fields = ("organization__slug",)
+    date_hierarchy = "created_at"
     readonly_fields = ("created_at", "updated_at")
+    inlines = (TransitionInline,)
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["organization", "provider", *_SETTING_FIELDS, *_SECRET_FIELDS, "created_at", "updated_at"]
@@ -235,3 +237,17 @@ class ProviderConnectionAdmin(BackOfficeAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         for connection in queryset.select_related("organization"):
             self.delete_model(request, connection)
+
+
+@admin.register(ProviderRun)
+class ProviderRunAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
+    """Where a process was started at a connected provider. What the hand-off keeps server-side
+    (PKCE verifier, nonce, applicant id) is not shown."""
+
+    organization_path = "process__organization"
+    list_display = ("process", "reference", "created_at")
+    list_filter = ("connection__provider", "created_at")
+    search_fields = ("reference", "process__id")
+    date_hierarchy = "created_at"
+    fields = ("process", "connection", "reference", "url", "created_at")
+    readonly_fields = fields

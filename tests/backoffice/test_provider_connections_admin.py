@@ -18,6 +18,14 @@ WORKFLOW = "8f4a7c2e-0d1b-4f6a-9c3e-2b5d7e9f1a3c"
 SETTINGS = {"api_token": "api_sandbox.very-secret", "webhook_token": "hook-secret", "workflow_id": WORKFLOW}
 
 
+PREFIX = "audit-transition-content_type-object_id"
+
+
+def _trail(rows: int) -> dict[str, str]:
+    """The audit trail inline's management form, as the page renders it."""
+    return {f"{PREFIX}-TOTAL_FORMS": str(rows), f"{PREFIX}-INITIAL_FORMS": str(rows), f"{PREFIX}-MAX_NUM_FORMS": "0"}
+
+
 def _change(connection):
     return f"/admin/verifications/providerconnection/{connection.pk}/change/"
 
@@ -29,7 +37,7 @@ def _connected(org):
 
 def test_an_administrator_connects_onfido_for_their_organization(staff_client, org):
     client = staff_client("administrator")
-    data = {"organization": org.pk, "provider": "onfido", **SETTINGS, "api_url": ""}
+    data = {"organization": org.pk, "provider": "onfido", **SETTINGS, "api_url": "", **_trail(0)}
     response = client.post(ADD, data)
     assert response.status_code == 302, response.content[:2000]
     connection = ProviderConnection.objects.get(organization=org, provider="onfido")
@@ -47,7 +55,9 @@ def test_secrets_are_never_shown_and_blank_keeps_them(staff_client, org):
     assert WORKFLOW in html
     assert "very-secret" not in html and "hook-secret" not in html
     other = "1b6c0e1a-9d7f-4c1e-8a6b-3f2d5e7c9a10"
-    response = client.post(_change(connection), {"workflow_id": other, "api_token": "", "webhook_token": ""})
+    response = client.post(
+        _change(connection), {"workflow_id": other, "api_token": "", "webhook_token": "", **_trail(1)}
+    )
     assert response.status_code == 302, response.content[:2000]
     connection.refresh_from_db()
     assert connection.settings == {**SETTINGS, "workflow_id": other, "api_url": "https://api.eu.onfido.com/v3.6"}
