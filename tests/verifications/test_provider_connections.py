@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection as db
+from django.test import override_settings
 
 from apps.audit.models import Transition
 from apps.verifications.models import ProviderConnection
@@ -105,3 +106,17 @@ def test_without_a_connection_processes_keep_the_hosted_page(api):
     response = api.post("/api/v1/orgs/acme/processes", {"provider": "onfido", "processType": "document"}, format="json")
     assert response.status_code == 201
     assert response.json()["url"].startswith("http://testserver/verify/")
+
+
+def test_a_connected_openid_provider_is_usable_where_signed_callback_connect_is_refused(api):
+    # Production without PROVIDER_JWKS refuses callback-only connect processes; a connected
+    # provider's ID tokens are checked against its own JWKS, so its processes are accepted.
+    with override_settings(CONNECT_UNVERIFIED_JWT_ALLOWED=False, PROVIDER_JWKS={}):
+        refused = api.post("/api/v1/orgs/acme/processes", {"provider": "connect"}, format="json")
+        assert refused.status_code == 400
+        body = {"issuer": "http://127.0.0.1:9", "client_id": "portal"}
+        assert api.put(f"{URL}/connect", body, format="json").status_code == 201
+        created = api.post("/api/v1/orgs/acme/processes", {"provider": "connect"}, format="json")
+    assert created.status_code == 201
+    assert created.json()["status"] == "failed"  # nothing listens on port 9: the issuer is unreachable
+    assert created.json()["failReason"]["type"] == "provider_unreachable"

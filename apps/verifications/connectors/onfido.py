@@ -197,7 +197,10 @@ class OnfidoConnector(Connector):
         return None  # acknowledged; only a completed run has a result to read
 
     def collect(self, process: VerificationProcess, run: ProviderRun) -> Collected:
-        api = _api(run.connection.settings if run.connection else {}, retries=READ_RETRIES)
+        if run.connection is None:
+            reason = {"type": "provider_disconnected", "message": "Onfido was disconnected before the result was read."}
+            return Collected(event="failed", fail_reason=reason)
+        api = _api(run.connection.settings, retries=READ_RETRIES)
         try:
             workflow_run = api.find_workflow_run(run.reference)
             status = workflow_run.status.value if workflow_run.status else ""
