@@ -160,3 +160,62 @@ class VerificationProcess(FSMModelMixin, models.Model):
     @transition(field=status, source=list(OPEN_STATUSES), target=ProcessStatus.FAILED, custom={"admin": False})
     def fail(self, *, fail_reason: dict[str, Any]) -> None:
         self.fail_reason = fail_reason
+
+
+class ConnectedProvider(models.TextChoices):
+    """Providers an organization can connect its own account of (API.md "Provider connections")."""
+
+    ONFIDO = "onfido", "Onfido"
+    CONNECT = "connect", "OpenID Connect"
+
+
+class ProviderConnection(models.Model):
+    """An organization's own account at a provider: with it, processes start at the provider and
+    their results are read back (seed 003); without it, the signed-callback integration stays.
+
+    `settings` holds the account's secrets (API tokens, client secrets): encrypted, never returned."""
+
+    EVENT_TYPE = "provider.connection_changed"
+    STATE_FIELD = "provider"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="provider_connections"
+    )
+    provider = models.CharField(max_length=32, choices=ConnectedProvider.choices)
+    settings = EncryptedJSONField(help_text="The provider's settings, secrets included (encrypted, never shown).")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "provider connection"
+        verbose_name_plural = "provider connections"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "provider"], name="provider_connection_one_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} ({self.organization_id})"
+
+    def event_data(self) -> dict[str, Any]:
+        # Which provider, never its settings.
+        return {"provider": self.provider, "connectionId": str(self.pk)}
+
+
+class ProviderRun(models.Model):
+    """A process started at a connected provider: where the person goes, the provider's own
+    reference for it, and what the hand-off keeps server-side (PKCE verifier, nonce; encrypted)."""
+
+    process = models.OneToOneField(VerificationProcess, on_delete=models.CASCADE, related_name="provider_run")
+    connection = models.ForeignKey(ProviderConnection, on_delete=models.SET_NULL, null=True, related_name="runs")
+    reference = models.CharField(max_length=200, blank=True, db_index=True, help_text="The provider's id of the run.")
+    url = models.URLField(max_length=4000, blank=True, help_text="Where the person verifies, at the provider.")
+    data = EncryptedJSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = "provider run"
+        verbose_name_plural = "provider runs"
+
+    def __str__(self) -> str:
+        return f"{self.process_id} {self.reference}"

@@ -10,7 +10,9 @@ from apps.verifications.models import VerificationProcess
 
 def process_get(*, organization: Organization, process_id: Any) -> VerificationProcess | None:
     try:
-        process = VerificationProcess.objects.get(organization=organization, pk=process_id)
+        process = VerificationProcess.objects.select_related("provider_run").get(
+            organization=organization, pk=process_id
+        )
     except VerificationProcess.DoesNotExist:
         return None
     process.organization = organization  # the caller's, not read again
@@ -20,7 +22,7 @@ def process_get(*, organization: Organization, process_id: Any) -> VerificationP
 def process_list(
     *, organization: Organization, status: str | None = None, provider: str | None = None
 ) -> QuerySet[VerificationProcess]:
-    qs = VerificationProcess.objects.filter(organization=organization)
+    qs = VerificationProcess.objects.filter(organization=organization).select_related("provider_run")
     if status:
         qs = qs.filter(status=status)
     if provider:

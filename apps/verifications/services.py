@@ -21,7 +21,7 @@ from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transit
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
 from apps.people.services import detail_proposals_withdraw, person_details_propose
-from apps.verifications.models import ProcessStatus, VerificationProcess
+from apps.verifications.models import ProcessStatus, ProviderConnection, VerificationProcess
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
 from apps.verifications.sandbox import sandbox_callback, sandbox_choices
@@ -42,14 +42,15 @@ def connect_refusal() -> str | None:
     return "no JWKS is configured for connect (PROVIDER_JWKS), so its userInfo JWTs cannot be verified."
 
 
-def provider_validate(provider: str, process_type: str | None) -> tuple[str, str]:
-    """Check a provider name and its processType (API.md); returns them cleaned."""
+def provider_validate(provider: str, process_type: str | None, *, connected: bool = False) -> tuple[str, str]:
+    """Check a provider name and its processType (API.md); returns them cleaned. `connected`: the
+    organization connected this provider (its results are then read from the provider itself)."""
     family, _, method = provider.partition(":")
     if provider != "sandbox" and family not in PROVIDERS:
         raise ValidationError({"provider": [f"Unknown provider '{provider}'."]})
     if provider == "sandbox" and not settings.SANDBOX_ENABLED:
         raise ValidationError({"provider": ["The sandbox provider is not available here (SANDBOX_ENABLED is off)."]})
-    if family == "connect" and (refusal := connect_refusal()):
+    if family == "connect" and not connected and (refusal := connect_refusal()):
         raise ValidationError({"provider": [f"Connect is not available here: {refusal}"]})
     if method and family != "connect":
         raise ValidationError({"provider": ["Only connect takes a method, as in connect:idin."]})
@@ -77,7 +78,10 @@ def process_create(
     activity: Any = None,
     actor: Actor,
 ) -> VerificationProcess:
-    provider, process_type = provider_validate(provider, process_type)
+    family = provider.partition(":")[0]
+    # A connected OpenID Connect provider's ID tokens are checked against its own JWKS (discovery).
+    connected = ProviderConnection.objects.filter(organization=organization, provider=family).exists()
+    provider, process_type = provider_validate(provider, process_type, connected=connected)
     if activity is not None and (identity is None or activity.receptor_id != identity.pk):
         raise ValidationError({"activityId": ["A process for an activity must belong to its receptor (identityId)."]})
     with transaction.atomic():

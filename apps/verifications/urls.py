@@ -7,5 +7,6 @@ from apps.verifications import views
 app_name = "verifications"
 
 urlpatterns = [
+    path("connect/callback", views.connect_callback, name="connect-callback"),
     path("<uuid:process_id>/<str:token>/", views.process_page, name="page"),
 ]

@@ -19,8 +19,10 @@ from django.views.decorators.http import require_http_methods
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
-from apps.verifications.links import process_token_valid
-from apps.verifications.models import VerificationProcess
+from apps.verifications.connectors.base import ReturnRejected
+from apps.verifications.handoff import connect_return
+from apps.verifications.links import process_token_valid, process_url
+from apps.verifications.models import ProviderRun, VerificationProcess
 from apps.verifications.providers import PROVIDER_LABELS
 from apps.verifications.sandbox import sandbox_choices
 from apps.verifications.selectors import person_process_get
@@ -40,6 +42,12 @@ def _redirect_target(process: VerificationProcess) -> str:
     parts = urlsplit(process.redirect_url)
     query = "&".join(filter(None, [parts.query, urlencode({"processId": str(process.pk), "status": process.status})]))
     return urlunsplit(parts._replace(query=query))
+
+
+def _provider_url(process: VerificationProcess) -> str:
+    """Where the person verifies at the organization's connected provider, if it started there."""
+    run = ProviderRun.objects.filter(process_id=process.pk).only("url").first()
+    return run.url if run is not None else ""
 
 
 @never_cache
@@ -77,6 +85,7 @@ def process_page(request: HttpRequest, process_id: UUID, token: str) -> HttpResp
             "provider_name": PROVIDER_LABELS.get(process.provider.split(":", 1)[0], process.provider),
             "form": form,
             "continue_url": _redirect_target(process) if process.is_final and process.redirect_url else "",
+            "provider_url": _provider_url(process),
         },
         status=400 if request.method == "POST" and form is not None and form.errors else 200,
     )
@@ -100,3 +109,18 @@ def person_process_redact(request: HttpRequest, process_id: UUID) -> HttpRespons
         _("The personal data of this verification for %(org)s has been removed.") % {"org": process.organization.name},
     )
     return redirect(reverse("people:me") + "#verifications-heading")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def connect_callback(request: HttpRequest) -> HttpResponse:
+    """The person is back from the organization's OpenID Connect provider: the code is exchanged
+    and checked, the process finished, and the person sent on to the process's redirectUrl (or
+    its page). A return the portal did not send (tampered or expired state) changes nothing."""
+    try:
+        process = connect_return(query=request.GET.dict())
+    except ReturnRejected:
+        return render(request, "verifications/invalid.html", status=400)
+    if process.redirect_url:
+        return redirect(_redirect_target(process))
+    return redirect(process_url(process))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.validators import URLValidator
 from rest_framework import serializers
 
@@ -64,7 +65,12 @@ class ProcessSerializer(serializers.Serializer):
     provider = serializers.CharField()
     processType = serializers.SerializerMethodField()
     status = serializers.ChoiceField(choices=ProcessStatus.choices)
-    url = serializers.SerializerMethodField(help_text="The hosted page where the person verifies.")
+    url = serializers.SerializerMethodField(
+        help_text=(
+            "Where the person verifies: the portal's hosted page, or, for a provider the organization has connected, "
+            "the provider's own (Onfido's hosted link, the OpenID provider's authorization URL)."
+        )
+    )
     identityId = serializers.UUIDField(source="identity_id", allow_null=True)
     activityId = serializers.UUIDField(source="activity_id", allow_null=True)
     notificationUrl = serializers.SerializerMethodField()
@@ -98,7 +104,12 @@ class ProcessSerializer(serializers.Serializer):
         return process.process_type or None
 
     def get_url(self, process: VerificationProcess) -> str:
-        return process_url(process)
+        try:
+            run = process.provider_run
+        except ObjectDoesNotExist:
+            run = None
+        # Started at the organization's connected provider: its hosted link or authorization URL.
+        return run.url if run is not None and run.url else process_url(process)
 
     def get_notificationUrl(self, process: VerificationProcess) -> str | None:
         return process.notification_url or None
@@ -156,3 +167,46 @@ class ProviderCallbackSerializer(StrictSerializer):
 class ProviderCallbackResponseSerializer(serializers.Serializer):
     processId = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ProcessStatus.choices)
+
+
+class OnfidoSettingsSerializer(serializers.Serializer):
+    """PUT body for onfido (documented shape; the connector checks it)."""
+
+    api_token = serializers.CharField(write_only=True, help_text="An Onfido API token (sandbox or live).")
+    webhook_token = serializers.CharField(write_only=True, help_text="The token of the Onfido webhook (signatures).")
+    workflow_id = serializers.UUIDField(help_text="The Onfido Studio workflow to run.")
+    api_url = serializers.URLField(required=False, help_text="Default https://api.eu.onfido.com/v3.6.")
+
+
+class ConnectSettingsSerializer(serializers.Serializer):
+    """PUT body for connect (documented shape; the connector checks it)."""
+
+    issuer = serializers.URLField(help_text="The OpenID provider's issuer; its discovery document is read.")
+    client_id = serializers.CharField()
+    client_secret = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, help_text="Empty for a public client (PKCE only)."
+    )
+    scopes = serializers.CharField(required=False, help_text="Space-separated, with openid. Default `openid profile`.")
+
+
+class ConnectionListQuerySerializer(StrictSerializer):
+    cursor = serializers.CharField(required=False)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class ProviderConnectionSerializer(serializers.Serializer):
+    """A connection: which provider, since when. Its settings are never returned."""
+
+    provider = serializers.CharField()
+    connected = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+
+    def get_connected(self, connection: Any) -> bool:
+        return True
+
+
+class ProviderWebhookResponseSerializer(serializers.Serializer):
+    received = serializers.BooleanField()
+    processId = serializers.UUIDField(required=False)
+    status = serializers.ChoiceField(choices=ProcessStatus.choices, required=False)

@@ -7,7 +7,7 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -18,13 +18,28 @@ from apps.api.errors import Gone
 from apps.audit.services import Actor
 from apps.identities.selectors import identity_get
 from apps.organizations.api.views import OrgAPIView
-from apps.organizations.models import Scope
+from apps.organizations.models import Organization, Scope
 from apps.verifications.api.serializers import (
+    ConnectionListQuerySerializer,
+    ConnectSettingsSerializer,
+    OnfidoSettingsSerializer,
     ProcessCreateSerializer,
     ProcessListQuerySerializer,
     ProcessSerializer,
     ProviderCallbackResponseSerializer,
     ProviderCallbackSerializer,
+    ProviderConnectionSerializer,
+    ProviderWebhookResponseSerializer,
+)
+from apps.verifications.connectors.base import WebhookRejected
+from apps.verifications.handoff import (
+    connectable,
+    connection_delete,
+    connection_get,
+    connection_list,
+    connection_put,
+    process_start_at_provider,
+    provider_webhook_receive,
 )
 from apps.verifications.models import VerificationProcess
 from apps.verifications.providers import PROVIDERS
@@ -37,6 +52,7 @@ from apps.verifications.services import (
     process_fail_if_overdue,
     process_fullresult_zip,
 )
+from apps.verifications.tasks import collect_provider_result
 
 TAGS = ["Verification processes"]
 
@@ -105,6 +121,8 @@ class ProcessListCreateApi(ProcessViewMixin):
             identity=identity,
             actor=self.actor,
         )
+        # A provider the organization connected: the process starts there (its url is the provider's).
+        process = process_start_at_provider(process=process)
         return Response(ProcessSerializer(process).data, status=status.HTTP_201_CREATED)
 
 
@@ -212,3 +230,132 @@ class ProviderCallbackApi(APIView):
             actor=Actor.provider(provider),
         )
         return Response({"processId": str(process.pk), "status": process.status})
+
+
+CONNECTION_TAGS = ["Provider connections"]
+SETTINGS_SCHEMA = PolymorphicProxySerializer(
+    component_name="ProviderSettings",
+    serializers={"onfido": OnfidoSettingsSerializer, "connect": ConnectSettingsSerializer},
+    resource_type_field_name=None,
+)
+
+
+class ProviderConnectionViewMixin(OrgAPIView):
+    required_scope = Scope.PROCESSES
+
+    def known_provider(self, provider: str) -> str:
+        if not connectable(provider):
+            raise exceptions.NotFound("No such provider to connect (onfido or connect).")
+        return provider
+
+
+class ProviderConnectionListApi(ProviderConnectionViewMixin):
+    @extend_schema(
+        tags=CONNECTION_TAGS,
+        operation_id="provider_connections_list",
+        parameters=[ConnectionListQuerySerializer],
+        responses=ProviderConnectionSerializer(many=True),
+        description="Which providers this organization has connected (never their settings).",
+    )
+    def get(self, request: Request, org_id: str) -> Response:
+        ConnectionListQuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        return self.paginate(connection_list(organization=self.organization), ProviderConnectionSerializer)
+
+
+class ProviderConnectionApi(ProviderConnectionViewMixin):
+    @extend_schema(
+        tags=CONNECTION_TAGS, operation_id="provider_connections_retrieve", responses=ProviderConnectionSerializer
+    )
+    def get(self, request: Request, org_id: str, provider: str) -> Response:
+        connection = connection_get(organization=self.organization, provider=self.known_provider(provider))
+        if connection is None:
+            raise exceptions.NotFound("This provider is not connected.")
+        return Response(ProviderConnectionSerializer(connection).data)
+
+    @extend_schema(
+        tags=CONNECTION_TAGS,
+        operation_id="provider_connections_put",
+        request=SETTINGS_SCHEMA,
+        responses={200: ProviderConnectionSerializer, 201: ProviderConnectionSerializer},
+        description=(
+            "Connect the organization's own account at `provider` (onfido or connect), or replace its settings "
+            "(201 when new, 200 when replaced). The settings are stored encrypted and never returned. From then on "
+            "the provider's new processes start there."
+        ),
+    )
+    def put(self, request: Request, org_id: str, provider: str) -> Response:
+        self.known_provider(provider)
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"settings": ["An object with the provider's settings."]})
+        connection, created = connection_put(
+            organization=self.organization, provider=provider, settings=dict(request.data), actor=self.actor
+        )
+        return Response(
+            ProviderConnectionSerializer(connection).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        tags=CONNECTION_TAGS,
+        operation_id="provider_connections_delete",
+        responses={204: OpenApiResponse(description="Disconnected.")},
+        description="Disconnect: the provider's new processes use the signed-callback integration again.",
+    )
+    def delete(self, request: Request, org_id: str, provider: str) -> Response:
+        if not connection_delete(
+            organization=self.organization, provider=self.known_provider(provider), actor=self.actor
+        ):
+            raise exceptions.NotFound("This provider is not connected.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProviderWebhookApi(APIView):
+    """A connected provider's own webhook (Onfido: X-SHA2-Signature, the hex HMAC-SHA256 of the
+    raw body keyed with the organization's webhook_token)."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type] = []
+    extra_error_codes = (401,)
+
+    def get_authenticate_header(self, request: Request) -> str:
+        return 'HMAC-SHA256 header="X-SHA2-Signature"'
+
+    @extend_schema(
+        tags=["Provider callbacks"],
+        operation_id="providers_webhook",
+        auth=[],
+        parameters=[
+            OpenApiParameter(
+                "X-SHA2-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Hex HMAC-SHA256 of the raw body, keyed with the organization's webhook_token.",
+            ),
+        ],
+        request=OpenApiTypes.OBJECT,
+        responses={200: ProviderWebhookResponseSerializer},
+        description=(
+            "Onfido's webhook for one organization. `workflow_run.completed` makes the portal read the run, its "
+            "document and facial-similarity reports back (retried with backoff) and finish the process; other "
+            "events are acknowledged. A bad signature is 401 and changes nothing."
+        ),
+    )
+    def post(self, request: Request, provider: str, org_id: str) -> Response:
+        organization = Organization.objects.filter(slug=org_id).first()
+        if organization is None or provider != "onfido":
+            raise exceptions.NotFound("No such provider connection.")
+        try:
+            run = provider_webhook_receive(
+                provider=provider, organization=organization, body=request.body, headers=request.headers
+            )
+        except WebhookRejected as exc:
+            raise exceptions.AuthenticationFailed(str(exc), code="invalid_signature") from None
+        except LookupError:
+            raise exceptions.NotFound("No such provider connection or run.") from None
+        if run is None:
+            return Response({"received": True})
+        collect_provider_result.delay(str(run.process_id))
+        process = VerificationProcess.objects.get(pk=run.process_id)
+        return Response({"received": True, "processId": str(process.pk), "status": process.status})

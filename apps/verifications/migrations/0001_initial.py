@@ -9,39 +9,96 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('identities', '0003_initial'),
-        ('organizations', '0002_initial'),
+        ("identities", "0003_initial"),
+        ("organizations", "0002_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='VerificationProcess',
+            name="VerificationProcess",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name='processId')),
-                ('provider', models.CharField(help_text='onfido, eid, readid, facetec, signicatpaper, connect[:method] or sandbox.', max_length=64)),
-                ('process_type', models.CharField(blank=True, max_length=32)),
-                ('status', django_fsm.FSMField(choices=[('pending', 'Pending'), ('processing', 'Processing'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('inconclusive', 'Inconclusive'), ('canceled', 'Canceled'), ('failed', 'Failed')], default='pending', max_length=50, protected=True)),
-                ('provider_specific', apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True)),
-                ('final_result', apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True)),
-                ('raw_result', apps.core.encrypted_fields.EncryptedJSONField(blank=True, help_text="The provider's result as received.", null=True)),
-                ('fail_reason', models.JSONField(blank=True, null=True)),
-                ('notification_url', models.URLField(blank=True, max_length=2000)),
-                ('redirect_url', models.URLField(blank=True, max_length=2000)),
-                ('sandbox_provider', models.CharField(blank=True, max_length=32)),
-                ('deadline_at', models.DateTimeField(help_text='Still open after this, the process fails with reason timeout.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('identity', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='processes', to='identities.externalpersonalidentity')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='processes', to='organizations.organization')),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="processId"
+                    ),
+                ),
+                (
+                    "provider",
+                    models.CharField(
+                        help_text="onfido, eid, readid, facetec, signicatpaper, connect[:method] or sandbox.",
+                        max_length=64,
+                    ),
+                ),
+                ("process_type", models.CharField(blank=True, max_length=32)),
+                (
+                    "status",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("processing", "Processing"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("inconclusive", "Inconclusive"),
+                            ("canceled", "Canceled"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=50,
+                        protected=True,
+                    ),
+                ),
+                ("provider_specific", apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True)),
+                ("final_result", apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True)),
+                (
+                    "raw_result",
+                    apps.core.encrypted_fields.EncryptedJSONField(
+                        blank=True, help_text="The provider's result as received.", null=True
+                    ),
+                ),
+                ("fail_reason", models.JSONField(blank=True, null=True)),
+                ("notification_url", models.URLField(blank=True, max_length=2000)),
+                ("redirect_url", models.URLField(blank=True, max_length=2000)),
+                ("sandbox_provider", models.CharField(blank=True, max_length=32)),
+                (
+                    "deadline_at",
+                    models.DateTimeField(help_text="Still open after this, the process fails with reason timeout."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "identity",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="processes",
+                        to="identities.externalpersonalidentity",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="processes",
+                        to="organizations.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'verification process',
-                'verbose_name_plural': 'verification processes',
-                'indexes': [models.Index(fields=['organization', 'status', 'created_at'], name='process_org_status'), models.Index(condition=models.Q(('status__in', ['pending', 'processing'])), fields=['deadline_at'], name='process_open_deadline')],
+                "verbose_name": "verification process",
+                "verbose_name_plural": "verification processes",
+                "indexes": [
+                    models.Index(fields=["organization", "status", "created_at"], name="process_org_status"),
+                    models.Index(
+                        condition=models.Q(("status__in", ["pending", "processing"])),
+                        fields=["deadline_at"],
+                        name="process_open_deadline",
+                    ),
+                ],
             },
             bases=(django_fsm.FSMModelMixin, models.Model),
         ),

@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('activities', '0001_initial'),
-        ('verifications', '0001_initial'),
+        ("activities", "0001_initial"),
+        ("verifications", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='verificationprocess',
-            name='activity',
-            field=models.ForeignKey(blank=True, help_text='The authorization (AT_004) this BioFace check is for.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='verification_processes', to='activities.activity'),
+            model_name="verificationprocess",
+            name="activity",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The authorization (AT_004) this BioFace check is for.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="verification_processes",
+                to="activities.activity",
+            ),
         ),
     ]

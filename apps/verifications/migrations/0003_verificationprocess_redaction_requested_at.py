@@ -5,20 +5,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('verifications', '0002_verificationprocess_activity'),
+        ("verifications", "0002_verificationprocess_activity"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='verificationprocess',
-            name='redaction_requested_at',
+            model_name="verificationprocess",
+            name="redaction_requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AlterField(
-            model_name='verificationprocess',
-            name='raw_result',
-            field=apps.core.encrypted_fields.EncryptedJSONField(blank=True, help_text="The provider's raw result as received (the full result zip's provider-result.json only).", null=True),
+            model_name="verificationprocess",
+            name="raw_result",
+            field=apps.core.encrypted_fields.EncryptedJSONField(
+                blank=True,
+                help_text="The provider's raw result as received (the full result zip's provider-result.json only).",
+                null=True,
+            ),
         ),
     ]

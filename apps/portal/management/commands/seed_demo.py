@@ -344,4 +344,23 @@ class Command(BaseCommand):
                 "  API key: the demo key was printed on the first run and cannot be shown again.",
                 f"    A new one: python manage.py create_api_key {ORG_SLUG}",
             ]
+        lines += self._provider_lines(base)
         self.stdout.write("\n".join(lines))
+
+    def _provider_lines(self, base: str) -> list[str]:
+        """How to connect a real Onfido sandbox account and a real OpenID Connect provider
+        (API.md "Provider connections"; README "Real providers")."""
+        providers = f"{base}/api/v1/orgs/{ORG_SLUG}/providers"
+        return [
+            "  Real providers (docs/providers.md); KEY = the demo API key:",
+            "    Onfido sandbox: in Onfido's dashboard make a sandbox API token and a Studio workflow,",
+            f"      and a webhook to {base}/api/v1/providers/onfido/webhook/{ORG_SLUG} (event workflow_run.completed);",
+            f"      curl -X PUT {providers}/onfido -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' \\",
+            """        -d '{"api_token": "api_sandbox...", "webhook_token": "...", "workflow_id": "..."}'""",
+            """      then POST /processes {"provider": "onfido", "processType": "documentSelfie"}: its url is Onfido's.""",
+            "    OpenID Connect: register a client at the provider with the redirect URI",
+            f"      {base}/verify/connect/callback (code flow; PKCE S256 is always used);",
+            f"      curl -X PUT {providers}/connect -H 'Authorization: Bearer KEY' -H 'Content-Type: application/json' \\",
+            """        -d '{"issuer": "https://accounts.example.com", "client_id": "...", "client_secret": "..."}'""",
+            """      then POST /processes {"provider": "connect"}: its url is the provider's sign-in.""",
+        ]
