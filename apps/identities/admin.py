@@ -6,17 +6,19 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, report
+from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
 from apps.core.counters import LimitExceeded
 from apps.core.crypto import lookup_hash, normalize_email
 from apps.core.encrypted_fields import EncryptedTextField
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.selectors import identity_email_taken
-from apps.identities.services import identity_resend_invitation, identity_update
+from apps.identities.services import identity_invitation_refusal, identity_resend_invitation, identity_update
 
 
 class IdentityForm(forms.ModelForm):
@@ -103,16 +105,38 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             return queryset.filter(email_hash=lookup_hash(normalize_email(term))), False
         return super().get_search_results(request, queryset, term)
 
-    @admin.action(description="Resend the invitation", permissions=["change"])
-    def resend_invitation(self, request: HttpRequest, queryset: QuerySet[ExternalPersonalIdentity]) -> None:
+    def object_action_refusal(self, obj: Any, action: str) -> str | None:
+        if action == "resend_invitation":
+            return identity_invitation_refusal(obj)
+        return super().object_action_refusal(obj, action)
+
+    @admin.action(description=_("Resend the invitation (asks for a reason)"), permissions=["change"])
+    def resend_invitation(
+        self, request: HttpRequest, queryset: QuerySet[ExternalPersonalIdentity]
+    ) -> HttpResponse | None:
         """A new invitation link by email (the previous one stops working); only INVITED identities."""
-        done, failures = 0, []
-        for identity in queryset:
+
+        def resend(identity: ExternalPersonalIdentity, reason: str) -> None:
             try:
-                identity_resend_invitation(identity=identity, actor=Actor.user(request.user))
-            except (StateConflict, LimitExceeded) as exc:  # LimitExceeded: the message limits bind staff too
-                failures.append(f"{identity.email_address}: {exc}")
-                continue
+                identity_resend_invitation(identity=identity, actor=Actor.user(request.user), reason=reason)
+            except LimitExceeded as exc:  # the message limits bind staff too: reported as a refusal
+                raise StateConflict(str(exc)) from exc
             self.log_change(request, identity, "Invitation resent.")
-            done += 1
-        report(self, request, done, failures, "Invitation resent")
+
+        return run_with_reason(
+            self,
+            request,
+            queryset,
+            action="resend_invitation",
+            title=gettext("Resend the invitation"),
+            apply_one=resend,
+            refusal=identity_invitation_refusal,
+            done_message=lambda count: (
+                ngettext(
+                    "%(count)d invitation sent again; the previous link no longer works.",
+                    "%(count)d invitations sent again; the previous links no longer work.",
+                    count,
+                )
+                % {"count": count}
+            ),
+        )

@@ -8,6 +8,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
@@ -27,7 +29,6 @@ def _json_block(value: Any) -> str:
 @admin.register(VerificationProcess)
 class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
-    fsm_reason_transitions = ("cancel",)
     list_display = ("id", "provider_label", "process_type", "status", "organization", "created_at")
     list_filter = ("provider", "process_type", "status", "organization", "created_at", "deadline_at")
     list_select_related = ("organization",)
@@ -64,21 +65,30 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             return process_cancel(process=obj, actor=Actor.user(request.user), reason=reason)
         return super().fsm_apply(request, obj, transition_name, reason=reason, **kwargs)
 
-    @admin.action(description="Cancel selected processes (asks for a reason)", permissions=["change"])
+    @admin.action(description=_("Cancel selected processes (asks for a reason)"), permissions=["change"])
     def cancel_with_reason(self, request: HttpRequest, queryset: QuerySet[VerificationProcess]) -> HttpResponse | None:
         return run_with_reason(
             self,
             request,
             queryset,
             action="cancel_with_reason",
-            title="Cancel verification processes",
+            title=gettext("Cancel verification processes"),
             apply_one=lambda process, reason: process_cancel(
                 process=process, actor=Actor.user(request.user), reason=reason
+            ),
+            refusal=lambda process: None if not process.is_final else self.fsm_refusal_message(process, "cancel"),
+            done_message=lambda count: (
+                ngettext(
+                    "%(count)d verification process canceled; the integrator is notified.",
+                    "%(count)d verification processes canceled; the integrator is notified.",
+                    count,
+                )
+                % {"count": count}
             ),
         )
 
     @admin.action(
-        description="Redact the personal data of selected processes (asks for a reason)", permissions=["change"]
+        description=_("Redact the personal data of selected processes (asks for a reason)"), permissions=["change"]
     )
     def redact_with_reason(self, request: HttpRequest, queryset: QuerySet[VerificationProcess]) -> HttpResponse | None:
         """Staff of the process's organization (operator, administrator) remove its personal data;
@@ -88,9 +98,20 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             request,
             queryset,
             action="redact_with_reason",
-            title="Redact the personal data of verification processes",
+            title=gettext("Redact the personal data of verification processes"),
             apply_one=lambda process, reason: process_redact(
                 process=process, actor=Actor.user(request.user), reason=f"redacted by staff: {reason}"
+            ),
+            refusal=lambda process: (
+                gettext("Its personal data was already redacted.") if process.redaction_requested else None
+            ),
+            done_message=lambda count: (
+                ngettext(
+                    "The personal data of %(count)d verification process was redacted.",
+                    "The personal data of %(count)d verification processes was redacted.",
+                    count,
+                )
+                % {"count": count}
             ),
         )
 
