@@ -14,13 +14,20 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
 from apps.people.services import detail_proposals_withdraw, person_details_propose
-from apps.verifications.models import OPEN_STATUSES, ProcessStatus, VerificationProcess
+from apps.verifications.models import (
+    OPEN_STATUSES,
+    ProcessReview,
+    ProcessStatus,
+    ReviewDecision,
+    VerificationProcess,
+)
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
 from apps.verifications.sandbox import sandbox_callback, sandbox_choices
@@ -97,8 +104,36 @@ def process_create(
 
 def process_after_transition(process: VerificationProcess, *, from_state: str, actor: Actor) -> None:
     """After every transition of a process, in its transaction (registered with the audit log in
-    VerificationsConfig.ready): its signed notification."""
+    VerificationsConfig.ready): its signed notification; an inconclusive result enters the
+    review queue."""
     process_notify(process=process)
+    if process.status == ProcessStatus.INCONCLUSIVE:
+        review_open(process=process)
+
+
+def review_open(*, process: VerificationProcess) -> ProcessReview:
+    """The process's review, created waiting for a reviewer (once; later calls return it)."""
+    review, _created = ProcessReview.objects.get_or_create(
+        process=process, defaults={"organization_id": process.organization_id}
+    )
+    return review
+
+
+def review_assign(*, review: ProcessReview, user: Any, reason: str) -> ProcessReview:
+    """A staff member takes a waiting review ("assign to me"): audited and sent as an event."""
+    return transition_apply(review, "assign", actor=Actor.user(user), reason=reason, assignee=user)
+
+
+def review_decide(*, review: ProcessReview, user: Any, decision: str, reason: str) -> ProcessReview:
+    """The assignee accepts or rejects the verification, with a reason: audited and sent as an event."""
+    if decision not in ReviewDecision.values:
+        raise ValidationError(f"Unknown decision {decision!r}.")
+    if not reason.strip():
+        raise ValidationError("A decision needs a reason.")
+    if review.assignee_id != user.pk:
+        raise StateConflict(gettext("This review is assigned to someone else."))
+    transition = "accept" if decision == ReviewDecision.ACCEPTED else "reject"
+    return transition_apply(review, transition, actor=Actor.user(user), reason=reason.strip())
 
 
 def process_notify(*, process: VerificationProcess) -> None:
