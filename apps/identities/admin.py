@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -14,11 +15,29 @@ from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
 from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
 from apps.core.counters import LimitExceeded
-from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.crypto import lookup_hash, name_token_hashes, normalize_email
 from apps.core.encrypted_fields import EncryptedTextField
-from apps.identities.models import ExternalPersonalIdentity
+from apps.identities.models import ExternalPersonalIdentity, IdentityNameToken
 from apps.identities.selectors import identity_email_taken
 from apps.identities.services import identity_invitation_refusal, identity_resend_invitation, identity_update
+
+
+def _is_uuid(term: str) -> bool:
+    try:
+        uuid.UUID(term)
+    except ValueError:
+        return False
+    return True
+
+
+def identities_named(queryset: QuerySet, term: str) -> QuerySet:
+    """The identities whose name has every word of `term` (normalised, through the blind index)."""
+    digests = name_token_hashes(term)
+    if not digests:
+        return queryset.none()
+    for digest in digests:
+        queryset = queryset.filter(pk__in=IdentityNameToken.objects.filter(digest=digest).values("identity_id"))
+    return queryset
 
 
 class IdentityForm(forms.ModelForm):
@@ -43,7 +62,7 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     list_filter = ("state", "managed", "organization", "created_at", "activated_at")
     list_select_related = ("organization",)
     search_fields = ("id", "email_hash")
-    search_help_text = "Search by id or the exact email address."
+    search_help_text = _("Search by name (whole words), the exact email address or the id.")
     date_hierarchy = "created_at"
     fields = (
         "id",
@@ -103,7 +122,9 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         term = search_term.strip()
         if "@" in term:
             return queryset.filter(email_hash=lookup_hash(normalize_email(term))), False
-        return super().get_search_results(request, queryset, term)
+        if not term or _is_uuid(term):
+            return super().get_search_results(request, queryset, term)
+        return identities_named(queryset, term), False
 
     def object_action_refusal(self, obj: Any, action: str) -> str | None:
         if action == "resend_invitation":
