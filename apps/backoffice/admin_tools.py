@@ -27,7 +27,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
@@ -65,6 +65,29 @@ class ReasonForm(forms.Form):
         if not reason:
             raise forms.ValidationError(gettext("Say why."))
         return reason
+
+
+def duration_words(value: datetime.timedelta | None) -> str:
+    """A duration as people say it: "30 days", "2 days, 3 hours", "45 minutes" (never "30 days, 0:00:00")."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes and not days:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    return ", ".join(parts) or gettext("less than a minute")
+
+
+def short_id(obj: models.Model) -> str:
+    """The first characters of an id: enough to tell rows apart, never the first column."""
+    return str(obj.pk)[:8]
 
 
 def object_label(obj: models.Model) -> str:

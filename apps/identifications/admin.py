@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason, short_id
 from apps.identifications.models import OPEN_STATUSES, MessageStatus, OtpIdentification, OtpMessage
 from apps.identifications.services import (
     RateLimited,
@@ -39,7 +39,15 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
     # Integrators cancel through the API; staff may too, always with a reason.
     fsm_extra_transitions = ("cancel",)
-    list_display = ("id", "status", "channel", "two_factor_type", "organization", "expires_at", "created_at")
+    list_display = (
+        "status",
+        "channel",
+        "two_factor_type",
+        "organization",
+        "expires_at",
+        "created_at",
+        "identification_short_id",
+    )
     list_filter = ("status", "channel", "two_factor_type", "organization", "created_at", "expires_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
@@ -133,7 +141,11 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             ),
         )
 
-    @admin.display(description="Document images")
+    @admin.display(description=_("Short id"))
+    def identification_short_id(self, obj: OtpIdentification) -> str:
+        return short_id(obj)
+
+    @admin.display(description=_("Document images"))
     def document_images(self, obj: OtpIdentification) -> str:
         if not obj.images_submitted_at:
             return "—"

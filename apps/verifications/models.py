@@ -36,7 +36,7 @@ class VerificationProcess(FSMModelMixin, models.Model):
     EVENT_TYPE = "process.status_changed"
     STATE_FIELD = "status"
 
-    id = models.UUIDField("processId", primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("process id"), primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="processes")
     identity = models.ForeignKey(
         "identities.ExternalPersonalIdentity",
