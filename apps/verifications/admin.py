@@ -252,6 +252,7 @@ class ProcessReviewAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     list_filter = ("state", "decision", "organization", "entered_at")
     list_select_related = ("process", "organization")
     ordering = ("decided_at", "entered_at")
+    date_hierarchy = "entered_at"
     search_fields = ("process__id",)
     search_help_text = _("Search by the process id.")
     fields = (
