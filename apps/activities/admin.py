@@ -1,19 +1,26 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.activities.models import Activity, ConsentReceipt, SharedSnapshot
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, duration_words, short_id
+from apps.people.vocabulary import detail_display_label
 
 
 @admin.register(Activity)
 class ActivityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
-    list_display = ("id", "type", "status", "organization", "valid_until", "sharing_until", "created_at")
+    list_display = ("type", "parties", "purpose_summary", "status", "sharing", "created_at", "activity_short_id")
     list_filter = ("type", "status", "organization", "created_at", "valid_until", "sharing_until")
-    list_select_related = ("organization",)
+    list_select_related = ("organization", "initiator", "receptor")
     search_fields = ("id", "initiator__id", "receptor__id")
     date_hierarchy = "created_at"
     fields = (
@@ -24,12 +31,12 @@ class ActivityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         "initiator",
         "receptor",
         "purpose",
-        "requirements",
+        "requirements_summary",
         "offered_details",
         "accepted_details",
         "authorization",
         "valid_until",
-        "sharing_period",
+        "sharing_period_words",
         "sharing_until",
         "accepted_at",
         "initiator_completed_at",
@@ -42,6 +49,40 @@ class ActivityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("Parties"))
+    def parties(self, obj: Activity) -> str:
+        def name(identity: Any) -> str:
+            return f"{identity.first_name} {identity.last_name}".strip() if identity else "—"
+
+        return f"{name(obj.initiator)} → {name(obj.receptor)}"
+
+    @admin.display(description=_("Purpose"))
+    def purpose_summary(self, obj: Activity) -> str:
+        return Truncator(obj.purpose).chars(60) if obj.purpose else "—"
+
+    @admin.display(description=_("Sharing"), ordering="sharing_until")
+    def sharing(self, obj: Activity) -> str:
+        return duration_words(obj.sharing_period) if obj.sharing_period else "—"
+
+    @admin.display(description=_("Sharing period"))
+    def sharing_period_words(self, obj: Activity) -> str:
+        return duration_words(obj.sharing_period)
+
+    @admin.display(description=_("Short id"))
+    def activity_short_id(self, obj: Activity) -> str:
+        return short_id(obj)
+
+    @admin.display(description=_("Requirements"))
+    def requirements_summary(self, obj: Activity) -> str:
+        items = []
+        for entry in obj.requirements or []:
+            if isinstance(entry, dict) and "detail" in entry:
+                need = gettext("required") if entry.get("required") else gettext("optional")
+                items.append((str(detail_display_label(str(entry["detail"]))), need))
+        if not items:
+            return "—"
+        return format_html_join(", ", "{} ({})", items)
 
 
 @admin.register(ConsentReceipt)

@@ -10,10 +10,11 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.backoffice.second_factor import second_factor_reset
-from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.crypto import lookup_hash, name_token_hashes, normalize_email
 from apps.people.models import PersonalDetail, User
 
 
@@ -91,7 +92,7 @@ class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
     list_display = ("email", "is_staff", "is_active", "date_joined")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups", "identities__organization", "date_joined")
     search_fields = ("email_hash",)
-    search_help_text = "Search by the exact email address."
+    search_help_text = _("Search by the exact email address, or by name (whole words).")
     date_hierarchy = "date_joined"
     fieldsets = (
         (None, {"fields": ("email", "password")}),
@@ -107,9 +108,19 @@ class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[User], search_term: str
     ) -> tuple[QuerySet[User], bool]:
-        if not search_term:
+        if not search_term.strip():
             return queryset, False
-        return queryset.filter(email_hash=lookup_hash(normalize_email(search_term))), False
+        if "@" in search_term:
+            return queryset.filter(email_hash=lookup_hash(normalize_email(search_term))), False
+        # A name: people whose identities' names have every word (the identities' blind index).
+        digests = name_token_hashes(search_term)
+        if not digests:
+            return queryset.none(), False
+        for digest in digests:
+            queryset = queryset.filter(
+                pk__in=queryset.model._default_manager.filter(identities__name_tokens__digest=digest)
+            )
+        return queryset, False
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return self.inlines if obj else ()

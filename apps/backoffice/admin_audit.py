@@ -11,6 +11,8 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext
 from django_fsm import Transition as FSMTransition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
@@ -108,14 +110,15 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     The stock mixin calls the transition and saves; here the change goes through
     transition_apply (or the admin's service for it, see `fsm_apply`), so the row is locked
     and the audit log written like any other change. Buttons show only to staff who may
-    change the object, and only for transitions its state allows. Transitions named in
-    `fsm_reason_transitions` first ask for a reason, which goes to the audit log.
+    change the object, and only for transitions its state allows (django-fsm's available
+    transitions). Every transition first asks for a reason on a confirmation page; the reason
+    goes to the audit log with the staff member as the actor, and the message says what happened.
     """
 
     change_form_template = "admin/backoffice/change_form.html"
+    fsm_transition_form_template = "admin/backoffice/transition_form.html"
     # Transitions marked admin=False on the model that staff may still run here.
     fsm_extra_transitions: tuple[str, ...] = ()
-    fsm_reason_transitions: tuple[str, ...] = ()
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # An audited object ends through its transitions (deactivate, cancel, expire), which write
@@ -128,9 +131,80 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
         return transition.name in self.fsm_extra_transitions or super().is_fsm_transition_visible(transition)
 
     def get_fsm_transition_form(self, transition: FSMTransition) -> Any:
-        if transition.name in self.fsm_reason_transitions:
-            return ReasonForm
-        return super().get_fsm_transition_form(transition)
+        # Every staff transition asks for a reason and is confirmed on its own page.
+        return ReasonForm
+
+    @staticmethod
+    def get_fsm_block_label(fsm_field_name: str) -> str:
+        return gettext("Change the state")
+
+    def get_fsm_label(self, transition: FSMTransition) -> str:
+        label = transition.custom.get("label")
+        return str(label) if label else transition.name.replace("_", " ").capitalize()
+
+    def fsm_state_label(self, obj: Any) -> str:
+        """The object's state in words (its choices' label), for messages."""
+        (field,) = self.fsm_fields[:1]
+        return str(getattr(obj, f"get_{field}_display")()).lower()
+
+    def fsm_refusal_message(self, obj: Any, transition_name: str) -> str:
+        """Why `transition_name` cannot run now, as a sentence about the object's current state."""
+        return gettext("This %(object)s is already %(state)s, so “%(action)s” is no longer possible.") % {
+            "object": self.opts.verbose_name,  # type: ignore[attr-defined]
+            "state": self.fsm_state_label(obj),
+            "action": self._transition_label(obj, transition_name),
+        }
+
+    def fsm_done_message(self, obj: Any, transition_name: str) -> str:
+        """What happened, as a sentence."""
+        return gettext("“%(action)s” done: the %(object)s “%(label)s” is now %(state)s.") % {
+            "action": self._transition_label(obj, transition_name),
+            "object": self.opts.verbose_name,  # type: ignore[attr-defined]
+            "label": str(obj),
+            "state": self.fsm_state_label(obj),
+        }
+
+    def _transition_label(self, obj: Any, transition_name: str) -> str:
+        method = getattr(type(obj), transition_name, None)
+        meta = getattr(method, "_django_fsm", None)
+        if meta is not None:
+            transitions = meta.transitions
+            transitions = list(transitions.values()) if isinstance(transitions, dict) else list(transitions)
+            if transitions:
+                return self.get_fsm_label(transitions[0])
+        return transition_name.replace("_", " ")
+
+    def fsm_transition_view(
+        self, request: HttpRequest, object_id: str, transition_name: str, **kwargs: Any
+    ) -> HttpResponse:
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
+        if not self.fsm_allowed(request, obj, transition_name):
+            if not self._fsm_offered_in_some_state(request, obj, transition_name):
+                raise PermissionDenied
+            # A transition staff may run, but not in this state (someone else was faster).
+            self.message_user(request, self.fsm_refusal_message(obj, transition_name), level=messages.ERROR)
+            return HttpResponseRedirect(self._change_url(obj))
+        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
+
+    def _fsm_offered_in_some_state(self, request: HttpRequest, obj: Any, transition_name: str) -> bool:
+        """Whether `transition_name` is a transition this staff member runs here in some state."""
+        if not self.has_change_permission(request, obj):
+            return False
+        meta = getattr(getattr(type(obj), transition_name, None), "_django_fsm", None)
+        if meta is None:
+            return False
+        transitions = meta.transitions
+        transitions = list(transitions.values()) if isinstance(transitions, dict) else list(transitions)
+        return any(
+            self.is_fsm_transition_visible(transition) and transition.has_perm(obj, request.user)
+            for transition in transitions
+        )
+
+    def _change_url(self, obj: Any) -> str:
+        opts = self.opts  # type: ignore[attr-defined]
+        return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
     def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any) -> Generator[FSMObjectTransition, None, None]:
         if obj is None or not self.has_change_permission(request, obj):
@@ -150,19 +224,9 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
         if name and not self.fsm_allowed(request, obj, name):
             # Checked before django-fsm-2 looks the name up on the object, where a method that is
             # no transition (or no attribute at all) would be a server error.
-            self.message_user(request, "That transition is not allowed here.", level=messages.ERROR)
+            self.message_user(request, gettext("That transition is not allowed here."), level=messages.ERROR)
             return HttpResponseRedirect(request.path)
         return super().response_change(request, obj)
-
-    def fsm_transition_view(
-        self, request: HttpRequest, object_id: str, transition_name: str, **kwargs: Any
-    ) -> HttpResponse:
-        obj = self.get_object(request, object_id)
-        if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
-        if not self.fsm_allowed(request, obj, transition_name):
-            raise PermissionDenied
-        return super().fsm_transition_view(request, object_id, transition_name, **kwargs)
 
     def fsm_apply(self, request: HttpRequest, obj: Any, transition_name: str, *, reason: str, **kwargs: Any) -> Any:
         """Run one transition for a staff member; admins override it to go through a service."""
@@ -171,17 +235,22 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     def _apply_fsm_transition(
         self, *, obj: Any, transition_name: str, request: HttpRequest, kwargs: Any = None
     ) -> bool:
-        label = transition_name.replace("_", " ").capitalize()
         if not self.fsm_allowed(request, obj, transition_name):
-            self.message_user(request, f"{label}: not allowed.", level=messages.ERROR)
+            self.message_user(request, self.fsm_refusal_message(obj, transition_name), level=messages.ERROR)
             return False
         arguments = dict(kwargs or {})
-        reason = arguments.pop("reason", "") or "back office"
+        reason = arguments.pop("reason", "").strip()
+        if not reason:
+            self.message_user(request, gettext("Say why: a reason is required."), level=messages.ERROR)
+            return False
         try:
             self._get_fsm_transition_func(obj=obj, transition_name=transition_name)
-            self.fsm_apply(request, obj, transition_name, reason=reason, **arguments)
-        except StateConflict as exc:
-            self.message_user(request, str(exc), level=messages.ERROR)
+            changed = self.fsm_apply(request, obj, transition_name, reason=reason, **arguments)
+        except StateConflict:
+            obj.refresh_from_db()
+            self.message_user(request, self.fsm_refusal_message(obj, transition_name), level=messages.ERROR)
             return False
-        self.message_user(request, f"{label}: done.", level=messages.SUCCESS)
+        if not isinstance(changed, type(obj)):
+            changed = type(obj)._default_manager.get(pk=obj.pk)
+        self.message_user(request, self.fsm_done_message(changed, transition_name), level=messages.SUCCESS)
         return True

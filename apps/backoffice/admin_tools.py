@@ -35,6 +35,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
@@ -60,16 +62,45 @@ class _Echo:
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Written to the audit trail with your name.",
+        help_text=_("Required. Written to the audit trail with your name."),
     )
 
     def clean_reason(self) -> str:
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Say why.")
+            raise forms.ValidationError(gettext("Say why."))
         return reason
+
+
+def duration_words(value: datetime.timedelta | None) -> str:
+    """A duration as people say it: "30 days", "2 days, 3 hours", "45 minutes" (never "30 days, 0:00:00")."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    if hours:
+        parts.append(ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours})
+    if minutes and not days:
+        parts.append(ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes})
+    return ", ".join(parts) or gettext("less than a minute")
+
+
+def short_id(obj: models.Model) -> str:
+    """The first characters of an id: enough to tell rows apart, never the first column."""
+    return str(obj.pk)[:8]
+
+
+def object_label(obj: models.Model) -> str:
+    """How a message names an object: its own words, never a bare id."""
+    return str(obj)
 
 
 class ReadOnlyAdminMixin:
@@ -178,20 +209,29 @@ class ObjectActionsAdminMixin:
             *super().get_urls(),  # type: ignore[misc]
         ]
 
-    def available_object_actions(self, request: HttpRequest) -> list[tuple[str, str]]:
+    def available_object_actions(self, request: HttpRequest, obj: Any = None) -> list[tuple[str, str]]:
         actions = self.get_actions(request)  # type: ignore[attr-defined]
-        return [(name, str(actions[name][2])) for name in self.object_actions if name in actions]
+        return [
+            (name, str(actions[name][2]))
+            for name in self.object_actions
+            if name in actions and (obj is None or self.object_action_refusal(obj, name) is None)
+        ]
+
+    def object_action_refusal(self, obj: Any, action: str) -> str | None:
+        """Why `action` cannot run on `obj` in its current state (a sentence), or None when it can.
+        Only actions that can run are offered as buttons."""
+        return None
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
         opts = self.model._meta  # type: ignore[attr-defined]
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
         buttons = [
             (label, reverse(f"admin:{opts.app_label}_{opts.model_name}_object_action", args=[object_id, name]))
-            for name, label in self.available_object_actions(request)
+            for name, label in self.available_object_actions(request, obj)
         ]
         context: dict[str, Any] = {**(extra_context or {}), "object_action_buttons": buttons}
-        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
         if obj is not None and not self._has_editable_parts(request, obj):
             # Nothing on the page can be edited: a Save button would only confuse.
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
@@ -217,8 +257,13 @@ class ObjectActionsAdminMixin:
         change_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
         if request.method != "POST":
             return HttpResponseRedirect(change_url)
+        refusal = self.object_action_refusal(obj, action)
+        if refusal is not None:
+            self.message_user(request, refusal, level=messages.ERROR)  # type: ignore[attr-defined]
+            return HttpResponseRedirect(change_url)
         func = actions[action][0]
         queryset = self.get_queryset(request).filter(pk=obj.pk)  # type: ignore[attr-defined]
+        request._backoffice_return_url = change_url  # type: ignore[attr-defined]
         response = func(self, request, queryset)
         return response if isinstance(response, HttpResponse) else HttpResponseRedirect(change_url)
 
@@ -255,13 +300,14 @@ class BackOfficeAdmin(
 
 
 def report(model_admin: Any, request: HttpRequest, done: int, failures: list[str], what: str) -> None:
-    """One success message for what was done, one error message per refusal."""
+    """One success message saying what was done (`what`, a sentence for `done` objects), one
+    error message per refusal; a warning when nothing was selected that could change."""
     if done:
-        model_admin.message_user(request, f"{what}: {done} done.", level=messages.SUCCESS)
+        model_admin.message_user(request, what, level=messages.SUCCESS)
     for failure in failures:
         model_admin.message_user(request, failure, level=messages.ERROR)
     if not done and not failures:
-        model_admin.message_user(request, f"{what}: nothing to do.", level=messages.WARNING)
+        model_admin.message_user(request, gettext("Nothing was changed."), level=messages.WARNING)
 
 
 def run_with_reason(
@@ -272,22 +318,37 @@ def run_with_reason(
     action: str,
     title: str,
     apply_one: Any,
+    done_message: Any,
+    refusal: Any = None,
+    describe: Any = object_label,
 ) -> HttpResponse | None:
     """An action that asks for a reason on an intermediate page, then applies `apply_one(obj, reason)`
-    to each selected object. Refusals (StateConflict) become error messages."""
+    to each selected object.
+
+    `refusal(obj)` says (a sentence) why an object cannot take the action in its current state, or
+    None: the page lists those apart and offers the action only for the others. Refusals that
+    happen meanwhile (StateConflict, a race) become error messages. `done_message(count)` is the
+    sentence that says what happened."""
+    objects = list(queryset)
+    refused = [(obj, refusal(obj)) for obj in objects] if refusal is not None else [(obj, None) for obj in objects]
+    ready = [obj for obj, why in refused if why is None]
+    blocked = [(obj, why) for obj, why in refused if why is not None]
     form = ReasonForm(request.POST if "apply" in request.POST else None)
     if form.is_valid():
-        done, failures = 0, []
-        for obj in queryset:
+        done, failures = 0, [f"{describe(obj)}: {why}" for obj, why in blocked]
+        for obj in ready:
             try:
                 apply_one(obj, form.cleaned_data["reason"])
             except StateConflict as exc:
-                failures.append(f"{obj}: {exc}")
+                obj.refresh_from_db()
+                why = refusal(obj) if refusal is not None else None
+                failures.append(f"{describe(obj)}: {why or exc}")
             else:
                 done += 1
-        report(model_admin, request, done, failures, title)
+        report(model_admin, request, done, failures, done_message(done))
         return None
     opts = model_admin.model._meta
+    changelist_url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     context = {
         **model_admin.admin_site.each_context(request),
         "title": title,
@@ -295,9 +356,12 @@ def run_with_reason(
         "opts": opts,
         "app_label": opts.app_label,
         "form": form,
-        "objects": list(queryset),
+        "objects": [(obj, describe(obj)) for obj in ready],
+        "blocked": [(obj, describe(obj), why) for obj, why in blocked],
         "action": action,
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        "changelist_url": changelist_url,
+        "return_url": getattr(request, "_backoffice_return_url", changelist_url),
+        "form_url": request.path,
     }
     return TemplateResponse(request, "admin/backoffice/reason_form.html", context)

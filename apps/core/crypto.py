@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import unicodedata
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,7 @@ def reset_keys_on_setting_change(*, setting: str, **kwargs: Any) -> None:
     if setting in ("FIELD_ENCRYPTION_KEYS", "FIELD_HMAC_KEY"):
         _multi_fernet.cache_clear()
         _hmac_key.cache_clear()
+        _name_index_key.cache_clear()
 
 
 def encrypt(value: str) -> str:
@@ -68,3 +70,30 @@ def lookup_hash(value: str) -> str:
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+@lru_cache(maxsize=1)
+def _name_index_key() -> bytes:
+    """The blind index's own key, derived from FIELD_HMAC_KEY (a name token's HMAC never equals
+    another lookup's, such as an email's)."""
+    return hmac.new(_hmac_key(), b"portal name index v1", hashlib.sha256).digest()
+
+
+def name_tokens(*values: str) -> list[str]:
+    """The words of a name, normalised: case folded, accents stripped (NFKD), split on anything
+    that is not a letter. "José-María  O'Neill" → ["jose", "maria", "neill", "o"]."""
+    tokens: set[str] = set()
+    for value in values:
+        decomposed = unicodedata.normalize("NFKD", (value or "").casefold())
+        letters = "".join(c if c.isalpha() else " " for c in decomposed if not unicodedata.combining(c))
+        tokens.update(unicodedata.normalize("NFKC", word) for word in letters.split())
+    return sorted(tokens)
+
+
+def name_token_hash(token: str) -> str:
+    """A keyed HMAC-SHA256 of one normalised name token (the blind index of names)."""
+    return hmac.new(_name_index_key(), token.encode(), hashlib.sha256).hexdigest()
+
+
+def name_token_hashes(*values: str) -> list[str]:
+    return [name_token_hash(token) for token in name_tokens(*values)]

@@ -7,12 +7,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason
-from apps.identifications.models import MessageStatus, OtpIdentification, OtpMessage
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason, short_id
+from apps.identifications.models import OPEN_STATUSES, MessageStatus, OtpIdentification, OtpMessage
 from apps.identifications.services import (
     RateLimited,
     identification_cancel,
@@ -37,8 +39,15 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
     # Integrators cancel through the API; staff may too, always with a reason.
     fsm_extra_transitions = ("cancel",)
-    fsm_reason_transitions = ("cancel",)
-    list_display = ("id", "status", "channel", "two_factor_type", "organization", "expires_at", "created_at")
+    list_display = (
+        "status",
+        "channel",
+        "two_factor_type",
+        "organization",
+        "expires_at",
+        "created_at",
+        "identification_short_id",
+    )
     list_filter = ("status", "channel", "two_factor_type", "organization", "created_at", "expires_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
@@ -85,29 +94,58 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             try:
                 message = identification_resend(identification=identification)
             except (StateConflict, RateLimited) as exc:  # RateLimited: the message limits bind staff too
-                failures.append(f"{identification.pk}: {exc}")
+                failures.append(f"{identification}: {exc}")
                 continue
             if message.status != MessageStatus.SENT:
-                failures.append(f"{identification.pk}: the message could not be sent ({message.error}).")
+                failures.append(
+                    gettext("%(identification)s: the message could not be sent (%(error)s).")
+                    % {"identification": identification, "error": message.error}
+                )
                 continue
             self.log_change(request, identification, f"Identification link resent over {message.channel}.")
             done += 1
-        report(self, request, done, failures, "Identification link resent")
+        report(
+            self,
+            request,
+            done,
+            failures,
+            ngettext(
+                "The identification link was sent again to %(count)d person.",
+                "The identification link was sent again to %(count)d people.",
+                done,
+            )
+            % {"count": done},
+        )
 
-    @admin.action(description="Cancel selected identifications (asks for a reason)", permissions=["change"])
+    @admin.action(description=_("Cancel selected identifications (asks for a reason)"), permissions=["change"])
     def cancel_with_reason(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> HttpResponse | None:
         return run_with_reason(
             self,
             request,
             queryset,
             action="cancel_with_reason",
-            title="Cancel OTP identifications",
+            title=gettext("Cancel OTP identifications"),
             apply_one=lambda identification, reason: identification_cancel(
                 identification=identification, reason=reason, actor=Actor.user(request.user)
             ),
+            refusal=lambda identification: (
+                None if identification.status in OPEN_STATUSES else self.fsm_refusal_message(identification, "cancel")
+            ),
+            done_message=lambda count: (
+                ngettext(
+                    "%(count)d identification canceled; the integrator is notified.",
+                    "%(count)d identifications canceled; the integrator is notified.",
+                    count,
+                )
+                % {"count": count}
+            ),
         )
 
-    @admin.display(description="Document images")
+    @admin.display(description=_("Short id"))
+    def identification_short_id(self, obj: OtpIdentification) -> str:
+        return short_id(obj)
+
+    @admin.display(description=_("Document images"))
     def document_images(self, obj: OtpIdentification) -> str:
         if not obj.images_submitted_at:
             return "—"

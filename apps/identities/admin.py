@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any, cast
 
 from django import forms
@@ -7,17 +8,37 @@ from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, report
+from apps.backoffice.admin_tools import BackOfficeAdmin, run_with_reason
 from apps.core.counters import LimitExceeded
-from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.crypto import lookup_hash, name_token_hashes, normalize_email
 from apps.core.encrypted_fields import EncryptedTextField
-from apps.identities.models import ExternalPersonalIdentity
+from apps.identities.models import ExternalPersonalIdentity, IdentityNameToken
 from apps.identities.selectors import identity_email_taken
-from apps.identities.services import identity_resend_invitation, identity_update
+from apps.identities.services import identity_invitation_refusal, identity_resend_invitation, identity_update
+
+
+def _is_uuid(term: str) -> bool:
+    try:
+        uuid.UUID(term)
+    except ValueError:
+        return False
+    return True
+
+
+def identities_named(queryset: QuerySet, term: str) -> QuerySet:
+    """The identities whose name has every word of `term` (normalised, through the blind index)."""
+    digests = name_token_hashes(term)
+    if not digests:
+        return queryset.none()
+    for digest in digests:
+        queryset = queryset.filter(pk__in=IdentityNameToken.objects.filter(digest=digest).values("identity_id"))
+    return queryset
 
 
 class IdentityForm(forms.ModelForm):
@@ -42,7 +63,7 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     list_filter = ("state", "managed", "organization", "created_at", "activated_at")
     list_select_related = ("organization",)
     search_fields = ("id", "email_hash")
-    search_help_text = "Search by id or the exact email address."
+    search_help_text = _("Search by name (whole words), the exact email address or the id.")
     date_hierarchy = "created_at"
     fields = (
         "id",
@@ -102,18 +123,42 @@ class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         term = search_term.strip()
         if "@" in term:
             return queryset.filter(email_hash=lookup_hash(normalize_email(term))), False
-        return super().get_search_results(request, queryset, term)
+        if not term or _is_uuid(term):
+            return super().get_search_results(request, queryset, term)
+        return identities_named(queryset, term), False
 
-    @admin.action(description="Resend the invitation", permissions=["change"])
-    def resend_invitation(self, request: HttpRequest, queryset: QuerySet[ExternalPersonalIdentity]) -> None:
+    def object_action_refusal(self, obj: Any, action: str) -> str | None:
+        if action == "resend_invitation":
+            return identity_invitation_refusal(obj)
+        return super().object_action_refusal(obj, action)
+
+    @admin.action(description=_("Resend the invitation (asks for a reason)"), permissions=["change"])
+    def resend_invitation(
+        self, request: HttpRequest, queryset: QuerySet[ExternalPersonalIdentity]
+    ) -> HttpResponse | None:
         """A new invitation link by email (the previous one stops working); only INVITED identities."""
-        done, failures = 0, []
-        for identity in queryset:
+
+        def resend(identity: ExternalPersonalIdentity, reason: str) -> None:
             try:
-                identity_resend_invitation(identity=identity, actor=Actor.user(request.user))
-            except (StateConflict, LimitExceeded) as exc:  # LimitExceeded: the message limits bind staff too
-                failures.append(f"{identity.email_address}: {exc}")
-                continue
+                identity_resend_invitation(identity=identity, actor=Actor.user(request.user), reason=reason)
+            except LimitExceeded as exc:  # the message limits bind staff too: reported as a refusal
+                raise StateConflict(str(exc)) from exc
             self.log_change(request, identity, "Invitation resent.")
-            done += 1
-        report(self, request, done, failures, "Invitation resent")
+
+        return run_with_reason(
+            self,
+            request,
+            queryset,
+            action="resend_invitation",
+            title=gettext("Resend the invitation"),
+            apply_one=resend,
+            refusal=identity_invitation_refusal,
+            done_message=lambda count: (
+                ngettext(
+                    "%(count)d invitation sent again; the previous link no longer works.",
+                    "%(count)d invitations sent again; the previous links no longer work.",
+                    count,
+                )
+                % {"count": count}
+            ),
+        )

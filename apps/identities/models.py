@@ -10,7 +10,7 @@ from django_fsm import FSMField, transition
 
 from apps.audit.events import EventPayload, payload_of
 from apps.audit.fsm import FSMModelMixin
-from apps.core.crypto import lookup_hash, normalize_email
+from apps.core.crypto import lookup_hash, name_token_hashes, normalize_email
 from apps.core.encrypted_fields import EncryptedEmailField, EncryptedTextField
 
 CHANGE_PERMISSION = "identities.change_externalpersonalidentity"
@@ -62,6 +62,17 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
         self.email_address = normalize_email(self.email_address)
         self.email_hash = lookup_hash(self.email_address)
         super().save(*args, **kwargs)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or {"first_name", "last_name"} & set(update_fields):
+            self.name_index_refresh()
+
+    def name_index_refresh(self) -> None:
+        """Rewrite the blind index of this identity's name (every write of the name does)."""
+        digests = name_token_hashes(self.first_name, self.last_name)
+        IdentityNameToken.objects.filter(identity=self).exclude(digest__in=digests).delete()
+        IdentityNameToken.objects.bulk_create(
+            [IdentityNameToken(identity=self, digest=digest) for digest in digests], ignore_conflicts=True
+        )
 
     def event_data(self) -> dict[str, Any]:
         return payload_of(self)
@@ -91,3 +102,18 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
     )
     def reactivate(self) -> None:
         pass
+
+
+class IdentityNameToken(models.Model):
+    """The blind index of identity names: one keyed HMAC per normalised name word (see
+    apps.core.crypto.name_tokens), so staff find an identity by name while names stay encrypted.
+    A search matches identities that have every word searched."""
+
+    identity = models.ForeignKey(ExternalPersonalIdentity, on_delete=models.CASCADE, related_name="name_tokens")
+    digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest", "identity"], name="unique_identity_name_token")]
+
+    def __str__(self) -> str:
+        return f"name token {self.digest[:8]}"

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
@@ -111,13 +112,34 @@ def identity_update(
     return locked
 
 
-def identity_resend_invitation(*, identity: ExternalPersonalIdentity, actor: Actor) -> None:
+def identity_resend_invitation(*, identity: ExternalPersonalIdentity, actor: Actor, reason: str = "") -> None:
     """Send a new invitation link (the previous one stops working). 409 unless INVITED; past the
-    address's message limits LimitExceeded (429) and nothing is sent."""
-    if identity.state != IdentityState.INVITED:
-        raise StateConflict(f"Only an INVITED identity gets invitations; this one is {identity.state}.")
+    address's message limits LimitExceeded (429) and nothing is sent. With a `reason` (staff give
+    one) the resend is written to the audit trail; it is no state change, so no event."""
+    refusal = identity_invitation_refusal(identity)
+    if refusal is not None:
+        raise StateConflict(refusal)
     _invitation_take(identity.email_address)
     _enqueue_invitation(identity)
+    if reason:
+        transition_record(
+            subject=identity,
+            from_state=identity.state,
+            to_state=identity.state,
+            actor=actor,
+            reason=reason,
+            event_type="identity.invitation_resent",
+            publish=False,
+        )
+
+
+def identity_invitation_refusal(identity: ExternalPersonalIdentity) -> str | None:
+    """Why `identity` gets no new invitation (a sentence), or None when it may get one."""
+    if identity.state == IdentityState.ACTIVE:
+        return gettext("This invitation was already accepted: the identity is active.")
+    if identity.state == IdentityState.DEACTIVATED:
+        return gettext("This identity is deactivated: it gets no invitation.")
+    return None
 
 
 def identity_send_invitation(*, identity_id: Any, only_unsent: bool = False) -> bool:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.admin_audit import TransitionInline
-from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
+from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, short_id
 from apps.transfers.models import TransferSession
 
 
@@ -11,7 +12,7 @@ from apps.transfers.models import TransferSession
 class TransferSessionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     """Staff may look at sessions and their audit trail; the shared values stay out of sight."""
 
-    list_display = ("id", "organization", "status", "expires_at", "answered_at", "created_at")
+    list_display = ("status", "organization", "expires_at", "answered_at", "created_at", "session_short_id")
     list_filter = ("status", "organization", "created_at", "expires_at", "answered_at")
     list_select_related = ("organization",)
     search_fields = ("id",)
@@ -34,3 +35,7 @@ class TransferSessionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
     )
     readonly_fields = fields
     inlines = (TransitionInline,)
+
+    @admin.display(description=_("Short id"))
+    def session_short_id(self, obj: TransferSession) -> str:
+        return short_id(obj)

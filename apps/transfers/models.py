@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.audit.deadlines import Deadline
@@ -45,7 +46,7 @@ class TransferSession(FSMModelMixin, models.Model):
         Deadline("expires_at", tuple(s.value for s in OPEN_STATUSES), "expire", SessionStatus.EXPIRED.value, "expired"),
     )
 
-    id = models.UUIDField("session_id", primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("session id"), primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.PROTECT, related_name="transfer_sessions"
     )

@@ -3,9 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from apps.audit.deadlines import Deadline
@@ -52,7 +54,7 @@ class VerificationProcess(FSMModelMixin, models.Model):
         ),
     )
 
-    id = models.UUIDField("processId", primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(_("process id"), primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="processes")
     identity = models.ForeignKey(
         "identities.ExternalPersonalIdentity",
@@ -219,3 +221,99 @@ class ProviderRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.process_id} {self.reference}"
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "review_pending", _("Waiting for a reviewer")
+    ASSIGNED = "assigned", _("Assigned")
+    DECIDED = "decided", _("Decided")
+
+
+class ReviewDecision(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted by staff")
+    REJECTED = "rejected", _("Rejected by staff")
+
+
+def _is_assignee(review: ProcessReview, user: Any) -> bool:
+    """Only the staff member the review is assigned to decides it, and only with the right to."""
+    return review.assignee_id == getattr(user, "pk", None) and user.has_perm(CHANGE_PERMISSION)
+
+
+class ProcessReview(FSMModelMixin, models.Model):
+    """A compliance officer's review of an inconclusive process (seed 003: inconclusive is final,
+    the provider's status never changes again). Its own state machine, REVIEW_PENDING → ASSIGNED
+    → DECIDED; each step is audited and sent to the organization as a process.status_changed
+    event carrying the review."""
+
+    EVENT_TYPE = "process.status_changed"
+    STATE_FIELD = "state"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    process = models.OneToOneField(
+        VerificationProcess, on_delete=models.CASCADE, related_name="review", verbose_name=_("verification process")
+    )
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
+    )
+    state = FSMField(
+        _("review state"), default=ReviewState.PENDING, choices=ReviewState.choices, protected=True, max_length=32
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    decision = models.CharField(_("decision"), max_length=16, choices=ReviewDecision.choices, blank=True)
+    entered_at = models.DateTimeField(_("in review since"), default=timezone.now)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("review queue")
+        indexes = [models.Index(fields=["organization", "state", "entered_at"], name="review_org_state")]
+
+    def __str__(self) -> str:
+        return str(_("Review of a %(provider)s process") % {"provider": self.process.provider})
+
+    def event_data(self) -> dict[str, Any]:
+        return {
+            **self.process.event_data(),
+            "review": {"state": self.state, "decision": self.decision or None},
+        }
+
+    @transition(
+        field=state,
+        source=ReviewState.PENDING,
+        target=ReviewState.ASSIGNED,
+        permission=CHANGE_PERMISSION,
+        custom={"label": _("Assign to me")},
+    )
+    def assign(self, *, assignee: Any) -> None:
+        self.assignee = assignee
+        self.assigned_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=ReviewState.ASSIGNED,
+        target=ReviewState.DECIDED,
+        permission=_is_assignee,
+        custom={"label": _("Accept the verification")},
+    )
+    def accept(self) -> None:
+        self.decision = ReviewDecision.ACCEPTED
+        self.decided_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=ReviewState.ASSIGNED,
+        target=ReviewState.DECIDED,
+        permission=_is_assignee,
+        custom={"label": _("Reject the verification")},
+    )
+    def reject(self) -> None:
+        self.decision = ReviewDecision.REJECTED
+        self.decided_at = timezone.now()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from apps.audit.dispatch import Change, subjects
 from apps.audit.errors import StateConflict
@@ -21,7 +22,13 @@ from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transit
 from apps.identities.models import ExternalPersonalIdentity
 from apps.organizations.models import Organization
 from apps.people.services import detail_proposals_withdraw, person_details_propose
-from apps.verifications.models import ProcessStatus, ProviderConnection, VerificationProcess
+from apps.verifications.models import (
+    ProcessReview,
+    ProcessStatus,
+    ProviderConnection,
+    ReviewDecision,
+    VerificationProcess,
+)
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
 from apps.verifications.sandbox import sandbox_callback, sandbox_choices
@@ -102,9 +109,37 @@ def process_create(
 def processes_changed(changes: list[Change]) -> None:
     """Audit subscriber (VerificationsConfig.ready), in the transaction of the change: every
     transition of a process but its creation queues its signed notification, which commits or
-    rolls back with the change (the delivery is sent after the commit)."""
+    rolls back with the change (the delivery is sent after the commit); an inconclusive result
+    enters the review queue."""
     for process in subjects([change for change in changes if not change.created]):
         process_notify(process=process)
+        if process.status == ProcessStatus.INCONCLUSIVE:
+            review_open(process=process)
+
+
+def review_open(*, process: VerificationProcess) -> ProcessReview:
+    """The process's review, created waiting for a reviewer (once; later calls return it)."""
+    review, _created = ProcessReview.objects.get_or_create(
+        process=process, defaults={"organization_id": process.organization_id}
+    )
+    return review
+
+
+def review_assign(*, review: ProcessReview, user: Any, reason: str) -> ProcessReview:
+    """A staff member takes a waiting review ("assign to me"): audited and sent as an event."""
+    return transition_apply(review, "assign", actor=Actor.user(user), reason=reason, assignee=user)
+
+
+def review_decide(*, review: ProcessReview, user: Any, decision: str, reason: str) -> ProcessReview:
+    """The assignee accepts or rejects the verification, with a reason: audited and sent as an event."""
+    if decision not in ReviewDecision.values:
+        raise ValidationError(f"Unknown decision {decision!r}.")
+    if not reason.strip():
+        raise ValidationError("A decision needs a reason.")
+    if review.assignee_id != user.pk:
+        raise StateConflict(gettext("This review is assigned to someone else."))
+    transition = "accept" if decision == ReviewDecision.ACCEPTED else "reject"
+    return transition_apply(review, transition, actor=Actor.user(user), reason=reason.strip())
 
 
 def process_notify(*, process: VerificationProcess) -> None:

@@ -37,7 +37,11 @@ def _post_transition(staff_client, activity: Activity, name: str, audit_rows: in
         f"{PREFIX}-INITIAL_FORMS": str(audit_rows),
         f"{PREFIX}-MAX_NUM_FORMS": "0",
     }
-    return staff_client.post(_change(activity.pk), {**management, "_fsm_transition_to": name})
+    to_form = staff_client.post(_change(activity.pk), {**management, "_fsm_transition_to": name})
+    if to_form.status_code != 302 or "/transition/" not in to_form["Location"]:
+        return to_form
+    # The button opens a confirmation page that asks for a reason.
+    return staff_client.post(to_form["Location"], {"reason": "Checked with the customer"})
 
 
 def test_it_lists_and_filters_activities(staff_client, make_activity):

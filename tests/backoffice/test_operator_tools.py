@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core import mail
 
+from apps.audit.selectors import transitions_for
 from apps.identifications.models import MessageKind, OtpMessage
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.services import identity_activate
@@ -64,12 +65,25 @@ def test_an_operator_resends_an_invitation(staff_client, org, django_capture_on_
     mail.outbox.clear()
     client = staff_client("operator")
 
+    confirm = client.post(f"{IDENTITIES}{identity.pk}/run/resend_invitation/")
+    assert confirm.status_code == 200 and 'name="reason"' in confirm.content.decode()
+    assert mail.outbox == []
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"{IDENTITIES}{identity.pk}/run/resend_invitation/", follow=True)
+        response = client.post(
+            f"{IDENTITIES}{identity.pk}/run/resend_invitation/",
+            {"apply": "1", "reason": "The customer lost the first email"},
+            follow=True,
+        )
 
     assert [m.to for m in mail.outbox] == [["carla@example.com"]]
     assert ExternalPersonalIdentity.objects.get(pk=identity.pk).invitation_count == 2
-    assert "Invitation resent: 1 done." in _messages(response)
+    assert "1 invitation sent again; the previous link no longer works." in _messages(response)
+    row = transitions_for(identity).last()
+    assert (row.event_type, row.reason, row.actor_type) == (
+        "identity.invitation_resent",
+        "The customer lost the first email",
+        "user",
+    )
 
 
 def test_an_active_identity_gets_no_invitation(staff_client, org, django_capture_on_commit_callbacks):
@@ -77,13 +91,23 @@ def test_an_active_identity_gets_no_invitation(staff_client, org, django_capture
     mail.outbox.clear()
     client = staff_client("operator")
 
+    page = client.get(f"{IDENTITIES}{identity.pk}/change/").content.decode()
+    assert "Resend the invitation" not in page  # only actions legal in the current state are offered
+    confirm = client.post(IDENTITIES, {"action": "resend_invitation", "_selected_action": [str(identity.pk)]})
+    assert "This invitation was already accepted" in confirm.content.decode()
+    assert 'name="reason"' not in confirm.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            IDENTITIES, {"action": "resend_invitation", "_selected_action": [str(identity.pk)]}, follow=True
+            IDENTITIES,
+            {"action": "resend_invitation", "_selected_action": [str(identity.pk)], "apply": "1", "reason": "x"},
+            follow=True,
         )
+        forced = client.post(f"{IDENTITIES}{identity.pk}/run/resend_invitation/", follow=True)
 
     assert mail.outbox == []
-    assert any("Only an INVITED identity" in m for m in _messages(response))
+    assert any("This invitation was already accepted: the identity is active." in m for m in _messages(response))
+    assert any("This invitation was already accepted" in m for m in _messages(forced))
+    assert not any(str(identity.pk).upper() in m for m in _messages(response))
 
 
 def test_an_operator_resends_an_identification_link(staff_client, org):
@@ -95,7 +119,7 @@ def test_an_operator_resends_an_identification_link(staff_client, org):
     (message,) = OtpMessage.objects.filter(identification=identification)
     assert (message.kind, message.channel, message.status) == (MessageKind.LINK, "EMAIL", "SENT")
     assert [m.to for m in mail.outbox] == [["dora@example.com"]]
-    assert "Identification link resent: 1 done." in _messages(response)
+    assert "The identification link was sent again to 1 person." in _messages(response)
 
 
 def test_an_operator_past_the_message_limits_gets_a_message_not_an_error(staff_client, org):
@@ -127,10 +151,11 @@ def test_the_export_follows_the_filters_and_shows_only_the_list_columns(staff_cl
 
     rows = _csv(client.get(f"{IDENTIFICATIONS}export-csv/", {"status__exact": "CREATED"}))
 
-    assert rows[0] == ["id", "status", "channel", "two factor type", "organization", "expires at", "created at"]
+    assert rows[0] == ["status", "channel", "two factor type", "organization", "expires at", "created at", "Short id"]
     assert len(rows) == 2  # the header and the one CREATED identification of acme
-    assert rows[1][1:5] == ["Created", "Email", "Document number", "Acme Bank"]
-    assert rows[1][6].startswith("20") and "T" in rows[1][6]  # ISO 8601
+    assert rows[1][0:4] == ["Created", "Email", "Document number", "Acme Bank"]
+    assert rows[1][5].startswith("20") and "T" in rows[1][5]  # ISO 8601
+    assert len(rows[1][6]) == 8  # the short id, last
     flat = " ".join(" ".join(row) for row in rows)
     assert "a@example.com" not in flat and "X" not in flat.replace("Expires", "")  # no actor data
 

@@ -261,7 +261,8 @@ def test_a_viewer_reads_no_account_id_in_the_audit_trail(staff_client, org, root
 def test_fellow_staff_see_each_other_by_email_in_history(staff_client, org, administrator):
     identity = make_identity(org, email="bea@example.com")
     staff_login(Client(), administrator).post(
-        f"/admin/identities/externalpersonalidentity/{identity.pk}/run/resend_invitation/"
+        f"/admin/identities/externalpersonalidentity/{identity.pk}/run/resend_invitation/",
+        {"apply": "1", "reason": "Lost email"},
     )
 
     history = staff_client("viewer").get(f"/admin/identities/externalpersonalidentity/{identity.pk}/history/")
@@ -275,7 +276,10 @@ def test_the_admin_log_keeps_no_email_or_name(org, root):
     colleague = make_staff("colleague@example.com", "operator")
     identity = make_identity(org, email="bea@example.com", first_name="Bea", last_name="Sol")
 
-    client.post(f"/admin/identities/externalpersonalidentity/{identity.pk}/run/resend_invitation/")
+    client.post(
+        f"/admin/identities/externalpersonalidentity/{identity.pk}/run/resend_invitation/",
+        {"apply": "1", "reason": "Lost email"},
+    )
     client.post(
         f"/admin/organizations/organization/{org.pk}/change/",
         _org_form(org, slug=org.slug, created_at_0="2026-01-01", created_at_1="10:00:00")

@@ -72,19 +72,43 @@ def test_an_operator_runs_a_transition_and_it_shows_in_the_audit_trail(staff_cli
     page = client.get(f"{IDENTITIES}{identity.pk}/change/")
     assert transition_buttons(page) == {"deactivate"}
 
-    response = client.post(
+    to_form = client.post(
         f"{IDENTITIES}{identity.pk}/change/", {**_identity_form(identity), "_fsm_transition_to": "deactivate"}
     )
+    # One click only opens the confirmation page, which asks for a reason.
+    assert to_form.status_code == 302
+    assert ExternalPersonalIdentity.objects.get(pk=identity.pk).state == IdentityState.ACTIVE
+    assert 'name="reason"' in client.get(to_form["Location"]).content.decode()
+    response = client.post(to_form["Location"], {"reason": "Contract ended"})
 
     assert response.status_code == 302
     assert ExternalPersonalIdentity.objects.get(pk=identity.pk).state == IdentityState.DEACTIVATED
     row = transitions_for(identity).last()
-    assert (row.from_state, row.to_state, row.actor_type) == ("ACTIVE", "DEACTIVATED", ActorType.USER)
+    assert (row.from_state, row.to_state, row.actor_type, row.reason) == (
+        "ACTIVE",
+        "DEACTIVATED",
+        ActorType.USER,
+        "Contract ended",
+    )
     after = client.get(response["Location"])
     assert transition_buttons(after) == {"reactivate"}
     (inline,) = after.context["inline_admin_formsets"]
     assert [f.instance.to_state for f in inline.formset.forms][-1] == "DEACTIVATED"
-    assert "Deactivate: done." in [str(m) for m in after.context["messages"]]
+    assert "“Deactivate” done: the external personal identity “Ana García (DEACTIVATED)” is now deactivated." in [
+        str(m) for m in after.context["messages"]
+    ]
+
+
+def test_an_illegal_transition_answers_a_sentence_about_the_state(staff_client, org):
+    process = make_process(org)
+    client = staff_client("operator")
+    client.post(f"{PROCESSES}{process.pk}/transition/cancel/", {"reason": "first"})
+
+    again = client.post(f"{PROCESSES}{process.pk}/transition/cancel/", {"reason": "second"}, follow=True)
+
+    messages = [str(m) for m in again.context["messages"]]
+    assert "This verification process is already canceled, so “Cancel” is no longer possible." in messages
+    assert transitions_for(process).last().reason == "first"
 
 
 def test_an_operator_gets_no_button_for_an_illegal_transition_and_cannot_force_it(staff_client, org):
@@ -159,8 +183,8 @@ def test_bulk_cancel_asks_for_a_reason_then_cancels_each_open_one(staff_client, 
     )
 
     messages = [str(m) for m in response.context["messages"]]
-    assert any("2 done" in m for m in messages)
-    assert any("cannot cancel" in m for m in messages)
+    assert "2 identifications canceled; the integrator is notified." in messages
+    assert any("is already canceled" in m for m in messages)
     for identification in (first, second):
         assert transitions_for(identification).last().reason == "Campaign withdrawn"
     assert transitions_for(done).last().reason == "first"

@@ -60,8 +60,10 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     expect(page.get_by_role("button", name="Deactivate")).to_be_visible()
     expect(page.get_by_role("button", name="Reactivate")).to_have_count(0)
     page.get_by_role("button", name="Deactivate").click()
+    page.get_by_label("Reason").fill("The contract ended")
+    page.get_by_role("button", name="Yes: Deactivate").click()
 
-    expect(page.locator(".messagelist")).to_contain_text("Deactivate: done.")
+    expect(page.locator(".messagelist")).to_contain_text("“Deactivate” done")
     trail = page.locator(".inline-group", has_text="Audit trail")
     last_row = trail.locator("tbody tr.has_original, tbody tr.form-row").last
     expect(last_row).to_contain_text("DEACTIVATED")
@@ -75,8 +77,10 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     page.goto(f"{live_server.url}/admin/identities/externalpersonalidentity/?state__exact=INVITED")
     page.locator("#result_list").get_by_role("link", name="Carla Rossi (INVITED)").click()
     mail.outbox.clear()
-    page.get_by_role("button", name="Resend the invitation").click()
-    expect(page.locator(".messagelist")).to_contain_text("Invitation resent: 1 done.")
+    page.get_by_role("button", name="Resend the invitation (asks for a reason)").click()
+    page.get_by_label("Reason").fill("The first email bounced")
+    page.get_by_role("button", name="Yes, I am sure").click()
+    expect(page.locator(".messagelist")).to_contain_text("1 invitation sent again")
     screenshot(page, "admin-object-tools.png")
     assert [m.to for m in mail.outbox] == [["carla@example.com"]]
 
@@ -86,9 +90,9 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     page.goto(f"{live_server.url}/admin/verifications/verificationprocess/{process.pk}/change/")
     page.get_by_role("button", name="Cancel", exact=True).click()
     page.get_by_label("Reason").fill("The customer called to stop it")
-    page.get_by_role("button", name="Apply").click()
+    page.get_by_role("button", name="Yes: Cancel").click()
 
-    expect(page.locator(".messagelist")).to_contain_text("Cancel: done.")
+    expect(page.locator(".messagelist")).to_contain_text("“Cancel” done")
     trail = page.locator(".inline-group", has_text="Audit trail")
     expect(trail).to_contain_text("The customer called to stop it")
     expect(trail).to_contain_text("canceled")

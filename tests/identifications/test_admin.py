@@ -54,7 +54,11 @@ def _apply(staff_client, identification_id, transition):
         "messages-INITIAL_FORMS": "0",
         "messages-MAX_NUM_FORMS": "0",
     }
-    return staff_client.post(_change(identification_id), {**management, "_fsm_transition_to": transition})
+    to_form = staff_client.post(_change(identification_id), {**management, "_fsm_transition_to": transition})
+    if to_form.status_code != 302 or "/transition/" not in to_form["Location"]:
+        return to_form
+    # The button opens a confirmation page that asks for a reason.
+    return staff_client.post(to_form["Location"], {"reason": "Images checked against the register"})
 
 
 def test_it_shows_the_images_and_messages_to_staff(staff_client, submitted):

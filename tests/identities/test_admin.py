@@ -175,9 +175,12 @@ def test_it_deactivates_with_the_button_and_logs_the_staff_member(staff, superus
     page = staff.get(f"{CHANGELIST}{identity.pk}/change/")
     data = {**_parse(page).data, "_fsm_transition_to": "deactivate"}
 
-    response = staff.post(f"{CHANGELIST}{identity.pk}/change/", data)
+    to_form = staff.post(f"{CHANGELIST}{identity.pk}/change/", data)
+    assert to_form.status_code == 302, to_form.context and to_form.context["adminform"].form.errors
+    assert to_form["Location"] == f"{CHANGELIST}{identity.pk}/transition/deactivate/"
+    response = staff.post(to_form["Location"], {"reason": "The customer closed the account"})
 
-    assert response.status_code == 302, response.context and response.context["adminform"].form.errors
+    assert response.status_code == 302
     assert response["Location"].startswith(f"{CHANGELIST}{identity.pk}/change/")
     identity.refresh_from_db()
     assert identity.state == IdentityState.DEACTIVATED
@@ -185,7 +188,7 @@ def test_it_deactivates_with_the_button_and_logs_the_staff_member(staff, superus
     assert len(rows) == 1
     assert rows[0].from_state == "ACTIVE"
     assert (rows[0].actor_type, rows[0].actor_id) == (ActorType.USER, str(superuser.pk))
-    assert rows[0].reason
+    assert rows[0].reason == "The customer closed the account"
 
     after = staff.get(response["Location"])
     assert _transition_buttons(after) == {"reactivate": "Reactivate"}

@@ -1,0 +1,137 @@
+"""A compliance officer in a real browser: finds a person by name, reviews an inconclusive case
+with a reason; every changelist fits 1280 px with demo data."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from apps.audit.services import Actor, transition_apply
+from apps.identities.services import identity_activate
+from apps.organizations.models import Membership, Organization
+from apps.people.models import User
+from apps.verifications.models import ProcessReview, ReviewDecision, VerificationProcess
+from apps.verifications.services import process_create
+from tests.browser.conftest import STRONG_PASSWORD, admin_sign_in
+from tests.factories import OrganizationFactory, make_identity, make_person
+
+pytestmark = pytest.mark.browser
+
+ONFIDO_INCONCLUSIVE = {
+    "facialSimilarity": {"result": "consider", "similarityScore": "high"},
+    "documentVerification": {
+        "result": "consider",
+        "subResult": "suspected",
+        "firstName": "LAERKE OEYVOR AASE",
+        "lastName": "SPECIMEN",
+        "documentType": "passport",
+        "nationality": "NOR",
+        "issuingCountry": "NOR",
+        "gender": "F",
+        "dateOfBirth": "2002-04-29",
+    },
+}
+
+
+def _staff(email: str, organization=None, *, role: str = "operator", superuser: bool = False) -> User:
+    user = User.objects.create_user(email, STRONG_PASSWORD, is_staff=True, is_superuser=superuser)
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    if organization is not None:
+        Membership.objects.create(organization=organization, user=user)
+    return user
+
+
+def _inconclusive(organization, identity) -> VerificationProcess:
+    process = process_create(
+        organization=organization,
+        provider="onfido",
+        process_type="documentSelfie",
+        identity=identity,
+        actor=Actor.system("test"),
+    )
+    VerificationProcess.objects.filter(pk=process.pk).update(provider_specific=ONFIDO_INCONCLUSIVE)
+    return transition_apply(
+        VerificationProcess.objects.get(pk=process.pk),
+        "finish",
+        actor=Actor.provider("onfido"),
+        status="inconclusive",
+        final_result=None,
+    )
+
+
+def test_an_officer_finds_a_person_by_name_and_reviews_an_inconclusive_case(desktop, live_server, screenshot):
+    page = desktop
+    acme = OrganizationFactory(slug="acme", name="Acme Bank")
+    globex = OrganizationFactory(slug="globex", name="Globex")
+    lucia = identity_activate(
+        identity=make_identity(acme, email="lucia@example.com", first_name="Lucía", last_name="Núñez Gómez"),
+        person=make_person("lucia@example.com"),
+    )
+    make_identity(acme, email="luis@example.com", first_name="Luis", last_name="Gómez")
+    make_identity(globex, email="lucia2@example.com", first_name="Lucía", last_name="Núñez")
+    process = _inconclusive(acme, lucia)
+    _staff("officer@example.com", acme)
+
+    admin_sign_in(page, live_server.url, "officer@example.com")
+    page.goto(f"{live_server.url}/admin/identities/externalpersonalidentity/")
+    page.locator("#searchbar").fill("lucia nunez")
+    page.locator("#searchbar").press("Enter")
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)  # every word, accents ignored, only this organization's people
+    expect(rows.first).to_contain_text("Lucía Núñez Gómez")
+
+    page.goto(f"{live_server.url}/admin/verifications/processreview/")
+    expect(page.locator("#result_list")).to_contain_text("Waiting for a reviewer")
+    screenshot(page, "admin-review-queue.png")
+    page.locator("#result_list").get_by_role("link", name="onfido documentSelfie").click()
+    page.get_by_role("button", name="Assign to me").click()
+    page.get_by_label("Reason").fill("Taking the morning queue")
+    page.get_by_role("button", name="Yes: Assign to me").click()
+    expect(page.locator(".messagelist")).to_contain_text("assigned to you")
+    expect(page.locator(".backoffice-summary")).to_contain_text("Facial similarity: consider")
+    expect(page.locator(".backoffice-summary")).to_contain_text("Norway")
+    screenshot(page, "admin-review-summary.png")
+
+    page.get_by_role("button", name="Reject the verification").click()
+    page.get_by_role("button", name="Yes: Reject the verification").click()  # no reason: the form refuses
+    assert "/transition/reject/" in page.url
+    assert ProcessReview.objects.get(process=process).decision == ""
+    page.get_by_label("Reason").fill("The document is flagged as suspected; the face check did not match")
+    page.get_by_role("button", name="Yes: Reject the verification").click()
+    expect(page.locator(".messagelist")).to_contain_text("Review decided: rejected by staff")
+    trail = page.locator(".inline-group", has_text="Audit trail")
+    expect(trail).to_contain_text("you (officer@example.com)")
+    expect(trail).to_contain_text("The document is flagged as suspected")
+
+    review = ProcessReview.objects.get(process=process)
+    assert review.decision == ReviewDecision.REJECTED
+
+
+def test_every_changelist_fits_1280_px_with_demo_data(desktop, live_server):
+    page = desktop
+    call_command("seed_demo", verbosity=0)
+    _staff("root@example.com", None, role="", superuser=True)
+    admin_sign_in(page, live_server.url, "root@example.com")
+    assert Organization.objects.exists()
+
+    checked, wide = 0, []
+    for model in admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        page.goto(f"{live_server.url}{url}")
+        if page.locator("#changelist").count() == 0:
+            continue
+        checked += 1
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 1280:
+            wide.append((url, width))
+        first_header = page.locator("#result_list thead th:not(.action-checkbox-column)").first
+        if first_header.count():
+            assert first_header.inner_text().strip().lower() not in ("id", "processid", "session_id"), url
+
+    assert checked >= 21
+    assert wide == []
