@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
@@ -14,11 +15,11 @@ from apps.core.encrypted_fields import EncryptedJSONField, EncryptedTextField
 
 
 class SessionStatus(models.TextChoices):
-    INITIALIZED = "initialized", "Initialized"
-    RETRIEVED = "retrieved", "Retrieved"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
+    INITIALIZED = "initialized", _("Initialized")
+    RETRIEVED = "retrieved", _("Retrieved")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
 
 
 OPEN_STATUSES = (SessionStatus.INITIALIZED, SessionStatus.RETRIEVED)

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
 from apps.audit.fsm import FSMModelMixin
@@ -15,13 +16,13 @@ CHANGE_PERMISSION = "verifications.change_verificationprocess"
 
 
 class ProcessStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PROCESSING = "processing", "Processing"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
-    INCONCLUSIVE = "inconclusive", "Inconclusive"
-    CANCELED = "canceled", "Canceled"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+    CANCELED = "canceled", _("Canceled")
+    FAILED = "failed", _("Failed")
 
 
 OPEN_STATUSES = (ProcessStatus.PENDING, ProcessStatus.PROCESSING)
