@@ -260,7 +260,10 @@ def activity_revoke_view(request: HttpRequest, activity_id: UUID) -> HttpRespons
     everything = (request.POST if request.method == "POST" else request.GET).get("all") == "1"
     group = person_sharing_group(person=request.user, mine=mine) if everything else SharingGroup(items=(mine,))
     if not mine.is_sharing:
-        return _render(request, mine, conflict=_status_sentence(mine), status=409 if request.method == "POST" else 200)
+        sentence = _("Nothing is being shared, so there is nothing to end: it is %(status)s.") % {
+            "status": mine.status_label.lower()
+        }
+        return _render(request, mine, conflict=sentence, status=409 if request.method == "POST" else 200)
     if not _confirmed(request):
         return _confirm_page(request, mine, "revoke", group=group, everything=everything)
     try:
