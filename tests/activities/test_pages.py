@@ -644,3 +644,92 @@ def test_a_face_check_is_refused_where_none_is_needed(client, ask, eva):
 
     assert response.status_code == 409
     assert not VerificationProcess.objects.exists()
+
+
+# --- Status words, the missing-detail path, identical sharings, Spanish -------------------------
+
+
+def test_it_names_how_a_request_ended(client, ask, eva, bruno):
+    from apps.activities.services import activities_cancel_overdue, activity_withdraw
+
+    withdrawn = ask()
+    activity_withdraw(activity=withdrawn, actor=Actor.user(bruno))
+    timed_out = ask()
+    with time_machine.travel(timezone.now() + timedelta(days=400)):
+        unswept = _as(client, eva).get(_page(timed_out)).content.decode()
+        activities_cancel_overdue()
+        swept = client.get(_page(timed_out)).content.decode()
+
+    assert ">Not answered in time</span>" in unswept and ">Not answered in time</span>" in swept
+    assert "The request was not answered in time. Nothing was shared." in swept
+    page = client.get(_page(withdrawn)).content.decode()
+    assert ">Withdrawn</span>" in page and "Bruno Banker withdrew the request." in page
+    # The API's status stays what it is: only the words on the page tell them apart.
+    assert page.count('data-status="CANCELED"') == 1 and ">Canceled<" not in page
+
+
+def test_a_missing_required_detail_disables_accept_and_leads_to_the_detail_and_back(client, ask, eva):
+    activity = ask(requirements=[{"detail": "phone", "required": True}])
+
+    html = _as(client, eva).get(_page(activity)).content.decode()
+
+    assert re.search(
+        r'<button type="submit" class="button" disabled aria-describedby="missing-help">Accept and share', html
+    )
+    link = f"/me/details/?next=%2Fme%2Factivities%2F{activity.pk}%2F#id_phone"
+    assert f'href="{link}"' in html and ">Add it<" in html
+
+    form = client.get(link.split("#")[0]).content.decode()
+    assert f'<input type="hidden" name="next" value="/me/activities/{activity.pk}/">' in form
+    assert "Back to the request" in form
+    response = client.post(
+        "/me/details/", {"first_name": "Eva", "phone": "+34600000000", "next": f"/me/activities/{activity.pk}/"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/me/activities/{activity.pk}/"
+    html = client.get(_page(activity)).content.decode()
+    assert 'disabled aria-describedby="missing-help"' not in html and ">Accept and share</button>" in html
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+def test_the_return_link_never_leaves_the_site(client, eva, next_url):
+    form = _as(client, eva).get("/me/details/", {"next": next_url}).content.decode()
+    assert f'name="next" value="{next_url}"' not in form and f'href="{next_url}"' not in form
+    assert "Back to the request" not in form
+
+    response = client.post("/me/details/", {"first_name": "Eva", "next": next_url})
+    assert response.status_code == 302 and response["Location"] == "/me/"
+
+
+def test_identical_sharings_are_one_row_and_end_together(client, ask, eva):
+    first, second = _accepted(ask), _accepted(ask)
+
+    html = _as(client, eva).get("/me/").content.decode()
+
+    shared = _section(html, "Shared now")
+    assert shared.count('class="item sharing-row"') == 1 and 'data-count="2"' in shared
+    assert "You agreed to this 2 times; it is shown once." in shared
+    url = re.search(r'href="(/me/activities/[^"]+/revoke\?all=1)"', shared).group(1)
+    assert "This ends all 2 sharings" in client.get(url).content.decode()
+    response = client.post(url.split("?")[0], {"confirm": "1", "all": "1"})
+    assert response.status_code == 302
+    assert {_reload(first).status, _reload(second).status} == {ActivityStatus.EXPIRED}
+
+
+def test_a_spanish_person_meets_no_code_and_no_english_on_the_consent_screen(client, ask, eva):
+    activity = ask(ActivityType.SWAP)
+    client = _as(client, eva)
+    client.cookies["django_language"] = "es"
+    client.cookies["tz"] = "Europe/Madrid"
+
+    html = client.get(_page(activity)).content.decode()
+
+    assert "Bruno Banker te propone intercambiar datos" in html
+    assert "Países Bajos" in html and "NLD" not in html
+    assert "CET" in html and "UTC" not in html
+    assert "Decline" not in html and "Rechazar…" in html
+    response = client.post(
+        _page(activity), {"accepted_details": ["first_name", "nationality"], "sharing_period": "P1D"}
+    )
+    assert response.status_code == 302
+    page = client.get(_page(activity)).content.decode()
+    assert "Has intercambiado datos con Bruno Banker" in page and "Países Bajos" in page
