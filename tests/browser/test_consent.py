@@ -209,7 +209,9 @@ def test_an_authorization_needs_a_facetec_check_in_the_browser_first(desktop, li
 
     # Back on the consent screen, the check is done and approving works.
     page.wait_for_url(re.compile(rf"/me/activities/{activity_id}/\?processId=.*status=accepted"))
-    expect(page.get_by_role("region", name="Face check")).to_contain_text("Your face check was accepted. You can now approve.")
+    expect(page.get_by_role("region", name="Face check")).to_contain_text(
+        "Your face check was accepted. You can now approve."
+    )
     expect(page.get_by_role("region", name="Face check")).not_to_contain_text("You can try again")
     expect(approve).to_be_enabled()
     screenshot(page, "consent-bioface-passed-desktop.png")
