@@ -18,6 +18,11 @@ def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+def time_zone_names() -> list[str]:
+    """Every IANA zone a person may choose, by name."""
+    return sorted(_known_zones())
+
+
 def time_zone_get(name: str | None) -> zoneinfo.ZoneInfo | None:
     """The zone named `name` if it is a real IANA zone; None for anything else (a cookie is input)."""
     if not name or name not in _known_zones():

@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.time_zones import time_zone_names
 from apps.people.backends import login_lockout_remaining
 from apps.people.models import DetailSource, PersonalDetail, User
 from apps.people.vocabulary import (
@@ -127,9 +128,19 @@ class PersonalDetailsForm(forms.Form):
                 widget=_widget(spec, detail.value if detail else ""),
             )
 
+    def add_time_zone(self, current: str) -> None:
+        """The zone the pages show times in, after the details."""
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=_("Time zone"),
+            required=False,
+            initial=current,
+            choices=[("", _("As my browser says")), *((zone, zone.replace("_", " ")) for zone in time_zone_names())],
+            help_text=_("Dates and times on your pages are shown in this time zone."),
+        )
+
     @property
     def editable_names(self) -> list[str]:
-        return [name for name in self.fields if name not in self.verified]
+        return [name for name in self.fields if name in DETAILS_BY_NAME and name not in self.verified]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.people.forms import PersonalDetailsForm
 from apps.people.selectors import person_details
-from apps.people.services import person_details_update
+from apps.people.services import person_details_update, person_time_zone_set
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -37,11 +37,14 @@ def details_edit(request: HttpRequest) -> HttpResponse:
     next_url = _next_url(request)
     if request.method == "GET":
         form = PersonalDetailsForm(details=details)
+        form.add_time_zone(request.user.time_zone)
         return render(request, "people/details_edit.html", {"form": form, "details": details, "next": next_url})
     form = PersonalDetailsForm(request.POST, details=details)
+    form.add_time_zone(request.user.time_zone)
     if form.is_valid():
         try:
             person_details_update(person=request.user, details=form.changes())
+            person_time_zone_set(person=request.user, time_zone=form.cleaned_data.get("time_zone") or "")
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)

@@ -160,3 +160,19 @@ def test_me_shows_each_detail_with_its_provenance(client, eva):
     assert html.count('data-source="verified"') == 2
     assert html.count('data-source="self_declared"') == 2
     assert 'href="/me/details/"' in html
+
+
+def test_a_saved_time_zone_wins_over_the_browsers(client, eva):
+    client = _signed_in(client, eva)
+    client.cookies["tz"] = "America/Bogota"
+
+    response = client.post("/me/details/", {"first_name": "Eva", "time_zone": "Asia/Tokyo"})
+
+    assert response.status_code == 302
+    eva.refresh_from_db()
+    assert eva.time_zone == "Asia/Tokyo"
+    html = client.get("/me/details/").content.decode()
+    assert '<option value="Asia/Tokyo" selected>Asia/Tokyo</option>' in html
+    assert client.post("/me/details/", {"first_name": "Eva", "time_zone": "Mars/Olympus"}).status_code == 400
+    eva.refresh_from_db()
+    assert eva.time_zone == "Asia/Tokyo"
