@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.activities.models import Activity, ActivityType
 from apps.activities.selectors import ShareCounterpart
 from apps.people.models import PersonalDetail
-from apps.people.vocabulary import DETAIL_CHOICES
+from apps.people.vocabulary import DETAIL_CHOICES, detail_display_value
 from apps.people.vocabulary import detail_display_label as detail_label
 
 # The periods a person can choose from; the API accepts any duration, people get round numbers.
@@ -87,7 +87,7 @@ class ConsentForm(forms.Form):
         for r in self.requirements:
             name, required = r["detail"], bool(r.get("required"))
             detail = self.values.get(name)
-            value = detail.value if detail else None
+            value = detail_display_value(name, detail.value) if detail else None
             rows.append(
                 DetailRow(
                     name=name,
@@ -184,7 +184,13 @@ class StartActivityForm(forms.Form):
     def offered_rows(self) -> list[DetailRow]:
         chosen = set(cast(QueryDict, self.data).getlist("offered_details")) if self.is_bound else set()
         return [
-            DetailRow(name=name, label=detail_label(name), required=False, value=detail.value, checked=name in chosen)
+            DetailRow(
+                name=name,
+                label=detail_label(name),
+                required=False,
+                value=detail_display_value(name, detail.value),
+                checked=name in chosen,
+            )
             for name, detail in self.values.items()
         ]
 

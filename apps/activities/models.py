@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.audit.deadlines import Deadline, effective_state
@@ -18,25 +19,41 @@ CHANGE_PERMISSION = "activities.change_activity"
 
 
 class ActivityType(models.TextChoices):
-    REQUEST = "AT_001", "Request details"
-    SHARE = "AT_002", "Share details"
-    SWAP = "AT_003", "Swap details"
-    AUTHORIZATION = "AT_004", "Authorization request"
+    REQUEST = "AT_001", _("Request details")
+    SHARE = "AT_002", _("Share details")
+    SWAP = "AT_003", _("Swap details")
+    AUTHORIZATION = "AT_004", _("Authorization request")
 
 
 class ActivityStatus(models.TextChoices):
     # Stored; never shown as such: the initiator sees SENT, the receptor ACTION_REQUIRED.
-    PENDING = "PENDING", "Pending"
-    ACCEPTED = "ACCEPTED", "Accepted"
-    DECLINED = "DECLINED", "Declined"
-    CANCELED = "CANCELED", "Canceled"
-    EXPIRED = "EXPIRED", "Expired"
-    COMPLETED = "COMPLETED", "Completed"
+    PENDING = "PENDING", _("Pending")
+    ACCEPTED = "ACCEPTED", _("Accepted")
+    DECLINED = "DECLINED", _("Declined")
+    CANCELED = "CANCELED", _("Canceled")
+    EXPIRED = "EXPIRED", _("Expired")
+    COMPLETED = "COMPLETED", _("Completed")
 
 
 class Party(models.TextChoices):
-    INITIATOR = "initiator", "Initiator"
-    RECEPTOR = "receptor", "Receptor"
+    INITIATOR = "initiator", _("Initiator")
+    RECEPTOR = "receptor", _("Receptor")
+
+
+class StatusWord(models.TextChoices):
+    """How a person's page names an activity's state: the shown status (API.md), with CANCELED
+    and EXPIRED told apart by why they ended (the audit trail's reason). Never stored."""
+
+    SENT = "SENT", _("Sent")
+    ACTION_REQUIRED = "ACTION_REQUIRED", _("Action required")
+    ACCEPTED = "ACCEPTED", _("Accepted")
+    DECLINED = "DECLINED", _("Declined")
+    COMPLETED = "COMPLETED", _("Completed")
+    CANCELED = "CANCELED", _("Canceled")
+    WITHDRAWN = "WITHDRAWN", _("Withdrawn")
+    TIMED_OUT = "TIMED_OUT", _("Not answered in time")
+    EXPIRED = "EXPIRED", _("Expired")
+    REVOKED = "REVOKED", _("Revoked")
 
 
 SHOWN_PENDING = {Party.INITIATOR: "SENT", Party.RECEPTOR: "ACTION_REQUIRED"}

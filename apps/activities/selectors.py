@@ -4,8 +4,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.activities.models import (
     SHARING_STATUSES,
@@ -16,12 +19,14 @@ from apps.activities.models import (
     ConsentReceipt,
     Party,
     SharedSnapshot,
+    StatusWord,
 )
 from apps.audit.errors import StateConflict
+from apps.audit.models import Transition
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import Organization
 from apps.people.models import User
-from apps.people.vocabulary import DETAILS_BY_NAME
+from apps.people.vocabulary import detail_display_label
 from apps.verifications.models import ProcessStatus, VerificationProcess
 
 GONE_STATUSES = (ActivityStatus.EXPIRED,)
@@ -110,25 +115,56 @@ def activity_details(*, activity: Activity, party: str) -> dict[str, Any]:
 # --- The person's side (pages under /me/) -----------------------------------------------
 
 
-STATUS_LABELS = {
-    "SENT": "Sent",
-    "ACTION_REQUIRED": "Action required",
-    ActivityStatus.ACCEPTED: "Accepted",
-    ActivityStatus.DECLINED: "Declined",
-    ActivityStatus.CANCELED: "Canceled",
-    ActivityStatus.EXPIRED: "Expired",
-    ActivityStatus.COMPLETED: "Completed",
+# Why an activity ended, as the services and sweeps write it in the audit trail.
+REASON_WITHDRAWN = "withdrawn"
+REASON_TIMED_OUT = "validity period ended"
+REASON_REVOKED = "revoked"
+
+_ = gettext_lazy
+# (party, type) → (while pending, once sharing, otherwise): the headline follows the state.
+HEADLINES: dict[tuple[str, str], tuple[Any, Any, Any]] = {
+    (Party.RECEPTOR, ActivityType.REQUEST): (
+        _("%(who)s asks for your details"),
+        _("%(who)s asked for your details"),
+        _("%(who)s asked for your details"),
+    ),
+    (Party.RECEPTOR, ActivityType.SHARE): (
+        _("%(who)s shared details with you"),
+        _("%(who)s shared details with you"),
+        _("%(who)s shared details with you"),
+    ),
+    (Party.RECEPTOR, ActivityType.SWAP): (
+        _("%(who)s proposes to swap details with you"),
+        _("You swapped details with %(who)s"),
+        _("%(who)s proposed to swap details with you"),
+    ),
+    (Party.RECEPTOR, ActivityType.AUTHORIZATION): (
+        _("%(who)s asks for your authorization"),
+        _("You gave %(who)s your authorization"),
+        _("%(who)s asked for your authorization"),
+    ),
+    (Party.INITIATOR, ActivityType.REQUEST): (
+        _("You asked %(who)s for details"),
+        _("You asked %(who)s for details"),
+        _("You asked %(who)s for details"),
+    ),
+    (Party.INITIATOR, ActivityType.SHARE): (
+        _("You shared details with %(who)s"),
+        _("You shared details with %(who)s"),
+        _("You shared details with %(who)s"),
+    ),
+    (Party.INITIATOR, ActivityType.SWAP): (
+        _("You proposed to swap details with %(who)s"),
+        _("You swapped details with %(who)s"),
+        _("You proposed to swap details with %(who)s"),
+    ),
+    (Party.INITIATOR, ActivityType.AUTHORIZATION): (
+        _("You asked %(who)s for an authorization"),
+        _("%(who)s gave you their authorization"),
+        _("You asked %(who)s for an authorization"),
+    ),
 }
-HEADLINES = {
-    (Party.RECEPTOR, ActivityType.REQUEST): "{who} asks for your details",
-    (Party.RECEPTOR, ActivityType.SHARE): "{who} shared details with you",
-    (Party.RECEPTOR, ActivityType.SWAP): "{who} proposes to swap details with you",
-    (Party.RECEPTOR, ActivityType.AUTHORIZATION): "{who} asks for your authorization",
-    (Party.INITIATOR, ActivityType.REQUEST): "You asked {who} for details",
-    (Party.INITIATOR, ActivityType.SHARE): "You shared details with {who}",
-    (Party.INITIATOR, ActivityType.SWAP): "You proposed to swap details with {who}",
-    (Party.INITIATOR, ActivityType.AUTHORIZATION): "You asked {who} for an authorization",
-}
+del _
 
 
 @dataclass(frozen=True)
@@ -138,6 +174,8 @@ class PersonActivity:
     activity: Activity
     party: str
     status: str
+    # The audit trail's reason for the activity's last transition (how it ended).
+    end_reason: str = ""
 
     @property
     def counterpart(self) -> Any:
@@ -150,11 +188,25 @@ class PersonActivity:
 
     @property
     def headline(self) -> str:
-        return HEADLINES[(Party(self.party), ActivityType(self.activity.type))].format(who=self.counterpart_name)
+        """The one-line summary from the person's side, in the active language."""
+        pending, sharing, other = HEADLINES[(self.party, self.activity.type)]
+        text = pending if self.is_pending else sharing if self.is_sharing else other
+        return str(text) % {"who": self.counterpart_name}
+
+    @property
+    def word(self) -> StatusWord:
+        """The shown status, with a canceled or expired activity named by why it ended."""
+        if self.status == ActivityStatus.CANCELED:
+            if self.activity.status == ActivityStatus.PENDING or self.end_reason == REASON_TIMED_OUT:
+                return StatusWord.TIMED_OUT
+            return StatusWord.WITHDRAWN if self.end_reason == REASON_WITHDRAWN else StatusWord.CANCELED
+        if self.status == ActivityStatus.EXPIRED:
+            return StatusWord.REVOKED if self.end_reason == REASON_REVOKED else StatusWord.EXPIRED
+        return StatusWord(self.status)
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status, self.status)
+        return str(self.word.label)
 
     @property
     def gives(self) -> list[str]:
@@ -186,8 +238,7 @@ class PersonActivity:
 
 
 def detail_label(name: str) -> str:
-    spec = DETAILS_BY_NAME.get(name)
-    return spec.label if spec else name
+    return detail_display_label(name)
 
 
 def details_given(activity: Activity, party: str) -> list[str]:
@@ -204,12 +255,31 @@ def details_given(activity: Activity, party: str) -> list[str]:
 def _as_person(activity: Activity, person: User) -> PersonActivity:
     # A person holding both identities answers as the receptor: that is the side with something to decide.
     party = Party.RECEPTOR if activity.receptor.person_id == person.pk else Party.INITIATOR
-    return PersonActivity(activity=activity, party=party, status=activity.status_for(party))
+    return PersonActivity(
+        activity=activity,
+        party=party,
+        status=activity.status_for(party),
+        end_reason=getattr(activity, "end_reason", None) or "",
+    )
+
+
+def _end_reason() -> Subquery:
+    """The reason of the activity's last transition, from the audit trail."""
+    return Subquery(
+        Transition.objects.filter(
+            content_type=ContentType.objects.get_for_model(Activity),
+            object_id=Cast(OuterRef("pk"), output_field=CharField()),
+        )
+        .order_by("-id")
+        .values("reason")[:1]
+    )
 
 
 def _person_activities_qs(person: User) -> QuerySet[Activity]:
-    return Activity.objects.select_related("initiator", "receptor", "organization").filter(
-        Q(receptor__person=person) | Q(initiator__person=person)
+    return (
+        Activity.objects.select_related("initiator", "receptor", "organization")
+        .filter(Q(receptor__person=person) | Q(initiator__person=person))
+        .annotate(end_reason=_end_reason())
     )
 
 
@@ -241,6 +311,52 @@ def person_activity_get(*, person: User, activity_id: Any) -> PersonActivity | N
     """The activity if one of the person's identities is a party; None otherwise (a 404, never a 403)."""
     activity = _person_activities_qs(person).filter(pk=activity_id).first()
     return _as_person(activity, person) if activity else None
+
+
+@dataclass(frozen=True)
+class SharingGroup:
+    """Sharings alike from the person's side (same person on the other side, same organization,
+    same type, same details each way): /me/ shows them as one row, the one that lasts longest first."""
+
+    items: tuple[PersonActivity, ...]
+
+    @property
+    def first(self) -> PersonActivity:
+        return self.items[0]
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+def _sharing_key(mine: PersonActivity) -> tuple[Any, ...]:
+    activity = mine.activity
+    authorization = (activity.authorization or {}).get("description", "")
+    return (mine.counterpart.pk, activity.type, tuple(mine.gives), tuple(mine.receives), authorization)
+
+
+def _latest_end(mine: PersonActivity) -> tuple[bool, Any]:
+    until = mine.activity.sharing_until
+    return (until is not None, until)
+
+
+def person_sharing_groups(activities: list[PersonActivity]) -> list[SharingGroup]:
+    """The sharings of `activities` grouped by what /me/ would show identically, soonest end first."""
+    groups: dict[tuple[Any, ...], list[PersonActivity]] = {}
+    for mine in activities:
+        if mine.is_sharing:
+            groups.setdefault(_sharing_key(mine), []).append(mine)
+    ordered = [SharingGroup(items=tuple(sorted(items, key=_latest_end, reverse=True))) for items in groups.values()]
+    return sorted(ordered, key=lambda g: (g.first.activity.sharing_until is None, g.first.activity.sharing_until))
+
+
+def person_sharing_group(*, person: User, mine: PersonActivity) -> SharingGroup:
+    """The group of `mine` among the person's sharings (itself alone if nothing else is alike)."""
+    key = _sharing_key(mine)
+    for group in person_sharing_groups(person_activities(person=person)):
+        if _sharing_key(group.first) == key:
+            return group
+    return SharingGroup(items=(mine,))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,12 @@ from apps.activities.models import (
     Party,
     SharedSnapshot,
 )
-from apps.activities.selectors import activity_bioface_accepted, person_activities
+from apps.activities.selectors import (
+    REASON_REVOKED,
+    REASON_WITHDRAWN,
+    activity_bioface_accepted,
+    person_activities,
+)
 from apps.audit.errors import StateConflict
 from apps.audit.services import (
     Actor,
@@ -45,6 +50,14 @@ class NotManaged(PartyForbidden):
     (HTTP 403 `not_managed`)."""
 
     code = "not_managed"
+
+
+# A receipt of an authorization keeps what was authorized as its purpose, after this prefix.
+AUTHORIZED_PREFIX = "Authorized: "
+
+
+class FaceCheckRequired(StateConflict):
+    """An authorization that requires a face check was approved before one was accepted (HTTP 409)."""
 
 
 def _as_uuid(value: Any) -> UUID | None:
@@ -87,7 +100,17 @@ def _values(identity: ExternalPersonalIdentity, details: Iterable[str], field: s
         found = {d.name: d.value for d in PersonalDetail.objects.filter(person_id=identity.person_id, name__in=names)}
     missing = [n for n in names if n not in found]
     if missing:
-        raise ValidationError({field: [f"No value to share for: {', '.join(missing)}."]})
+        raise ValidationError(
+            {
+                field: [
+                    ValidationError(
+                        "No value to share for: %(details)s.",
+                        code="missing_value",
+                        params={"details": ", ".join(missing)},
+                    )
+                ]
+            }
+        )
     return {n: found[n] for n in names}
 
 
@@ -131,7 +154,7 @@ def _receipt(activity: Activity, giver: str, details: list[str]) -> None:
         organization_name=activity.organization.name,
         details=details,
         purpose=(
-            f"Authorized: {(activity.authorization or {}).get('description', '')}"
+            f"{AUTHORIZED_PREFIX}{(activity.authorization or {}).get('description', '')}"
             if activity.type == ActivityType.AUTHORIZATION
             else activity.purpose
         ),
@@ -235,16 +258,28 @@ def activity_accept(
     requested = [r["detail"] for r in activity.requirements]
     required = [r["detail"] for r in activity.requirements if r.get("required")]
     chosen = list(dict.fromkeys(accepted_details if accepted_details is not None else requested))
-    errors: dict[str, list[str]] = {}
     unrequested = [d for d in chosen if d not in requested]
+    errors: dict[str, list[ValidationError]] = {}
     if unrequested:
-        errors["accepted_details"] = [f"Not requested: {', '.join(unrequested)}."]
+        errors["accepted_details"] = [
+            ValidationError(
+                "Not requested: %(details)s.", code="not_requested", params={"details": ", ".join(unrequested)}
+            )
+        ]
     elif missing := [d for d in required if d not in chosen]:
-        errors["accepted_details"] = [f"Required details cannot be left out: {', '.join(missing)}."]
+        errors["accepted_details"] = [
+            ValidationError(
+                "Required details cannot be left out: %(details)s.",
+                code="required_left_out",
+                params={"details": ", ".join(missing)},
+            )
+        ]
     if activity.type in (ActivityType.REQUEST, ActivityType.SWAP) and sharing_period is None:
-        errors["sharing_period"] = ["Choose how long the details are shared."]
+        errors["sharing_period"] = [ValidationError("Choose how long the details are shared.", code="period_required")]
     if activity.type == ActivityType.AUTHORIZATION and sharing_period is not None:
-        errors["sharing_period"] = ["An authorization shares no details, so it has no sharing period."]
+        errors["sharing_period"] = [
+            ValidationError("An authorization shares no details, so it has no sharing period.", code="period_refused")
+        ]
     if errors:
         raise ValidationError(errors)
     auth = activity.authorization or {}
@@ -253,7 +288,7 @@ def activity_accept(
         and auth.get("requires_bioface")
         and not activity_bioface_accepted(activity=activity)
     ):
-        raise StateConflict("This authorization needs an accepted FaceTec verification of the receptor first.")
+        raise FaceCheckRequired("This authorization needs an accepted FaceTec verification of the receptor first.")
     with transaction.atomic():
         activity = transition_apply(
             activity,
@@ -279,7 +314,7 @@ def activity_decline(*, activity: Activity, actor: Actor) -> Activity:
 def activity_withdraw(*, activity: Activity, actor: Actor) -> Activity:
     """The initiator takes back a pending activity (→ CANCELED, reason withdrawn)."""
     _guard_pending(activity)
-    return transition_apply(activity, "cancel", actor=actor, reason="withdrawn")
+    return transition_apply(activity, "cancel", actor=actor, reason=REASON_WITHDRAWN)
 
 
 def activity_complete(*, activity: Activity, party: str, actor: Actor) -> Activity:
@@ -303,7 +338,7 @@ def activity_revoke(*, activity: Activity, actor: Actor) -> Activity:
     """A party ends the sharing early (→ EXPIRED, reason revoked); the shared values are deleted."""
     if activity.effective_status() not in (ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED):
         raise StateConflict(f"Nothing is being shared: the activity is {activity.effective_status()}.")
-    return transition_apply(activity, "expire", actor=actor, reason="revoked")
+    return transition_apply(activity, "expire", actor=actor, reason=REASON_REVOKED)
 
 
 # A sweep batch holds its row locks for its whole duration; the size of the next batch is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.conf import settings
@@ -23,6 +24,7 @@ from apps.activities.models import ActivityStatus, ActivityType, Party
 from apps.activities.selectors import (
     DetailsGone,
     PersonActivity,
+    SharingGroup,
     activity_bioface_accepted,
     activity_bioface_processes,
     activity_details,
@@ -30,8 +32,11 @@ from apps.activities.selectors import (
     person_receipt_get,
     person_receipts,
     person_share_counterparts,
+    person_sharing_group,
 )
 from apps.activities.services import (
+    AUTHORIZED_PREFIX,
+    FaceCheckRequired,
     PartyForbidden,
     activity_accept,
     activity_complete,
@@ -44,8 +49,9 @@ from apps.audit.services import Actor
 from apps.people.requests import PersonRequest
 from apps.people.selectors import person_details
 from apps.people.vocabulary import detail_display_label as detail_label
+from apps.people.vocabulary import detail_display_value
 from apps.verifications.links import process_url
-from apps.verifications.models import OPEN_STATUSES
+from apps.verifications.models import OPEN_STATUSES, ProcessStatus
 from apps.verifications.services import process_create
 
 
@@ -65,7 +71,34 @@ def _shared_values(mine: PersonActivity) -> dict[str, Any]:
         details = activity_details(activity=mine.activity, party=mine.party)
     except (DetailsGone, StateConflict):
         return {"given": {}, "received": {}}
-    return {key: {detail_label(name): value for name, value in details[key].items()} for key in ("given", "received")}
+    return {
+        key: {detail_label(name): detail_display_value(name, value) for name, value in details[key].items()}
+        for key in ("given", "received")
+    }
+
+
+def _labels(names: str) -> str:
+    return ", ".join(detail_label(name) for name in names.split(", ") if name)
+
+
+def _person_sentence(error: ValidationError) -> str:
+    """A service's validation error as the page says it, in the page's language (the services
+    speak the API's English; their codes say which sentence this is)."""
+    details = _labels(str((error.params or {}).get("details", "")))
+    sentences = {
+        "missing_value": _("You have not added these details yet: %(details)s.") % {"details": details},
+        "not_requested": _("These details were not asked for: %(details)s.") % {"details": details},
+        "required_left_out": _("Required details cannot be left out: %(details)s.") % {"details": details},
+        "period_required": _("Choose how long the details are shared."),
+        "period_refused": _("An authorization shares no details, so it has no sharing period."),
+    }
+    return sentences.get(error.code or "", _("This could not be saved. Check your choices and try again."))
+
+
+def _add_service_errors(form: Any, exc: ValidationError) -> None:
+    errors = exc.error_dict if hasattr(exc, "error_dict") else {None: exc.error_list}
+    for field, field_errors in errors.items():
+        form.add_error(field if field in form.fields else None, [_person_sentence(e) for e in field_errors])
 
 
 def _render(
@@ -82,6 +115,8 @@ def _render(
         form = ConsentForm(activity=activity, values={d.name: d for d in person_details(person=request.user)})
     processes = activity_bioface_processes(activity=activity) if bioface and mine.party == Party.RECEPTOR else None
     latest = processes.first() if processes is not None else None
+    details_url = reverse("people:details") + "?" + urlencode({"next": request.path})
+    passed = bioface and activity_bioface_accepted(activity=activity)
     context = {
         "mine": mine,
         "activity": activity,
@@ -95,11 +130,24 @@ def _render(
         "shared": _shared_values(mine),
         "receipts": person_receipts(person=request.user).filter(activity=activity),
         "bioface": bioface,
-        "bioface_passed": bioface and activity_bioface_accepted(activity=activity),
+        "bioface_passed": passed,
         "bioface_latest": latest,
-        "bioface_open": latest is not None and latest.status in OPEN_STATUSES,
+        "bioface_state": _face_check_state(passed, latest),
+        "details_url": details_url,
     }
     return render(request, "activities/activity.html", context, status=status)
+
+
+def _face_check_state(passed: bool, latest: Any) -> str:
+    """passed | open (started, not finished) | not_counted (accepted, but not a face check this
+    authorization takes) | failed (rejected, inconclusive, failed, canceled) | none (not started)."""
+    if passed:
+        return "passed"
+    if latest is None:
+        return "none"
+    if latest.status in OPEN_STATUSES:
+        return "open"
+    return "not_counted" if latest.status == ProcessStatus.ACCEPTED else "failed"
 
 
 @never_cache
@@ -125,11 +173,18 @@ def activity_page(request: PersonRequest, activity_id: UUID) -> HttpResponse:
             actor=Actor.user(request.user),
         )
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        _add_service_errors(form, exc)
         return _render(request, mine, form, status=400)
-    except StateConflict as exc:
-        return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
+    except FaceCheckRequired:
+        return _render(
+            request,
+            mine,
+            form,
+            conflict=_("Take the face check first: you can approve once it is accepted."),
+            status=409,
+        )
+    except StateConflict:
+        return _conflict(request, activity_id)
     messages.success(request, _accepted_message(activity, mine))
     return redirect("people:me")
 
@@ -141,7 +196,7 @@ def _accepted_message(activity: Any, mine: PersonActivity) -> str:
     if not activity.accepted_details:
         return _("You accepted %(who)s's request without sharing any details.") % {"who": who}
     shared = ", ".join(detail_label(d) for d in activity.accepted_details)
-    until = formats.date_format(activity.sharing_until, "j M Y, H:i") + " UTC"
+    until = formats.date_format(timezone.localtime(activity.sharing_until), "DATETIME_FORMAT")
     return _("You share %(details)s with %(who)s until %(until)s. Your consent receipt is on this page.") % {
         "details": shared,
         "who": who,
@@ -151,35 +206,80 @@ def _accepted_message(activity: Any, mine: PersonActivity) -> str:
 
 def _status_sentence(mine: PersonActivity) -> str:
     return _("This activity is no longer waiting for an answer: it is %(status)s.") % {
-        "status": _(mine.status_label).lower()
+        "status": mine.status_label.lower()
     }
 
 
+def _conflict(request: PersonRequest, activity_id: UUID) -> HttpResponse:
+    """The activity changed meanwhile: the page as it is now, saying what it became."""
+    now = _get(request, activity_id)
+    sentence = (
+        _("This sharing has already ended: it is %(status)s.") % {"status": now.status_label.lower()}
+        if not now.is_pending
+        else _("This could not be done now. The page shows the activity as it is.")
+    )
+    return _render(request, now, conflict=sentence, status=409)
+
+
+def _confirm_page(request: PersonRequest, mine: PersonActivity, action: str, **context: Any) -> HttpResponse:
+    """The confirmation step of a decisive action, as a page: it works without JavaScript."""
+    return render(
+        request, "activities/confirm.html", {"mine": mine, "activity": mine.activity, "action": action, **context}
+    )
+
+
+def _confirmed(request: PersonRequest) -> bool:
+    return request.method == "POST" and request.POST.get("confirm") == "1"
+
+
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def activity_decline_view(request: PersonRequest, activity_id: UUID) -> HttpResponse:
+    """Decline after a confirmation step (a POST without confirm=1 asks first)."""
     mine = _get(request, activity_id, receptor_only=True)
+    if not mine.is_pending:
+        return _render(request, mine, conflict=_status_sentence(mine), status=409 if request.method == "POST" else 200)
+    if not _confirmed(request):
+        return _confirm_page(request, mine, "decline")
     try:
         activity_decline(activity=mine.activity, actor=Actor.user(request.user))
-    except StateConflict as exc:
-        return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
+    except StateConflict:
+        return _conflict(request, activity_id)
     messages.success(request, _("You declined %(who)s's request. Nothing was shared.") % {"who": mine.counterpart_name})
     return redirect("people:me")
 
 
+@never_cache
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def activity_revoke_view(request: PersonRequest, activity_id: UUID) -> HttpResponse:
-    """Either party ends the sharing early (→ EXPIRED, reason revoked); the shared values are deleted."""
+    """Either party ends the sharing early (→ EXPIRED, reason revoked), after a confirmation step;
+    the shared values are deleted. `all=1` ends every identical sharing with the same person too
+    (/me/ shows them as one row)."""
     mine = _get(request, activity_id)
+    everything = (request.POST if request.method == "POST" else request.GET).get("all") == "1"
+    group = person_sharing_group(person=request.user, mine=mine) if everything else SharingGroup(items=(mine,))
+    if not mine.is_sharing:
+        sentence = _("Nothing is being shared, so there is nothing to end: it is %(status)s.") % {
+            "status": mine.status_label.lower()
+        }
+        return _render(request, mine, conflict=sentence, status=409 if request.method == "POST" else 200)
+    if not _confirmed(request):
+        return _confirm_page(request, mine, "revoke", group=group, everything=everything)
     try:
-        activity_revoke(activity=mine.activity, actor=Actor.user(request.user))
-    except StateConflict as exc:
-        return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
-    messages.success(
-        request,
-        _("The sharing with %(who)s has ended. The shared values have been deleted.") % {"who": mine.counterpart_name},
-    )
+        for item in group.items:
+            activity_revoke(activity=item.activity, actor=Actor.user(request.user))
+    except StateConflict:
+        return _conflict(request, activity_id)
+    if mine.activity.type == ActivityType.AUTHORIZATION:
+        messages.success(request, _("Your authorization for %(who)s is revoked.") % {"who": mine.counterpart_name})
+    else:
+        messages.success(
+            request,
+            _("The sharing with %(who)s has ended. The shared values have been deleted.")
+            % {"who": mine.counterpart_name},
+        )
     return redirect("people:me")
 
 
@@ -189,8 +289,8 @@ def activity_complete_view(request: PersonRequest, activity_id: UUID) -> HttpRes
     mine = _get(request, activity_id)
     try:
         activity = activity_complete(activity=mine.activity, party=mine.party, actor=Actor.user(request.user))
-    except StateConflict as exc:
-        return _render(request, _get(request, activity_id), conflict=str(exc), status=409)
+    except StateConflict:
+        return _conflict(request, activity_id)
     if activity.status == ActivityStatus.COMPLETED:
         messages.success(request, _("Both sides have marked this as done: it is completed."))
     else:
@@ -229,11 +329,14 @@ def receipt_page(request: PersonRequest, receipt_id: UUID) -> HttpResponse:
     receipt = person_receipt_get(person=request.user, receipt_id=receipt_id)
     if receipt is None:
         raise Http404(_("No such receipt."))
+    authorized = receipt.activity.type == ActivityType.AUTHORIZATION
     return render(
         request,
         "activities/receipt.html",
         {
             "receipt": receipt,
+            # An authorization's receipt holds what was authorized as its purpose, after a prefix.
+            "authorized": receipt.purpose.removeprefix(AUTHORIZED_PREFIX) if authorized else "",
             "details": [detail_label(d) for d in receipt.details],
             "json": json.dumps(receipt.as_json(), indent=2, ensure_ascii=False),
         },
@@ -283,8 +386,7 @@ def activity_start(request: PersonRequest, kind: str) -> HttpResponse:
     try:
         activity = activity_create(**form.service_arguments(), actor=Actor.user(request.user), person=request.user)
     except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
+        _add_service_errors(form, exc)
         return render(request, "activities/start.html", context, status=400)
     except (StateConflict, PartyForbidden):
         # An identity was deactivated between the review and the confirmation.
@@ -309,7 +411,10 @@ def _review(form: StartActivityForm) -> dict[str, Any]:
     period_key = form.data.get("sharing_period", "")
     return {
         "counterpart": counterpart,
-        "offered": [(detail_label(name), form.values[name].value) for name in data["offered_details"]],
+        "offered": [
+            (detail_label(name), detail_display_value(name, form.values[name].value))
+            for name in data["offered_details"]
+        ],
         "requested": [detail_label(name) for name in data.get("requested_details", [])],
         "period_label": SHARING_PERIODS[period_key][0] if period_key in SHARING_PERIODS else "",
         "until": timezone.now() + data["sharing_period"] if "sharing_period" in data else None,

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.audit.deadlines import Deadline
@@ -18,12 +19,12 @@ MAX_FAILED_ATTEMPTS = 5
 
 
 class IdentificationStatus(models.TextChoices):
-    CREATED = "CREATED", "Created"
-    IN_PROGRESS = "IN_PROGRESS", "In progress"
-    IDENTIFIED = "IDENTIFIED", "Identified"
-    FAILED = "FAILED", "Failed"
-    CANCELED = "CANCELED", "Canceled"
-    EXPIRED = "EXPIRED", "Expired"
+    CREATED = "CREATED", _("Created")
+    IN_PROGRESS = "IN_PROGRESS", _("In progress")
+    IDENTIFIED = "IDENTIFIED", _("Identified")
+    FAILED = "FAILED", _("Failed")
+    CANCELED = "CANCELED", _("Canceled")
+    EXPIRED = "EXPIRED", _("Expired")
 
 
 OPEN_STATUSES = (IdentificationStatus.CREATED, IdentificationStatus.IN_PROGRESS)

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from apps.audit.events import EventPayload, payload_of
@@ -17,9 +18,9 @@ CHANGE_PERMISSION = "identities.change_externalpersonalidentity"
 
 
 class IdentityState(models.TextChoices):
-    INVITED = "INVITED", "Invited"
-    ACTIVE = "ACTIVE", "Active"
-    DEACTIVATED = "DEACTIVATED", "Deactivated"
+    INVITED = "INVITED", _("Invited")
+    ACTIVE = "ACTIVE", _("Active")
+    DEACTIVATED = "DEACTIVATED", _("Deactivated")
 
 
 class ExternalPersonalIdentity(FSMModelMixin, models.Model):

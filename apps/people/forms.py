@@ -8,9 +8,18 @@ from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.time_zones import time_zone_names
 from apps.people.backends import login_lockout_remaining
 from apps.people.models import DetailSource, PersonalDetail, User
-from apps.people.vocabulary import DETAILS_BY_NAME, PERSONAL_DETAILS, DetailSpec, clean_detail
+from apps.people.vocabulary import (
+    DETAILS_BY_NAME,
+    PERSONAL_DETAILS,
+    DetailSpec,
+    DocumentType,
+    Gender,
+    clean_detail,
+    country_choices,
+)
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -63,16 +72,24 @@ class NewAccountPasswordForm(SetPasswordForm):
 
 _KIND_ERRORS = {
     "date": _("Enter a date as YYYY-MM-DD, for example 1990-04-23."),
-    "gender": _("Choose F, M or X."),
-    "country": _("Enter a three-letter ISO 3166-1 country code, such as ESP or NLD."),
+    "gender": _("Choose one of the options."),
+    "country": _("Choose a country from the list."),
+    "document": _("Enter at most 500 characters."),
     "phone": _("Enter the number in international form, for example +34600000000."),
     "email": _("Enter a valid email address."),
     "text": _("Enter at most 500 characters."),
 }
-_GENDER_CHOICES = [("", _("Not given")), ("F", _("F (female)")), ("M", _("M (male)")), ("X", _("X (unspecified)"))]
+_NOT_GIVEN = ("", _("Not given"))
 
 
-def _widget(spec: DetailSpec) -> forms.Widget:
+def _with_current(choices: list[tuple[str, Any]], current: str) -> list[tuple[str, Any]]:
+    """The choices, plus the current value where it is none of them (kept as it is, not lost)."""
+    if current and current not in {value for value, _label in choices}:
+        return [*choices, (current, current)]
+    return choices
+
+
+def _widget(spec: DetailSpec, current: str) -> forms.Widget:
     if spec.kind == "date":
         return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     if spec.kind == "email":
@@ -80,9 +97,11 @@ def _widget(spec: DetailSpec) -> forms.Widget:
     if spec.kind == "phone":
         return forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"})
     if spec.kind == "gender":
-        return forms.Select(choices=_GENDER_CHOICES)
+        return forms.Select(choices=_with_current([_NOT_GIVEN, *Gender.choices], current))
+    if spec.kind == "document":
+        return forms.Select(choices=_with_current([_NOT_GIVEN, *DocumentType.choices], current))
     if spec.kind == "country":
-        return forms.TextInput(attrs={"maxlength": 3, "autocapitalize": "characters", "size": 4})
+        return forms.Select(choices=_with_current([_NOT_GIVEN, *country_choices()], current))
     autocomplete = {"first_name": "given-name", "last_name": "family-name", "address": "street-address"}
     return forms.TextInput(attrs={"autocomplete": autocomplete.get(spec.name, "off")})
 
@@ -106,12 +125,22 @@ class PersonalDetailsForm(forms.Form):
                 initial=detail.value if detail else "",
                 disabled=verified,
                 help_text=_("Verified: only a new verification changes it.") if verified else spec.display_description,
-                widget=_widget(spec),
+                widget=_widget(spec, detail.value if detail else ""),
             )
+
+    def add_time_zone(self, current: str) -> None:
+        """The zone the pages show times in, after the details."""
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=_("Time zone"),
+            required=False,
+            initial=current,
+            choices=[("", _("As my browser says")), *((zone, zone.replace("_", " ")) for zone in time_zone_names())],
+            help_text=_("Dates and times on your pages are shown in this time zone."),
+        )
 
     @property
     def editable_names(self) -> list[str]:
-        return [name for name in self.fields if name not in self.verified]
+        return [name for name in self.fields if name in DETAILS_BY_NAME and name not in self.verified]
 
     def clean(self) -> dict[str, Any]:
         super().clean()

@@ -47,6 +47,8 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the admin back office.")
     date_joined = models.DateTimeField(default=timezone.now)
+    # The IANA zone pages show times in; empty: the browser's, else TIME_ZONE (apps.core.time_zones).
+    time_zone = models.CharField(max_length=64, blank=True)
 
     objects = UserManager()
 

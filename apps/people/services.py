@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import Actor, transition_apply, transition_record
+from apps.core.time_zones import time_zone_get
 from apps.people.models import DetailProposal, DetailSource, PersonalDetail, ProposalStatus, User
 from apps.people.vocabulary import DETAILS_BY_NAME, clean_detail
 
@@ -177,6 +178,16 @@ def detail_proposals_withdraw(*, process_id: Any, actor: Actor, reason: str) -> 
 
 class DetailNotEditable(ValidationError):
     """A verified detail: only a new verification changes it."""
+
+
+def person_time_zone_set(*, person: User, time_zone: str) -> User:
+    """The zone the person's pages show times in ("" follows the browser); only a real IANA zone."""
+    if time_zone and time_zone_get(time_zone) is None:
+        raise ValidationError({"time_zone": ["Not a known time zone."]})
+    if person.time_zone != time_zone:
+        person.time_zone = time_zone
+        person.save(update_fields=["time_zone"])
+    return person
 
 
 def person_details_update(*, person: User, details: Mapping[str, str | None]) -> list[PersonalDetail]:

@@ -18,7 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.activities.models import Party
-from apps.activities.selectors import person_activities, person_receipts
+from apps.activities.selectors import person_activities, person_receipts, person_sharing_groups
 from apps.audit.errors import StateConflict
 from apps.identifications.selectors import person_identifications
 from apps.oauth.selectors import person_connections
@@ -72,11 +72,8 @@ def me(request: PersonRequest) -> HttpResponse:
     activities = person_activities(person=request.user)
     inbox = [a for a in activities if a.is_pending and a.party == Party.RECEPTOR]
     sent = [a for a in activities if a.is_pending and a.party == Party.INITIATOR]
-    # Soonest end first: what is about to stop matters most.
-    sharing = sorted(
-        (a for a in activities if a.is_sharing),
-        key=lambda a: (a.activity.sharing_until is None, a.activity.sharing_until),
-    )
+    # Soonest end first: what is about to stop matters most. Identical sharings are one row.
+    sharing = person_sharing_groups(activities)
     history = [a for a in activities if not a.is_pending and not a.is_sharing][:HISTORY_LIMIT]
     details = person_details(person=request.user)
     return render(

@@ -17,11 +17,11 @@ from apps.core.encrypted_fields import EncryptedJSONField, EncryptedTextField
 
 
 class SessionStatus(models.TextChoices):
-    INITIALIZED = "initialized", "Initialized"
-    RETRIEVED = "retrieved", "Retrieved"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    EXPIRED = "expired", "Expired"
+    INITIALIZED = "initialized", _("Initialized")
+    RETRIEVED = "retrieved", _("Retrieved")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DECLINED = "declined", _("Declined")
+    EXPIRED = "expired", _("Expired")
 
 
 OPEN_STATUSES = (SessionStatus.INITIALIZED, SessionStatus.RETRIEVED)

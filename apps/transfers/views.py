@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from apps.audit.errors import StateConflict
 from apps.core.security_headers import embeddable
 from apps.people.selectors import person_details
-from apps.people.vocabulary import DETAILS_BY_NAME
+from apps.people.vocabulary import DETAILS_BY_NAME, detail_display_value
 from apps.transfers.forms import NOTHING_CHOSEN, SessionConsentForm
 from apps.transfers.links import session_url
 from apps.transfers.models import SessionStatus, TransferSession
@@ -129,14 +129,17 @@ def consent_page(request: HttpRequest, session_id: UUID) -> HttpResponse:
     if session.status == SessionStatus.EXPIRED:
         return render(request, "transfers/expired.html", {"session": session}, status=410)
     if session.status in (SessionStatus.CONFIRMED, SessionStatus.DECLINED):
-        return render(request, "transfers/answered.html", {"session": session})
+        labels = [
+            DETAILS_BY_NAME[name].display_label for name in session.accepted_scopes or [] if name in DETAILS_BY_NAME
+        ]
+        return render(request, "transfers/answered.html", {"session": session, "labels": labels})
 
     ticked = set(cast(QueryDict, form.data).getlist("scopes")) if form is not None else set(values)
     scopes = [
         {
             "name": name,
             "label": DETAILS_BY_NAME[name].display_label,
-            "value": values.get(name),
+            "value": detail_display_value(name, values[name]) if values.get(name) else None,
             "checked": bool(values.get(name)) and name in ticked,
         }
         for name in session.scopes

@@ -19,13 +19,13 @@ CHANGE_PERMISSION = "verifications.change_verificationprocess"
 
 
 class ProcessStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PROCESSING = "processing", "Processing"
-    ACCEPTED = "accepted", "Accepted"
-    REJECTED = "rejected", "Rejected"
-    INCONCLUSIVE = "inconclusive", "Inconclusive"
-    CANCELED = "canceled", "Canceled"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    PROCESSING = "processing", _("Processing")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    INCONCLUSIVE = "inconclusive", _("Inconclusive")
+    CANCELED = "canceled", _("Canceled")
+    FAILED = "failed", _("Failed")
 
 
 OPEN_STATUSES = (ProcessStatus.PENDING, ProcessStatus.PROCESSING)

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     # request.user.is_verified(): whether this session passed a staff second factor.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Times on pages in the person's time zone (saved, else the browser's cookie, else TIME_ZONE).
+    "apps.core.time_zones.TimeZoneMiddleware",
     # Staff sessions: an idle limit and an absolute one (apps.backoffice.sessions).
     "apps.backoffice.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -146,6 +148,8 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
+# One date format and one date-and-time format per language (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -29,6 +29,10 @@
     root.dataset.status = status;
     var badge = document.getElementById("transfer-status");
     badge.textContent = LABELS[status] || status;
+    // The outcome panels (success, declined) replace the QR code once the phone has answered.
+    Array.prototype.forEach.call(root.querySelectorAll("[data-outcome]"), function (panel) {
+      panel.hidden = panel.getAttribute("data-outcome") !== status;
+    });
     if (FINAL[status]) stopLive();
     if (status === "expired") renew();
   }

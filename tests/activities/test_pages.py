@@ -240,7 +240,8 @@ def test_it_shows_who_asks_why_and_the_values_that_would_leave(client, ask, eva)
     dob = re.search(r'<input type="checkbox" name="accepted_details" value="date_of_birth"[^>]*>', html).group(0)
     assert "checked" in dob and "disabled" not in dob
     # The actual values, and the one the person has not got.
-    assert "Eva" in html and "1985-12-24" in html
+    # Dates as the page's language writes them, never the stored ISO form.
+    assert "Eva" in html and "24 Dec 1985" in html and "1985-12-24" not in html
     phone = re.search(r'<li class="detail-row is-missing">.*?</li>', html, re.S).group(0)
     assert "Phone number" in phone and "Missing: you have not added this detail" in phone
     phone_box = re.search(r'<input type="checkbox"[^>]*>', phone).group(0)
@@ -249,7 +250,7 @@ def test_it_shows_who_asks_why_and_the_values_that_would_leave(client, ask, eva)
     for label in ("1 day", "7 days", "30 days", "90 days", "1 year"):
         assert f">{label}</label>" in html
     assert "Accept and share" in html
-    assert f'formaction="{_page(activity, "decline")}">Decline</button>' in html
+    assert f'formaction="{_page(activity, "decline")}" formnovalidate>Decline…</button>' in html
 
 
 def test_it_accepts_with_the_chosen_details_and_period(client, ask, eva, bruno):
@@ -295,7 +296,7 @@ def test_a_required_detail_cannot_be_dropped(client, ask, eva):
     assert response.status_code == 400
     html = response.content.decode()
     details = re.search(r'<fieldset class="choices details has-error".*?</fieldset>', html, re.S).group(0)
-    assert "Required details cannot be left out: first_name." in details
+    assert "Required details cannot be left out: First name." in details
     assert 'aria-describedby="details-help details-error"' in details
     assert _reload(activity).status == ActivityStatus.PENDING
     assert not SharedSnapshot.objects.exists()
@@ -317,7 +318,10 @@ def test_it_asks_for_a_period_next_to_the_field(client, ask, eva):
     [
         ({"accepted_details": ["first_name"], "sharing_period": "P3650D"}, "Select a valid choice"),
         ({"accepted_details": ["first_name", "address"], "sharing_period": "P7D"}, "Select a valid choice"),
-        ({"accepted_details": ["first_name", "phone"], "sharing_period": "P7D"}, "No value to share for: phone."),
+        (
+            {"accepted_details": ["first_name", "phone"], "sharing_period": "P7D"},
+            "You have not added these details yet: Phone number.",
+        ),
     ],
 )
 def test_it_refuses_what_the_form_does_not_offer(client, ask, eva, data, message):
@@ -339,10 +343,22 @@ def test_it_keeps_the_persons_choices_when_showing_errors(client, ask, eva):
     assert "checked" not in dob
 
 
+def test_declining_asks_for_a_confirmation_first(client, ask, eva):
+    activity = ask()
+
+    for response in (_as(client, eva).get(_page(activity, "decline")), client.post(_page(activity, "decline"))):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Decline this request?" in html
+        assert '<input type="hidden" name="confirm" value="1">' in html
+
+    assert _reload(activity).status == ActivityStatus.PENDING
+
+
 def test_it_declines(client, ask, eva, bruno):
     activity = ask()
 
-    response = _as(client, eva).post(_page(activity, "decline"))
+    response = _as(client, eva).post(_page(activity, "decline"), {"confirm": "1"})
 
     assert response.status_code == 302 and response["Location"] == "/me/"
     assert _reload(activity).status == ActivityStatus.DECLINED
@@ -350,7 +366,7 @@ def test_it_declines(client, ask, eva, bruno):
     html = client.get("/me/").content.decode()
     assert "Nothing was shared" in html
     history = _section(html, "History")
-    assert "Bruno Banker asks for your details" in history and 'data-status="DECLINED"' in history
+    assert "Bruno Banker asked for your details" in history and 'data-status="DECLINED"' in history
     assert 'data-status="DECLINED"' in _section(_as(client, bruno).get("/me/").content.decode(), "History")
 
 
@@ -400,8 +416,8 @@ def test_the_activity_page_shows_what_is_shared_until_when(client, ask, eva):
 
     assert 'data-status="ACCEPTED"' in html
     assert "What you share with Bruno Banker" in html
-    assert "1985-12-24" in html and "6 days, 23 hours left" in html
-    assert "End this sharing now" in html and "Mark as done" in html
+    assert "24 Dec 1985" in html and "6 days, 23 hours left" in html
+    assert "End this sharing now…" in html and "Mark as done" in html
     receipt = ConsentReceipt.objects.get(activity=activity)
     assert f"/me/receipts/{receipt.pk}/" in html
 
@@ -411,7 +427,7 @@ def test_a_party_revokes_a_sharing_early(client, ask, request, who):
     activity = _accepted(ask)
     person = request.getfixturevalue(who)
 
-    response = _as(client, person).post(_page(activity, "revoke"))
+    response = _as(client, person).post(_page(activity, "revoke"), {"confirm": "1"})
 
     assert response.status_code == 302 and response["Location"] == "/me/"
     activity = _reload(activity)
@@ -422,27 +438,32 @@ def test_a_party_revokes_a_sharing_early(client, ask, request, who):
     html = client.get("/me/").content.decode()
     assert "The shared values have been deleted" in html
     assert "You are not sharing anything right now." in html
-    assert 'data-status="EXPIRED"' in _section(html, "History")
+    assert 'data-status="EXPIRED"' in _section(html, "History") and ">Revoked</span>" in _section(html, "History")
     # The receipt outlives the sharing.
     assert ConsentReceipt.objects.filter(activity=activity).exists()
     page = _as(client, activity.receptor.person).get(_page(activity)).content.decode()
-    assert "1985-12-24" not in page and "The sharing has ended and the shared values have been deleted." in page
+    assert "24 Dec 1985" not in page
+    assert "The sharing was ended early and the shared values have been deleted." in page
 
 
 def test_it_answers_409_when_revoking_what_is_not_shared(client, ask, eva):
     activity = ask()
 
-    response = _as(client, eva).post(_page(activity, "revoke"))
+    response = _as(client, eva).post(_page(activity, "revoke"), {"confirm": "1"})
 
     assert response.status_code == 409
-    assert "Nothing is being shared" in response.content.decode()
+    assert "Nothing is being shared, so there is nothing to end: it is action required." in response.content.decode()
     assert _reload(activity).status == ActivityStatus.PENDING
 
 
-def test_revoke_is_post_only(client, ask, eva):
+def test_revoking_asks_for_a_confirmation_first(client, ask, eva):
     activity = _accepted(ask)
 
-    assert _as(client, eva).get(_page(activity, "revoke")).status_code == 405
+    for response in (_as(client, eva).get(_page(activity, "revoke")), client.post(_page(activity, "revoke"))):
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "End this sharing?" in html and "Yes, end the sharing" in html
+        assert '<input type="hidden" name="confirm" value="1">' in html
     assert _reload(activity).status == ActivityStatus.ACCEPTED
 
 
@@ -531,8 +552,10 @@ def test_a_swap_shows_the_offer_and_then_both_sides(client, ask, eva):
 
     assert response.status_code == 302
     page = client.get(_page(activity)).content.decode()
-    assert "What you share with Bruno Banker" in page and "NLD" in page
+    assert "What you share with Bruno Banker" in page and "Netherlands" in page and "NLD" not in page
     assert "What Bruno Banker shares with you" in page and "bruno@example.com" in page
+    # Once accepted, the headline says what happened, no longer what is proposed.
+    assert "You swapped details with Bruno Banker" in page and "proposes to swap" not in page
     assert ConsentReceipt.objects.filter(activity=activity).count() == 2  # one per giver
 
 
@@ -598,7 +621,8 @@ def test_an_authorization_with_bioface_needs_an_accepted_face_check(client, ask,
     retry = VerificationProcess.objects.filter(activity=activity).latest("created_at")
     process_sandbox_choose(process=retry, provider="facetec", sample="accepted")
     page = client.get(_page(activity)).content.decode()
-    assert "Your face check is done. You can now approve." in page
+    assert "Your face check was accepted. You can now approve." in page
+    assert "You can try again" not in page
     assert not re.search(r"<button[^>]*disabled[^>]*>Approve</button>", page)
 
     assert client.post(_page(activity)).status_code == 302
@@ -620,3 +644,92 @@ def test_a_face_check_is_refused_where_none_is_needed(client, ask, eva):
 
     assert response.status_code == 409
     assert not VerificationProcess.objects.exists()
+
+
+# --- Status words, the missing-detail path, identical sharings, Spanish -------------------------
+
+
+def test_it_names_how_a_request_ended(client, ask, eva, bruno):
+    from apps.activities.services import activities_cancel_overdue, activity_withdraw
+
+    withdrawn = ask()
+    activity_withdraw(activity=withdrawn, actor=Actor.user(bruno))
+    timed_out = ask()
+    with time_machine.travel(timezone.now() + timedelta(days=400)):
+        unswept = _as(client, eva).get(_page(timed_out)).content.decode()
+        activities_cancel_overdue()
+        swept = client.get(_page(timed_out)).content.decode()
+
+    assert ">Not answered in time</span>" in unswept and ">Not answered in time</span>" in swept
+    assert "The request was not answered in time. Nothing was shared." in swept
+    page = client.get(_page(withdrawn)).content.decode()
+    assert ">Withdrawn</span>" in page and "Bruno Banker withdrew the request." in page
+    # The API's status stays what it is: only the words on the page tell them apart.
+    assert page.count('data-status="CANCELED"') == 1 and ">Canceled<" not in page
+
+
+def test_a_missing_required_detail_disables_accept_and_leads_to_the_detail_and_back(client, ask, eva):
+    activity = ask(requirements=[{"detail": "phone", "required": True}])
+
+    html = _as(client, eva).get(_page(activity)).content.decode()
+
+    assert re.search(
+        r'<button type="submit" class="button" disabled aria-describedby="missing-help">Accept and share', html
+    )
+    link = f"/me/details/?next=%2Fme%2Factivities%2F{activity.pk}%2F#id_phone"
+    assert f'href="{link}"' in html and ">Add it<" in html
+
+    form = client.get(link.split("#")[0]).content.decode()
+    assert f'<input type="hidden" name="next" value="/me/activities/{activity.pk}/">' in form
+    assert "Back to the request" in form
+    response = client.post(
+        "/me/details/", {"first_name": "Eva", "phone": "+34600000000", "next": f"/me/activities/{activity.pk}/"}
+    )
+    assert response.status_code == 302 and response["Location"] == f"/me/activities/{activity.pk}/"
+    html = client.get(_page(activity)).content.decode()
+    assert 'disabled aria-describedby="missing-help"' not in html and ">Accept and share</button>" in html
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+def test_the_return_link_never_leaves_the_site(client, eva, next_url):
+    form = _as(client, eva).get("/me/details/", {"next": next_url}).content.decode()
+    assert f'name="next" value="{next_url}"' not in form and f'href="{next_url}"' not in form
+    assert "Back to the request" not in form
+
+    response = client.post("/me/details/", {"first_name": "Eva", "next": next_url})
+    assert response.status_code == 302 and response["Location"] == "/me/"
+
+
+def test_identical_sharings_are_one_row_and_end_together(client, ask, eva):
+    first, second = _accepted(ask), _accepted(ask)
+
+    html = _as(client, eva).get("/me/").content.decode()
+
+    shared = _section(html, "Shared now")
+    assert shared.count('class="item sharing-row"') == 1 and 'data-count="2"' in shared
+    assert "You agreed to this 2 times; it is shown once." in shared
+    url = re.search(r'href="(/me/activities/[^"]+/revoke\?all=1)"', shared).group(1)
+    assert "This ends all 2 sharings" in client.get(url).content.decode()
+    response = client.post(url.split("?")[0], {"confirm": "1", "all": "1"})
+    assert response.status_code == 302
+    assert {_reload(first).status, _reload(second).status} == {ActivityStatus.EXPIRED}
+
+
+def test_a_spanish_person_meets_no_code_and_no_english_on_the_consent_screen(client, ask, eva):
+    activity = ask(ActivityType.SWAP)
+    client = _as(client, eva)
+    client.cookies["django_language"] = "es"
+    client.cookies["tz"] = "Europe/Madrid"
+
+    html = client.get(_page(activity)).content.decode()
+
+    assert "Bruno Banker te propone intercambiar datos" in html
+    assert "Países Bajos" in html and "NLD" not in html
+    assert "CET" in html and "UTC" not in html
+    assert "Decline" not in html and "Rechazar…" in html
+    response = client.post(
+        _page(activity), {"accepted_details": ["first_name", "nationality"], "sharing_period": "P1D"}
+    )
+    assert response.status_code == 302
+    page = client.get(_page(activity)).content.decode()
+    assert "Has intercambiado datos con Bruno Banker" in page and "Países Bajos" in page

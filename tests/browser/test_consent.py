@@ -101,7 +101,7 @@ def test_a_person_accepts_part_of_a_request_and_revokes_it(request, device, live
     dob = page.get_by_role("checkbox", name="Date of birth")
     expect(dob).to_be_checked()
     expect(dob).to_be_enabled()
-    expect(dob).to_have_accessible_description("1985-12-24")
+    expect(dob).to_have_accessible_description("24 Dec 1985")
     if device == "phone":
         assert_no_horizontal_overflow(page)
     screenshot(page, f"consent-screen-{device}.png")
@@ -154,11 +154,15 @@ def test_a_person_accepts_part_of_a_request_and_revokes_it(request, device, live
     assert details.json()["received"] == {"first_name": "Eva", "last_name": "Smit", "nationality": "NLD"}
     assert details.json()["status"] == "ACCEPTED"
 
-    shared.get_by_role("button", name="Revoke the sharing with Bruno Banker").click()
+    shared.get_by_role("link", name="End sharing… the sharing with Bruno Banker").click()
+    # A confirmation step, no JavaScript needed.
+    expect(page.get_by_role("heading", level=1)).to_have_text("End this sharing?")
+    screenshot(page, f"consent-confirm-end-{device}.png")
+    page.get_by_role("button", name="Yes, end the sharing").click()
     page.wait_for_url(f"{live_server.url}/me/")
     expect(page.get_by_role("status")).to_contain_text("The shared values have been deleted")
     expect(page.get_by_role("region", name="Shared now")).to_contain_text("You are not sharing anything right now.")
-    expect(page.get_by_role("region", name="History").get_by_role("listitem").first).to_contain_text("Expired")
+    expect(page.get_by_role("region", name="History").get_by_role("listitem").first).to_contain_text("Revoked")
 
     gone = _api(page, live_server, key, "get", f"activities/{activity_id}/details?as=initiator")
     assert gone.status == 410, gone.text()
@@ -205,7 +209,10 @@ def test_an_authorization_needs_a_facetec_check_in_the_browser_first(desktop, li
 
     # Back on the consent screen, the check is done and approving works.
     page.wait_for_url(re.compile(rf"/me/activities/{activity_id}/\?processId=.*status=accepted"))
-    expect(page.get_by_role("region", name="Face check")).to_contain_text("Your face check is done")
+    expect(page.get_by_role("region", name="Face check")).to_contain_text(
+        "Your face check was accepted. You can now approve."
+    )
+    expect(page.get_by_role("region", name="Face check")).not_to_contain_text("You can try again")
     expect(approve).to_be_enabled()
     screenshot(page, "consent-bioface-passed-desktop.png")
     approve.click()

@@ -150,7 +150,7 @@ def test_a_person_shares_their_details_and_the_receptor_sees_them(
     shared = page.get_by_role("region", name="Shared now")
     item = shared.get_by_role("listitem").filter(has_text="With Noor Bakker")
     expect(item).to_contain_text("You receive: First name, Phone number")
-    item.get_by_role("link", name="With Noor Bakker").click()
+    item.get_by_role("link", name="With Noor Bakker", exact=True).click()
     received = page.get_by_role("region", name="What Noor Bakker shares with you")
     expect(received).to_contain_text("+31600000001")
     expect(page.locator("dl.facts")).to_contain_text("For the mortgage file")

@@ -75,7 +75,14 @@ def test_the_desktop_sees_the_phone_confirm_without_reloading(desktop, phone, li
     phone.get_by_label("Last name").uncheck()
     phone.get_by_role("button", name="Share").click()
     expect(phone.locator("[data-status=confirmed]")).to_be_visible()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Done: your details were shared")
     expect(desktop.locator("#transfer-status")).to_have_text("Confirmed")
+    # The display page's success state replaces the QR code; a kiosk screen offers no sign-in.
+    expect(desktop.get_by_text("Done: your details were shared.")).to_be_visible()
+    expect(desktop.locator("#transfer-qr")).to_be_hidden()
+    expect(desktop.get_by_role("link", name="Sign in")).to_have_count(0)
+    screenshot(desktop, "transfer-display-confirmed-desktop.png")
+    screenshot(phone, "transfer-answered-phone.png")
 
     decision = desktop.request.get(
         f"{live_server.url}/api/v1/orgs/acme/sessions/{body['session_id']}/decision",

@@ -25,6 +25,7 @@ SAMPLE_BY_KIND = {
     "date": "1990-04-12",
     "country": "ESP",
     "gender": "F",
+    "document": "passport",
 }
 
 

@@ -120,7 +120,7 @@ def test_it_shows_the_persons_details(client):
 
     html = response.content.decode()
     assert "ana@example.com" in html
-    for value in ("Ximena", "Zubizarreta", "1987-04-12", "Date of birth", "Self-declared"):
+    for value in ("Ximena", "Zubizarreta", "12 Apr 1987", "Date of birth", "Self-declared"):
         assert value in html
     assert "Roberto" not in html
     assert "bob@example.com" not in html

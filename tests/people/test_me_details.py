@@ -136,7 +136,7 @@ def test_the_page_shows_clear_errors_and_keeps_what_was_typed(client, eva):
     assert response.status_code == 400
     html = response.content.decode()
     assert "Enter the number in international form, for example +34600000000." in html
-    assert "Choose F, M or X." in html
+    assert "Choose one of the options." in html
     assert 'value="call me"' in html
     assert 'aria-invalid="true"' in html
     assert "phone" not in _values(eva)
@@ -156,7 +156,23 @@ def test_me_shows_each_detail_with_its_provenance(client, eva):
     html = _signed_in(client, eva).get("/me/").content.decode()
 
     assert "by Onfido on" in html
-    assert str(PROCESS_ID) in html
+    assert str(PROCESS_ID) not in html  # no process ids on a person's page
     assert html.count('data-source="verified"') == 2
     assert html.count('data-source="self_declared"') == 2
     assert 'href="/me/details/"' in html
+
+
+def test_a_saved_time_zone_wins_over_the_browsers(client, eva):
+    client = _signed_in(client, eva)
+    client.cookies["tz"] = "America/Bogota"
+
+    response = client.post("/me/details/", {"first_name": "Eva", "time_zone": "Asia/Tokyo"})
+
+    assert response.status_code == 302
+    eva.refresh_from_db()
+    assert eva.time_zone == "Asia/Tokyo"
+    html = client.get("/me/details/").content.decode()
+    assert '<option value="Asia/Tokyo" selected>Asia/Tokyo</option>' in html
+    assert client.post("/me/details/", {"first_name": "Eva", "time_zone": "Mars/Olympus"}).status_code == 400
+    eva.refresh_from_db()
+    assert eva.time_zone == "Asia/Tokyo"
