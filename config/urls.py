@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -12,6 +14,12 @@ from apps.people.api.views import PersonalDetailsApi, PersonDetailsApi
 
 # Django's 403, 400 and 500 handlers render templates/403.html, 400.html and 500.html.
 handler404 = "apps.core.error_pages.page_not_found"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the static manifest (production) may not exist when URLs load.
+    return redirect(static("favicon.svg"))
+
 
 api_v1 = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
@@ -30,7 +38,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="people:me", permanent=False)),
     path("healthz", healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=False), name="favicon"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/dashboard/", include("apps.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.people.urls")),
