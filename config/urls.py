@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -8,6 +11,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.api.health import healthz
 from apps.api.urls import api_path, api_section
 from apps.people.api.views import PersonalDetailsApi, PersonDetailsApi
+
+# Django's 403, 400 and 500 handlers render templates/403.html, 400.html and 500.html.
+handler404 = "apps.core.error_pages.page_not_found"
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Resolved per request: the static manifest (production) may not exist when URLs load.
+    return redirect(static("favicon.svg"))
+
 
 api_v1: list[URLPattern | URLResolver] = [
     *api_path("personal-details", PersonalDetailsApi.as_view(), name="personal-details"),
@@ -25,6 +37,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", RedirectView.as_view(pattern_name="people:me", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/dashboard/", include("apps.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.people.urls")),

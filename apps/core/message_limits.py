@@ -47,3 +47,36 @@ def link_message_take(*, destination_key: str, subject_key: str | None = None) -
     window_limits_take(
         link_message_limits(destination_key=destination_key, subject_key=subject_key), code=MESSAGE_LIMIT_CODE
     )
+
+
+# Password-reset emails: their own budget per address (so asking for resets cannot spend the
+# invitations' budget of that inbox) and one per client address, whoever's account is asked for.
+PASSWORD_RESETS_PER_DESTINATION = ((3, 3600), (10, 24 * 3600))
+PASSWORD_RESETS_PER_CLIENT = ((20, 3600),)
+
+
+def password_reset_take(*, destination_key: str, client_key: str) -> None:
+    """Count one password-reset email to `destination_key` (a keyed hash of the normalised
+    address) asked for from `client_key` (a keyed hash of the client address), or raise
+    LimitExceeded (code too_many_messages) and count none. Counted whether or not the address
+    has an account, so the limit says nothing about which addresses do."""
+    limits = [
+        WindowLimit(
+            f"password-reset:{destination_key}:{seconds}",
+            count,
+            seconds,
+            f"Too many password reset emails were asked for this address (at most {count} in {seconds} seconds).",
+        )
+        for count, seconds in PASSWORD_RESETS_PER_DESTINATION
+    ]
+    if client_key:
+        limits += [
+            WindowLimit(
+                f"password-reset-client:{client_key}:{seconds}",
+                count,
+                seconds,
+                f"Too many password reset emails were asked for from this network (at most {count} in {seconds} seconds).",
+            )
+            for count, seconds in PASSWORD_RESETS_PER_CLIENT
+        ]
+    window_limits_take(limits, code=MESSAGE_LIMIT_CODE)

@@ -4,7 +4,7 @@ import math
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -68,6 +68,22 @@ class NewAccountPasswordForm(SetPasswordForm):
     def add_prefix(self, field_name: str) -> str:
         # Public field names are password1 / password2 (API.md).
         return {"new_password1": "password1", "new_password2": "password2"}.get(field_name, field_name)
+
+
+class PortalPasswordResetForm(PasswordResetForm):
+    """Django's reset form; people are found by the keyed hash of their email (it is stored
+    encrypted), and only active accounts with a password get a link."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+    def get_users(self, email: str) -> Any:
+        return (
+            user for user in User.objects.filter_by_email(email).filter(is_active=True) if user.has_usable_password()
+        )
 
 
 _KIND_ERRORS = {

@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Times on pages in the person's time zone (saved, else the browser's cookie, else TIME_ZONE).
     "apps.core.time_zones.TimeZoneMiddleware",
+    # The portal's 404 and 405 pages where Django would answer a bare one (apps.core.error_pages).
+    "apps.core.error_pages.ErrorPagesMiddleware",
     # Staff sessions: an idle limit and an absolute one (apps.backoffice.sessions).
     "apps.backoffice.sessions.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -131,7 +133,9 @@ AUTH_USER_MODEL = "people.User"
 AUTHENTICATION_BACKENDS = ["apps.people.backends.EmailBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/me/"
-LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGOUT_REDIRECT_URL = "/accounts/signed-out/"
+# A password reset link works once and for this long.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
