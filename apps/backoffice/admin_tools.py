@@ -30,6 +30,7 @@ from django.utils.text import slugify
 
 from apps.audit.errors import StateConflict
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
+from apps.backoffice.admin_scale import ScaledChangeListAdminMixin
 from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
 EXPORT_PERMISSION = "backoffice.export_csv"
@@ -234,6 +235,7 @@ class BackOfficeAdmin(
     CsvExportAdminMixin,
     ObjectActionsAdminMixin,
     SelectedIdsAdminMixin,
+    ScaledChangeListAdminMixin,
     admin.ModelAdmin,
 ):
     """The base of every back-office ModelAdmin."""
