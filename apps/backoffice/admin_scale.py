@@ -91,9 +91,11 @@ class EstimatedCountPaginator(Paginator):
 class RecentValuesListFilter(admin.AllValuesFieldListFilter):
     """The values of the newest RECENT_VALUES_LIMIT rows, plus the one selected."""
 
-    def __init__(self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any, path: str) -> None:
-        super().__init__(field, request, params, model, model_admin, path)
-        parent_model, _ = reverse_field_path(model, path)
+    def __init__(
+        self, field: Any, request: HttpRequest, params: Any, model: Any, model_admin: Any, field_path: str
+    ) -> None:
+        super().__init__(field, request, params, model, model_admin, field_path)
+        parent_model, _ = reverse_field_path(model, field_path)
         queryset = model_admin.get_queryset(request) if model == parent_model else parent_model._default_manager.all()
         values = set(queryset.order_by("-pk").values_list(field.name, flat=True)[:RECENT_VALUES_LIMIT])
         selected = self.lookup_val if isinstance(self.lookup_val, list) else [self.lookup_val]
