@@ -1,6 +1,6 @@
 """Growth at a million rows: every back-office and API list page at demo size, then at full size.
 
-    python -m bench.scale [--scale 0.01] [--rounds 5] [--keep] [--no-docs]
+    python -m bench.scale [--scale 0.01] [--rounds 5] [--keep] [--no-docs] [--render] [--note TEXT]
 
 One run, production settings (bench/settings.py: config.settings.production with the
 variables it needs), its own PostgreSQL database (`portal_scale`, created and dropped; the
@@ -496,8 +496,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--note", default="", help="a sentence shown next to the figures (e.g. the machine's load)")
+    parser.add_argument("--render", action="store_true", help="only write docs/benchmarks.md from the last JSON")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    latest = common.ROOT / "bench" / "results" / "scale-latest.json"
+    if args.render:
+        summary = json.loads(latest.read_text())
+        if args.note:
+            summary["note"] = args.note
+        write_docs(render(summary))
+        return 0
 
     from bench.run import machine
 
@@ -561,9 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     summary["total"] = len(rows)
     summary["passed"] = sum(1 for r in rows.values() if r["passed"])
     summary["seconds"] = round(time.perf_counter() - started, 1)
-    results = common.ROOT / "bench" / "results"
-    results.mkdir(exist_ok=True)
-    (results / "scale-latest.json").write_text(json.dumps(summary, indent=2, default=str))
+    latest.parent.mkdir(exist_ok=True)
+    latest.write_text(json.dumps(summary, indent=2, default=str))
     text = render(summary)
     print("\n" + text)
     if not args.no_docs:
