@@ -110,8 +110,11 @@ def _profile_deliveries(count: int) -> None:
     """deliveries_attempt in-process (no Celery), in the batches the relay queues: the cost of
     one delivery, end to end but the queue."""
     from apps.organizations.services import organization_create
+    from apps.webhooks.delivery import deliveries_attempt
+    from apps.webhooks.endpoints import endpoint_create
     from apps.webhooks.models import Delivery
-    from apps.webhooks.services import DELIVERY_BATCH_SIZE, deliveries_attempt, endpoint_create, events_relay
+    from apps.webhooks.queue import DELIVERY_BATCH_SIZE
+    from apps.webhooks.relay import events_relay
     from bench.webhooks import Receiver, _burst
 
     receiver = Receiver().start()

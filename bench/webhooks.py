@@ -136,7 +136,7 @@ def _wait(
 
 def run(scale: Scale) -> dict[str, Any]:
     from apps.organizations.services import organization_create
-    from apps.webhooks.services import endpoint_create
+    from apps.webhooks.endpoints import endpoint_create
 
     total = scale.deliveries
     print(f"\n[4] Webhooks: {total:,} deliveries end to end to a receiver on 127.0.0.1, 2 worker processes")

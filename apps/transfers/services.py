@@ -28,7 +28,7 @@ from apps.transfers.models import (
     TransferSession,
 )
 from apps.transfers.status_cache import status_changed
-from apps.webhooks.services import notification_send
+from apps.webhooks.relay import notification_send
 
 logger = logging.getLogger(__name__)
 

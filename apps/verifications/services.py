@@ -24,7 +24,7 @@ from apps.verifications.models import OPEN_STATUSES, ProcessStatus, Verification
 from apps.verifications.normalise import PERSONAL_DETAIL_NAMES
 from apps.verifications.providers import PROCESS_TYPES, PROVIDERS, evaluate, provider_keys
 from apps.verifications.sandbox import sandbox_callback, sandbox_choices
-from apps.webhooks.services import notification_send
+from apps.webhooks.relay import notification_send
 
 logger = logging.getLogger(__name__)
 

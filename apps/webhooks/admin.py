@@ -9,7 +9,7 @@ from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
 from apps.webhooks.destinations import UnsafeDestination, destination_check
 from apps.webhooks.events import EVENT_TYPES
 from apps.webhooks.models import Delivery, DeliveryAttempt, Event, NotificationSecret, WebhookEndpoint
-from apps.webhooks.services import delivery_redeliver
+from apps.webhooks.relay import delivery_redeliver
 
 
 class WebhookEndpointForm(forms.ModelForm):

@@ -7,7 +7,8 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
-from apps.webhooks.services import deliveries_attempt, deliveries_dispatch_due, events_relay
+from apps.webhooks.delivery import deliveries_attempt
+from apps.webhooks.relay import deliveries_dispatch_due, events_relay
 
 logger = logging.getLogger(__name__)
 

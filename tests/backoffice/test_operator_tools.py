@@ -11,8 +11,8 @@ from django.core import mail
 from apps.identifications.models import MessageKind, OtpMessage
 from apps.identities.models import ExternalPersonalIdentity
 from apps.identities.services import identity_activate
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, WebhookEndpoint
-from apps.webhooks.services import endpoint_ping
 from tests.backoffice.conftest import make_identification, make_process
 from tests.factories import make_identity, make_person
 

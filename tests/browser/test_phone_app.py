@@ -23,7 +23,7 @@ from apps.audit.services import Actor
 from apps.oauth.models import Connection
 from apps.transfers.models import TransferSession
 from apps.webhooks.models import Event
-from apps.webhooks.services import events_relay
+from apps.webhooks.relay import events_relay
 from tests.activities.conftest import make_party
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import OrganizationFactory, make_api_key

@@ -115,7 +115,7 @@ def offline_patches(monkeypatch):
         "socket",
         SimpleNamespace(getaddrinfo=_fake_getaddrinfo, SOCK_STREAM=socket.SOCK_STREAM, gaierror=socket.gaierror),
     )
-    monkeypatch.setattr("apps.webhooks.services.post", lambda destination, body, headers: SendResult(204, ""))
+    monkeypatch.setattr("apps.webhooks.delivery.post", lambda destination, body, headers: SendResult(204, ""))
 
 
 def _post(client: APIClient, path: str, body: dict[str, Any]) -> dict[str, Any]:

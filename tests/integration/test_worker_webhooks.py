@@ -14,8 +14,8 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from apps.identities.services import identity_activate
+from apps.webhooks.endpoints import endpoint_create
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event
-from apps.webhooks.services import endpoint_create
 from tests.factories import make_identity, make_person
 from tests.integration.conftest import skip_reason, wait_for
 

@@ -12,8 +12,8 @@ from kombu.exceptions import OperationalError
 
 from apps.audit.models import Transition
 from apps.webhooks import tasks
+from apps.webhooks.endpoints import endpoint_create
 from apps.webhooks.models import Delivery, DeliveryStatus
-from apps.webhooks.services import endpoint_create
 from tests.factories import OrganizationFactory, make_identity
 from tests.webhooks.conftest import Receiver
 

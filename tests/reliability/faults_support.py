@@ -435,7 +435,7 @@ class Portal:
         code = f"""
 import json
 from apps.organizations.services import api_key_create, organization_create
-from apps.webhooks.services import endpoint_create
+from apps.webhooks.endpoints import endpoint_create
 from tests.activities.conftest import INITIATOR_DETAILS, RECEPTOR_DETAILS, make_party
 org = organization_create(slug={slug!r}, name="Reliability")
 _, raw = api_key_create(organization=org, name="reliability")

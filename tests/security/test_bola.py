@@ -45,7 +45,7 @@ from apps.organizations.permissions import HasKeyScope, HasOrgScope
 from apps.transfers.api.views import PersonSessionApi, TokenSessionApi
 from apps.transfers.services import session_create, session_retrieve
 from apps.verifications.services import process_create
-from apps.webhooks.services import endpoint_create, endpoint_ping
+from apps.webhooks.endpoints import endpoint_create, endpoint_ping
 from tests.activities.conftest import DEFAULTS, make_party
 from tests.factories import OrganizationFactory, make_api_key, make_identity, make_person
 from tests.oauth.flow import bearer, register_app, sign_in_and_approve

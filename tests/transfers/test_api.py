@@ -14,7 +14,7 @@ from apps.audit.models import Transition
 from apps.transfers.models import TransferSession
 from apps.transfers.services import sessions_expire_overdue, sessions_purge_data
 from apps.webhooks.models import Event
-from apps.webhooks.services import events_relay
+from apps.webhooks.relay import events_relay
 from tests.factories import make_api_key
 from tests.transfers.conftest import CREATE_URL, csrf_post
 

@@ -15,8 +15,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from apps.organizations.models import Organization
+from apps.webhooks.endpoints import endpoint_create
 from apps.webhooks.models import WebhookEndpoint
-from apps.webhooks.services import endpoint_create
 
 
 @dataclass(frozen=True)

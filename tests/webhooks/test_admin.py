@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apps.people.models import User
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, DeliveryStatus, Event
-from apps.webhooks.services import endpoint_ping
 from tests.factories import make_identity, staff_login
 from tests.webhooks.conftest import Reply
 
@@ -120,7 +120,7 @@ def test_it_shows_events(staff, org, django_capture_on_commit_callbacks):
 
 def test_it_refuses_an_unsafe_url_or_unknown_event_edited_in_the_admin(settings, org):
     from apps.webhooks.admin import WebhookEndpointForm
-    from apps.webhooks.services import endpoint_create
+    from apps.webhooks.endpoints import endpoint_create
 
     endpoint, _ = endpoint_create(organization=org, url="http://127.0.0.1:9/hook", events=["identity.state_changed"])
     settings.WEBHOOKS_ALLOW_PRIVATE_NETWORKS = False

@@ -10,8 +10,10 @@ import time_machine
 
 from apps.identities.services import identity_activate
 from apps.webhooks import sender, tasks
+from apps.webhooks.delivery import delivery_attempt
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
-from apps.webhooks.services import deliveries_dispatch_due, delivery_attempt, endpoint_ping
+from apps.webhooks.relay import deliveries_dispatch_due
 from tests.factories import make_identity, make_person
 from tests.webhooks.conftest import Reply
 

@@ -9,10 +9,12 @@ import pytest
 from django.db import connection, connections
 
 from apps.audit.models import Transition
-from apps.webhooks import sender, services
+from apps.webhooks import delivery, queue, sender, store
+from apps.webhooks.delivery import deliveries_attempt
 from apps.webhooks.destinations import destination_check
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
-from apps.webhooks.services import deliveries_attempt, endpoint_ping, events_relay
+from apps.webhooks.relay import events_relay
 from tests.factories import make_identity
 from tests.webhooks.conftest import Reply
 
@@ -31,7 +33,7 @@ def _pending(endpoint, count: int) -> list[Delivery]:
 def test_the_relay_queues_one_task_per_destination_and_batch(
     org, make_receiver, make_endpoint, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "DELIVERY_BATCH_SIZE", 3)
+    monkeypatch.setattr(queue, "DELIVERY_BATCH_SIZE", 3)
     first, second = make_receiver(), make_receiver()
     make_endpoint(org, first.url())
     make_endpoint(org, second.url())
@@ -48,7 +50,7 @@ def test_the_relay_queues_one_task_per_destination_and_batch(
     urls = dict(Delivery.objects.values_list("pk", "url"))
     batches = [call.kwargs["args"] for call in apply_async.call_args_list]
     assert sorted(len(ids) for ids in batches) == [2, 2, 3, 3]
-    assert all(len({urls[services._as_uuid(pk)] for pk in ids}) == 1 for ids in batches)
+    assert all(len({urls[store.as_uuid(pk)] for pk in ids}) == 1 for ids in batches)
     assert sorted(pk for ids in batches for pk in ids) == sorted(str(pk) for pk in urls)
     assert all(call.kwargs["countdown"] is None for call in apply_async.call_args_list)
     assert first.requests == second.requests == []
@@ -79,7 +81,7 @@ def test_a_batch_sends_over_one_kept_alive_connection_checked_once(org, make_rec
     endpoint, _ = make_endpoint(org, receiver.url(), events=["webhook.ping"])
     deliveries = _pending(endpoint, 5)
 
-    with mock.patch("apps.webhooks.services.destination_check", side_effect=destination_check) as check:
+    with mock.patch("apps.webhooks.delivery.destination_check", side_effect=destination_check) as check:
         deliveries_attempt(delivery_ids=[d.pk for d in deliveries[:3]])
         deliveries_attempt(delivery_ids=[d.pk for d in deliveries[3:]])
 
@@ -151,7 +153,7 @@ def test_a_refused_destination_ends_every_delivery_of_the_batch_unsent(org, make
 def test_a_batch_starts_no_send_past_its_time_and_queues_the_rest_again(
     org, make_receiver, make_endpoint, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BATCH_SEND_SECONDS", 0)
+    monkeypatch.setattr(delivery, "BATCH_SEND_SECONDS", 0)
     receiver = make_receiver()
     endpoint, _ = make_endpoint(org, receiver.url(), events=["webhook.ping"])
     deliveries = _pending(endpoint, 3)
@@ -228,7 +230,7 @@ def test_an_unexpected_error_mid_batch_keeps_what_was_sent_and_releases_the_rest
     endpoint, _ = make_endpoint(org, receiver.url(), events=["webhook.ping"])
     sent, broken, rest = _pending(endpoint, 3)
     calls: list[int] = []
-    sign_headers = services.sign_headers
+    sign_headers = delivery.sign_headers
 
     def sign_once(**kwargs):
         calls.append(1)
@@ -237,7 +239,7 @@ def test_an_unexpected_error_mid_batch_keeps_what_was_sent_and_releases_the_rest
         return sign_headers(**kwargs)
 
     with (
-        mock.patch("apps.webhooks.services.sign_headers", side_effect=sign_once),
+        mock.patch("apps.webhooks.delivery.sign_headers", side_effect=sign_once),
         mock.patch("apps.webhooks.tasks.deliver.apply_async") as apply_async,
         django_capture_on_commit_callbacks(execute=True),
         pytest.raises(RuntimeError),

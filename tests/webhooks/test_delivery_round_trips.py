@@ -9,9 +9,10 @@ from unittest import mock
 import pytest
 from django.db import connection
 
+from apps.webhooks.delivery import delivery_attempt
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus
 from apps.webhooks.sender import _Watchdog
-from apps.webhooks.services import delivery_attempt, endpoint_ping
 
 pytestmark = pytest.mark.django_db
 

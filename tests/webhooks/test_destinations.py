@@ -12,8 +12,8 @@ import pytest
 from django.test import override_settings
 
 from apps.webhooks.destinations import UnsafeDestination, destination_check
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, WebhookEndpoint
-from apps.webhooks.services import endpoint_ping
 from tests.webhooks.conftest import Reply
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.webhooks.models import Delivery, DeliveryStatus
-from apps.webhooks.services import delivery_redeliver, notification_send
+from apps.webhooks.relay import delivery_redeliver, notification_send
 
 
 def _send(org, url, body):

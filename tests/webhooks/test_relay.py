@@ -15,14 +15,11 @@ from kombu.exceptions import OperationalError
 from apps.audit.models import Transition
 from apps.identities.services import identity_activate
 from apps.webhooks import tasks
+from apps.webhooks.delivery import delivery_attempt
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.events import event_data
 from apps.webhooks.models import Delivery, DeliveryAttempt, DeliveryStatus, Event
-from apps.webhooks.services import (
-    deliveries_dispatch_due,
-    delivery_attempt,
-    endpoint_ping,
-    events_relay,
-)
+from apps.webhooks.relay import deliveries_dispatch_due, events_relay
 from tests.factories import OrganizationFactory, make_identity, make_person
 
 postgres_only = pytest.mark.skipif(
@@ -284,7 +281,7 @@ def test_it_publishes_each_transition_once_with_two_relays_at_once(org, receiver
             connections.close_all()
 
     threads = [threading.Thread(target=relay) for _ in range(2)]
-    with mock.patch("apps.webhooks.services.event_data", side_effect=slow_event_data):
+    with mock.patch("apps.webhooks.relay.event_data", side_effect=slow_event_data):
         for thread in threads:
             thread.start()
         for thread in threads:

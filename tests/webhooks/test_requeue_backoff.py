@@ -9,8 +9,10 @@ import pytest
 import time_machine
 from django.test import override_settings
 
+from apps.webhooks.delivery import delivery_attempt
+from apps.webhooks.endpoints import endpoint_ping
 from apps.webhooks.models import Delivery, DeliveryStatus
-from apps.webhooks.services import REQUEUE_BACKOFF_STEPS, deliveries_dispatch_due, delivery_attempt, endpoint_ping
+from apps.webhooks.relay import REQUEUE_BACKOFF_STEPS, deliveries_dispatch_due
 
 pytestmark = pytest.mark.django_db
 

@@ -18,16 +18,16 @@ from apps.webhooks.api.serializers import (
     WebhookSerializer,
     WebhookWithSecretSerializer,
 )
-from apps.webhooks.models import WebhookEndpoint
-from apps.webhooks.selectors import delivery_get, delivery_list, endpoint_get, endpoint_list
-from apps.webhooks.services import (
-    delivery_redeliver,
+from apps.webhooks.endpoints import (
     endpoint_create,
     endpoint_delete,
     endpoint_ping,
     endpoint_rotate_secret,
     notification_secret_rotate,
 )
+from apps.webhooks.models import WebhookEndpoint
+from apps.webhooks.relay import delivery_redeliver
+from apps.webhooks.selectors import delivery_get, delivery_list, endpoint_get, endpoint_list
 
 TAGS = ["Webhooks"]
 
