@@ -83,7 +83,8 @@ def demo_data() -> dict[str, Any]:
     from apps.identifications.services import ActorData, identification_create
     from apps.organizations.models import Membership, Organization
     from apps.people.models import User
-    from apps.webhooks.services import endpoint_create, events_relay
+    from apps.webhooks.endpoints import endpoint_create
+    from apps.webhooks.relay import events_relay
     from bench import fixtures
 
     fx = fixtures.build()
