@@ -80,5 +80,8 @@ clean:
 
 # make bench              - every benchmark of docs/benchmarks.md (< 15 min; own database `bench`, Redis db 9)
 # make bench BENCH_QUICK=1 - the ~2-minute development run (BENCH_SCALE multiplies the data sizes)
+# Then bench/scale.py: every admin, dashboard and API list page at demo size and at a million rows
+# (own database `portal_scale`; BENCH_QUICK=1 runs it at 1% of the sizes, SCALE_ARGS adds options).
 bench: install
 	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python -m bench.run $(BENCH_ARGS)
+	$(BIN)/python -m bench.scale $(if $(filter-out 0,$(BENCH_QUICK)),--scale 0.01 --no-docs,) $(SCALE_ARGS)

@@ -106,6 +106,10 @@ def bench_env() -> dict[str, str]:
 def apply_env() -> dict[str, str]:
     env = bench_env()
     os.environ.update(env)
+    # _signing_key imported config.settings.base under the caller's environment (its module-level
+    # settings, e.g. EMAIL_BACKEND, read then): settings are read again under the bench's own.
+    for name in [name for name in sys.modules if name == "config.settings" or name.startswith("config.settings.")]:
+        del sys.modules[name]
     return env
 
 

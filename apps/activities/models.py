@@ -138,6 +138,9 @@ class Activity(FSMModelMixin, models.Model):
         verbose_name_plural = "activities"
         indexes = [
             models.Index(fields=["organization", "status", "created_at"], name="activity_org_status"),
+            # The API list's order (newest first, keyset on created_at, id) and the back office's.
+            models.Index(fields=["organization", "created_at", "id"], name="activity_org_created"),
+            models.Index(fields=["created_at"], name="activity_created"),
             models.Index(fields=["valid_until"], condition=Q(status="PENDING"), name="activity_pending_deadline"),
             models.Index(
                 fields=["sharing_until"],

@@ -48,6 +48,8 @@ class Transition(models.Model):
             models.Index(fields=["content_type", "object_id", "id"], name="audit_transition_subject"),
             models.Index(fields=["id"], condition=Q(published_at__isnull=True), name="audit_transition_unpublished"),
             models.Index(fields=["organization", "created_at"], name="audit_transition_org_time"),
+            # The back office's date hierarchy (first and last row, a probe per period).
+            models.Index(fields=["created_at"], name="audit_transition_created"),
         ]
 
     def __str__(self) -> str:

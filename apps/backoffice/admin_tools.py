@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
+from apps.backoffice.admin_scale import ScaledChangeListAdminMixin
 from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
 
 EXPORT_PERMISSION = "backoffice.export_csv"
@@ -291,6 +292,7 @@ class BackOfficeAdmin(
     CsvExportAdminMixin,
     ObjectActionsAdminMixin,
     SelectedIdsAdminMixin,
+    ScaledChangeListAdminMixin,
     admin.ModelAdmin,
 ):
     """The base of every back-office ModelAdmin."""

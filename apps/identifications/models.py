@@ -99,6 +99,8 @@ class OtpIdentification(FSMModelMixin, models.Model):
         verbose_name_plural = "OTP identifications"
         indexes = [
             models.Index(fields=["organization", "status", "created_at"], name="ident_org_status"),
+            models.Index(fields=["organization", "created_at", "id"], name="ident_org_created"),
+            models.Index(fields=["created_at"], name="ident_created"),
             models.Index(
                 fields=["expires_at"], condition=Q(status__in=["CREATED", "IN_PROGRESS"]), name="ident_open_expiry"
             ),

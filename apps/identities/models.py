@@ -54,7 +54,11 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "email_hash"], name="unique_identity_email_per_org")
         ]
-        indexes = [models.Index(fields=["organization", "state", "created_at"], name="identity_org_state")]
+        indexes = [
+            models.Index(fields=["organization", "state", "created_at"], name="identity_org_state"),
+            models.Index(fields=["organization", "created_at", "id"], name="identity_org_created"),
+            models.Index(fields=["created_at"], name="identity_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.state})"

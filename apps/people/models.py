@@ -59,6 +59,8 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     class Meta:
         verbose_name = "person"
         verbose_name_plural = "people"
+        # The back office lists people newest first.
+        indexes = [models.Index(fields=["date_joined"], name="person_date_joined")]
 
     def __str__(self) -> str:
         return self.email

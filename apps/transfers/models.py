@@ -78,6 +78,8 @@ class TransferSession(FSMModelMixin, models.Model):
     class Meta:
         verbose_name = "data-transfer session"
         indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="transfer_org_created"),
+            models.Index(fields=["created_at"], name="transfer_created"),
             models.Index(
                 fields=["expires_at"],
                 condition=Q(status__in=["initialized", "retrieved"]),

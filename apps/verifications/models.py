@@ -101,6 +101,8 @@ class VerificationProcess(FSMModelMixin, models.Model):
         verbose_name_plural = "verification processes"
         indexes = [
             models.Index(fields=["organization", "status", "created_at"], name="process_org_status"),
+            models.Index(fields=["organization", "created_at", "id"], name="process_org_created"),
+            models.Index(fields=["created_at"], name="process_created"),
             models.Index(
                 fields=["deadline_at"], condition=Q(status__in=["pending", "processing"]), name="process_open_deadline"
             ),

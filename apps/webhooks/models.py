@@ -141,6 +141,8 @@ class Delivery(models.Model):
                 name="delivery_due",
             ),
             models.Index(fields=["endpoint", "created_at"], name="delivery_endpoint_time"),
+            models.Index(fields=["organization", "created_at"], name="delivery_org_time"),
+            models.Index(fields=["created_at"], name="delivery_created"),
         ]
 
     def __str__(self) -> str:
