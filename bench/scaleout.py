@@ -31,6 +31,7 @@ import itertools
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -149,6 +150,18 @@ def _wait_healthy(port: int, process: Process) -> None:
     wait_until(lambda: requests.get(url, timeout=2).status_code == 200, process.name, 60, process)
 
 
+def _wait_refused(port: int, timeout: float = 10.0) -> None:
+    """Until nothing accepts connections on `port` (a killed gunicorn's workers may outlive its
+    master by a few milliseconds, and accept into the listening socket until then)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            return
+        time.sleep(0.01)
+
+
 def run(
     *,
     minutes: float,
@@ -207,7 +220,9 @@ def run(
                     _, name, process = plan.pop(0)
                     errors_before = len(stats.errors)
                     killed_at = time.monotonic()
-                    process.kill()  # SIGKILL to the group, then waits until it is gone
+                    process.kill()  # SIGKILL to the group, then waits for its leader
+                    if name == "web-a":
+                        _wait_refused(port_a)  # the last worker holding the socket is gone too
                     kills[name] = {
                         "at_seconds": round(killed_at - started, 1),
                         "monotonic": (killed_at, time.monotonic()),
