@@ -8,7 +8,7 @@ PORT ?= 8000
 PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PORT PUBLIC_BASE_URL
 
-.PHONY: run test venv install migrate lint clean fuzz soak bench
+.PHONY: run test venv install migrate lint clean fuzz soak bench scaleout
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,15 @@ SOAK_MINUTES ?= 10
 soak: install
 	@mkdir -p var
 	SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/python -m tests.reliability.soak --minutes $(SOAK_MINUTES) --json var/soak.json
+
+# make scaleout - two gunicorn processes behind a local proxy, two Celery workers and one beat on
+# the local PostgreSQL (database portal_scaleout, recreated) and Redis (db 6), a mixed load, one web
+# process and one worker killed mid-run; fails on a lost request or event (docs/deployment.md).
+SCALEOUT_MINUTES ?= 3
+SCALEOUT_RATE ?= 30
+scaleout: install
+	@mkdir -p var
+	$(BIN)/python -m bench.scaleout --minutes $(SCALEOUT_MINUTES) --rate $(SCALEOUT_RATE) --json var/scaleout.json
 
 lint: install
 	$(BIN)/ruff check .

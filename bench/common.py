@@ -67,11 +67,26 @@ def _field_key() -> str:
     return _FIELD_KEY[0]
 
 
-def _signing_key() -> str:
-    """People's apps' ID-token key, made once per run under var/ (production settings require one)."""
-    from config.settings.base import development_signing_key
+_SIGNING_KEY: list[str] = []
 
-    return os.environ.get("BENCH_OIDC_RSA_PRIVATE_KEY") or development_signing_key(ROOT / "var" / "bench" / "oidc.pem")
+
+def _signing_key() -> str:
+    """People's apps' ID-token key, one per run (production settings require one).
+
+    Made here rather than with config.settings.base's helper: importing the settings before
+    bench_env() is applied would freeze them with this shell's environment."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if os.environ.get("BENCH_OIDC_RSA_PRIVATE_KEY"):
+        return os.environ["BENCH_OIDC_RSA_PRIVATE_KEY"]
+    if not _SIGNING_KEY:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        _SIGNING_KEY.append(pem.decode())
+    return _SIGNING_KEY[0]
 
 
 def bench_env() -> dict[str, str]:
@@ -158,8 +173,22 @@ def wait_http(url: str, timeout: float = 60.0, process: subprocess.Popen | None 
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+class _Server:
+    """A gunicorn in its own process group, stopped with its workers."""
+
+    process: subprocess.Popen | None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+
+
 @dataclass
-class Gunicorn:
+class Gunicorn(_Server):
     workers: int
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
@@ -177,24 +206,45 @@ class Gunicorn:
         wait_http(f"http://127.0.0.1:{self.port}/healthz", process=self.process)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
+
+@dataclass
+class BareGunicorn(_Server):
+    """A bare Django (bench/bare: no apps, no middleware) under gunicorn's 2 sync workers, on the
+    benchmark's PostgreSQL: the baseline users compare a Django service with."""
+
+    workers: int = 2
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def __enter__(self) -> BareGunicorn:
+        command = [
+            PYTHON, "-m", "gunicorn", "bench.bare.wsgi:application",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(self.workers), "--worker-class", "sync", "--timeout", "30",
+            "--log-level", "warning",
+        ]  # fmt: skip
+        env = {**bench_env(), "DJANGO_SETTINGS_MODULE": "bench.bare.settings"}
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603
+        wait_http(f"http://127.0.0.1:{self.port}/healthz", process=self.process)
+        return self
+
+
+Variant = list[loadgen.Request] | tuple[Gunicorn | BareGunicorn, list[loadgen.Request]]
 
 
 def side_by_side(
-    server: Gunicorn, variants: dict[str, list[loadgen.Request]], scale: Scale, *, log: Callable[[str], None] = print
+    server: Gunicorn, variants: dict[str, Variant], scale: Scale, *, log: Callable[[str], None] = print
 ) -> dict[str, dict[str, Any]]:
-    """Interleaved rounds (A, B, C, A, B, C, ...) of every variant; medians per variant."""
+    """Interleaved rounds (A, B, C, A, B, C, ...) of every variant; medians per variant.
+
+    A variant is a list of requests to `server`, or (another server, requests): the bare-Django
+    baselines run in their own gunicorn, in the same rounds."""
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in variants}
     for round_no in range(scale.rounds):
-        for name, requests in variants.items():
+        for name, variant in variants.items():
+            target, requests = variant if isinstance(variant, tuple) else (server, variant)
             result = loadgen.run(
-                "127.0.0.1", server.port, requests, connections=CONNECTIONS, seconds=scale.seconds, warmup=scale.warmup
+                "127.0.0.1", target.port, requests, connections=CONNECTIONS, seconds=scale.seconds, warmup=scale.warmup
             ).as_dict()
             runs[name].append(result)
             log(
@@ -221,6 +271,12 @@ def _merge(dicts: Any) -> dict[str, int]:
         for k, v in d.items():
             out[k] = out.get(k, 0) + v
     return out
+
+
+def round_ratios(figures: dict[str, dict[str, Any]], name: str, baseline: str) -> list[float]:
+    """The ratio of `name` to `baseline` in each interleaved round."""
+    pairs = zip(figures[name]["rounds"], figures[baseline]["rounds"], strict=True)
+    return [round(a / b, 3) if b else 0.0 for a, b in pairs]
 
 
 def check(name: str, value: float, baseline_name: str, baseline: float, target: float, *, higher: bool = True) -> dict:

@@ -100,13 +100,13 @@ def main(argv: list[str] | None = None) -> int:
             from django.db import connections
 
             connections.close_all()
-            with common.Gunicorn(scale.workers) as server:
+            with common.Gunicorn(scale.workers) as server, common.BareGunicorn() as bare:
                 if "status" in http:
-                    summary["benchmarks"]["status"] = http_benches.status_polling(server, fx, scale)
+                    summary["benchmarks"]["status"] = http_benches.status_polling(server, fx, scale, bare)
                 if "reads" in http:
-                    summary["benchmarks"]["reads"] = http_benches.integrator_reads(server, fx, scale)
+                    summary["benchmarks"]["reads"] = http_benches.integrator_reads(server, fx, scale, bare)
                 if "creation" in http:
-                    summary["benchmarks"]["creation"] = http_benches.creation(server, fx, scale)
+                    summary["benchmarks"]["creation"] = http_benches.creation(server, fx, scale, bare)
         if "webhooks" in chosen:
             from bench import webhooks
 
