@@ -65,7 +65,7 @@ def _snapshots_delete(activity_ids: Any) -> None:
     SharedSnapshot.objects.filter(activity_id__in=activity_ids).delete()
 
 
-def _shown(party: str) -> Key:
+def _shown(party: Party) -> Key:
     # Never PENDING, not even in events: the initiator sees SENT, the receptor ACTION_REQUIRED.
     return Key("status", effective=True, shown={ActivityStatus.PENDING.value: SHOWN_PENDING[party]})
 
@@ -156,7 +156,7 @@ class Activity(FSMModelMixin, models.Model):
 
     def effective_status(self, now: datetime | None = None) -> str:
         """The status with overdue deadlines applied, before any sweep has run (read-time guard)."""
-        return effective_state(self, now or timezone.now())  # type: ignore[no-any-return]
+        return effective_state(self, now or timezone.now())
 
     def status_for(self, party: str, now: datetime | None = None) -> str:
         """SENT to the initiator and ACTION_REQUIRED to the receptor while pending; never PENDING."""

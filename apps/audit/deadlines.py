@@ -15,7 +15,8 @@ The app only declares; its services call these.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -41,8 +42,8 @@ class Deadline:
     reason: str
     read_label: str = "expiry"
     sweep_label: str = "expiry sweep"
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    values: Mapping[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    values: Mapping[str, Any] = dataclass_field(default_factory=dict)
     also: Callable[[Sequence[Any]], None] | None = None
     async_commit: bool = False
 

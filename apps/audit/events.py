@@ -9,7 +9,8 @@ drift apart. Payloads hold ids and states only, never personal values.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -35,7 +36,7 @@ class Key:
 
     field: str
     effective: bool = False
-    shown: Mapping[str, str] = field(default_factory=dict)
+    shown: Mapping[str, str] = dataclass_field(default_factory=dict)
     blank_is_null: bool = False
     omit_if_null: bool = False
 
@@ -50,6 +51,21 @@ class EventPayload:
         return [(name, Key(key) if isinstance(key, str) else key) for name, key in self.keys.items()]
 
 
+def concrete_field(model: type[models.Model] | models.Model, name: str) -> models.Field[Any, Any]:
+    """The model's concrete field `name` (a payload or a deadline names only such fields)."""
+    found = model._meta.get_field(name)
+    if not isinstance(found, models.Field):
+        raise TypeError(f"{name} is a relation's reverse side, not a field of {model._meta.label}")
+    return found
+
+
+def column_of(model: type[models.Model], name: str) -> str:
+    """The database column of the model's concrete field `name`."""
+    column = concrete_field(model, name).column
+    assert column is not None
+    return column
+
+
 def _json(value: Any) -> Any:
     return str(value) if isinstance(value, UUID) else value
 
@@ -59,7 +75,7 @@ def payload_of(subject: models.Model, *, now: datetime | None = None) -> dict[st
     payload: EventPayload = subject.EVENT_PAYLOAD  # type: ignore[attr-defined]
     data: dict[str, Any] = {}
     for name, key in payload.items():
-        attname = subject._meta.get_field(key.field).attname
+        attname = concrete_field(subject, key.field).attname
         value = getattr(subject, attname)
         if key.effective:  # the state field, as read
             value = effective_state(subject, now or timezone.now())
@@ -108,17 +124,17 @@ def payload_sql(
     optional: list[str] = []
     read: set[str] = set()
     for index, (name, key) in enumerate(payload.items()):
-        read.add(model._meta.get_field(key.field).column)
-        column = f"{alias}.{model._meta.get_field(key.field).column}"
+        read.add(column_of(model, key.field))
+        column = f"{alias}.{column_of(model, key.field)}"
         value = column
         if state is not None and key.field == state_field and not (key.effective and state in overdue_states):
             params[f"k{index}"], params[f"k{index}_c"] = name, key.shown.get(state, state)
             always.append(f"%(k{index})s::text, %(k{index}_c)s::text")
-            read.discard(model._meta.get_field(key.field).column)
+            read.discard(column_of(model, key.field))
             continue
         if key.effective:
             value = _effective_sql(model, value, alias, params, f"k{index}")
-            read |= {model._meta.get_field(deadline.field).column for deadline in deadlines_of(model)}
+            read |= {column_of(model, deadline.field) for deadline in deadlines_of(model)}
         if key.shown:
             whens = []
             for n, (stored, shown) in enumerate(sorted(key.shown.items())):
@@ -129,7 +145,7 @@ def payload_sql(
             value = f"NULLIF({value}, '')"
         params[f"k{index}"] = name
         # Strings (text, ids) go in as text, the cheapest JSON string; other types as JSON.
-        textual = key.shown or model._meta.get_field(key.field).get_internal_type() in _TEXTUAL
+        textual = key.shown or concrete_field(model, key.field).get_internal_type() in _TEXTUAL
         pair = f"%(k{index})s::text, ({value})::text" if textual else f"%(k{index})s::text, to_jsonb({value})"
         if key.omit_if_null:
             optional.append(f"(CASE WHEN {value} IS NULL THEN '{{}}'::jsonb ELSE jsonb_build_object({pair}) END)")
@@ -142,7 +158,7 @@ def payload_sql(
 def _effective_sql(model: type[models.Model], value: str, alias: str, params: dict[str, Any], prefix: str) -> str:
     whens = []
     for n, deadline in enumerate(deadlines_of(model)):
-        column = f"{alias}.{model._meta.get_field(deadline.field).column}"
+        column = f"{alias}.{column_of(model, deadline.field)}"
         sources = ", ".join(f"%({prefix}_d{n}_{i})s" for i in range(len(deadline.sources)))
         for i, source in enumerate(deadline.sources):
             params[f"{prefix}_d{n}_{i}"] = source

@@ -22,7 +22,7 @@ from django_fsm import can_proceed
 from apps.audit.deadlines import Deadline, deadlines_of
 from apps.audit.dispatch import Change, transitions_announce
 from apps.audit.errors import StateConflict
-from apps.audit.events import payload_of, payload_sql
+from apps.audit.events import column_of, concrete_field, payload_of, payload_sql
 from apps.audit.models import ActorType, Transition
 
 
@@ -214,17 +214,17 @@ def _bulk_sql(
     audit row) and a later sweep takes it if it is still overdue.
     """
     meta = model._meta
-    table, pk = meta.db_table, meta.pk.column  # type: ignore[union-attr]
-    state = meta.get_field(model.STATE_FIELD).column  # type: ignore[attr-defined]
-    due = meta.get_field(deadline.field).column
+    table, pk = meta.db_table, column_of(model, meta.pk.name)
+    state = column_of(model, model.STATE_FIELD)  # type: ignore[attr-defined]
+    due = column_of(model, deadline.field)
     names = {f.name for f in meta.concrete_fields}
-    organization = meta.get_field("organization").column if "organization" in names else None
+    organization = column_of(model, "organization") if "organization" in names else None
     params: dict[str, Any] = {"now": now, "after": after, "limit": batch_size, "target": deadline.target}
     sets = [f"{state} = %(target)s"]
     if "updated_at" in names:
         sets.append("updated_at = %(now)s")
     for n, (name, value) in enumerate(deadline.values.items()):
-        field = meta.get_field(name)
+        field = concrete_field(model, name)
         params[f"set{n}"] = field.get_db_prep_save(value, connection)
         sets.append(f"{field.column} = %(set{n})s")
     # Every row ends in the target state: the payload's state keys are computed once.
@@ -291,7 +291,7 @@ def _bulk_orm(
     model._default_manager.filter(pk__in=pks).update(**changes)
     for obj in objs:
         for name, value in changes.items():
-            obj.__dict__[model._meta.get_field(name).attname] = value
+            obj.__dict__[concrete_field(model, name).attname] = value
     if deadline.also is not None:
         deadline.also(pks)
     content_type = ContentType.objects.get_for_model(model)

@@ -150,7 +150,7 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
     def fsm_refusal_message(self, obj: Any, transition_name: str) -> str:
         """Why `transition_name` cannot run now, as a sentence about the object's current state."""
         return gettext("This %(object)s is already %(state)s, so “%(action)s” is no longer possible.") % {
-            "object": self.opts.verbose_name,  # type: ignore[attr-defined]
+            "object": self.opts.verbose_name,
             "state": self.fsm_state_label(obj),
             "action": self._transition_label(obj, transition_name),
         }
@@ -159,7 +159,7 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
         """What happened, as a sentence."""
         return gettext("“%(action)s” done: the %(object)s “%(label)s” is now %(state)s.") % {
             "action": self._transition_label(obj, transition_name),
-            "object": self.opts.verbose_name,  # type: ignore[attr-defined]
+            "object": self.opts.verbose_name,
             "label": str(obj),
             "state": self.fsm_state_label(obj),
         }
@@ -203,7 +203,7 @@ class AuditedFSMAdminMixin(FSMAdminMixin):
         )
 
     def _change_url(self, obj: Any) -> str:
-        opts = self.opts  # type: ignore[attr-defined]
+        opts = self.opts
         return reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
 
     def _get_fsm_extra_context(self, *, request: HttpRequest, obj: Any) -> Generator[FSMObjectTransition, None, None]:

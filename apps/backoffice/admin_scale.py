@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, reverse_field_path
@@ -101,7 +101,8 @@ class RecentValuesListFilter(admin.AllValuesFieldListFilter):
         values = set(queryset.order_by("-pk").values_list(field.name, flat=True)[:RECENT_VALUES_LIMIT])
         selected = self.lookup_val if isinstance(self.lookup_val, list) else [self.lookup_val]
         values.update(value for value in selected if value not in (None, ""))
-        self.lookup_choices = sorted(values, key=lambda value: (value is None, str(value)))
+        # A list where Django keeps a queryset: choices() only iterates it.
+        self.lookup_choices = sorted(values, key=lambda value: (value is None, str(value)))  # type: ignore[assignment]
 
 
 def _periods(first: datetime, last: datetime, kind: str, tz: Any) -> Iterator[tuple[datetime, datetime]]:
@@ -128,7 +129,13 @@ def _periods(first: datetime, last: datetime, kind: str, tz: Any) -> Iterator[tu
 class ProbedDatesQuerySet(QuerySet):
     """`datetimes()` (what the date hierarchy lists) by one EXISTS probe per period."""
 
-    def datetimes(self, field_name: str, kind: str, order: str = "ASC", tzinfo: Any = None) -> Any:  # type: ignore[override]
+    def datetimes(
+        self,
+        field_name: str,
+        kind: Literal["year", "month", "week", "day", "hour", "minute", "second"],
+        order: Literal["ASC", "DESC"] = "ASC",
+        tzinfo: Any = None,
+    ) -> Any:
         if kind not in ("year", "month", "day"):
             return super().datetimes(field_name, kind, order, tzinfo)
         bounds = self.aggregate(first=Min(field_name), last=Max(field_name))
@@ -174,7 +181,7 @@ def _is_uuid_field(field: Any) -> bool:
 class ScaledChangeListAdminMixin:
     """The changelist of a table that may hold millions of rows (see the module's docstring)."""
 
-    paginator = EstimatedCountPaginator
+    paginator: ClassVar[type] = EstimatedCountPaginator
     show_full_result_count = False
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:

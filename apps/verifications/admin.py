@@ -282,7 +282,7 @@ class ProviderConnectionForm(forms.ModelForm):
             self.fields[name].initial = current.get(name, "")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         provider = data.get("provider") or self.instance.provider
         connector = connectors().get(provider or "")
         if connector is None:
@@ -316,8 +316,8 @@ class ProviderConnectionAdmin(BackOfficeAdmin):
     readonly_fields = ("created_at", "updated_at")
     inlines = (TransitionInline,)
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["organization", "provider", *_SETTING_FIELDS, *_SECRET_FIELDS, "created_at", "updated_at"]
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("organization", "provider", *_SETTING_FIELDS, *_SECRET_FIELDS, "created_at", "updated_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # The organization and provider of an existing connection stay; disconnect and connect anew.

@@ -236,8 +236,9 @@ class ReviewDecision(models.TextChoices):
     REJECTED = "rejected", _("Rejected by staff")
 
 
-def _is_assignee(review: ProcessReview, user: Any) -> bool:
+def _is_assignee(review: models.Model, user: Any) -> bool:
     """Only the staff member the review is assigned to decides it, and only with the right to."""
+    assert isinstance(review, ProcessReview)
     return review.assignee_id == getattr(user, "pk", None) and user.has_perm(CHANGE_PERMISSION)
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import onfido
 import urllib3
@@ -167,7 +168,11 @@ class OnfidoConnector(Connector):
     def start(self, process: VerificationProcess, connection: ProviderConnection) -> Started:
         api = _api(connection.settings)
         try:
-            applicant = api.create_applicant(onfido.ApplicantBuilder(**APPLICANT_NAMES))
+            applicant = api.create_applicant(
+                onfido.ApplicantBuilder(
+                    first_name=APPLICANT_NAMES["first_name"], last_name=APPLICANT_NAMES["last_name"]
+                )
+            )
             run = api.create_workflow_run(
                 onfido.WorkflowRunBuilder(
                     applicant_id=applicant.id,
@@ -200,9 +205,13 @@ class OnfidoConnector(Connector):
         if run.connection is None:
             reason = {"type": "provider_disconnected", "message": "Onfido was disconnected before the result was read."}
             return Collected(event="failed", fail_reason=reason)
+        try:
+            reference = UUID(run.reference)
+        except ValueError:
+            raise ProviderError(f"Not an Onfido workflow run id: {run.reference!r}.") from None
         api = _api(run.connection.settings, retries=READ_RETRIES)
         try:
-            workflow_run = api.find_workflow_run(run.reference)
+            workflow_run = api.find_workflow_run(reference)
             status = workflow_run.status.value if workflow_run.status else ""
             raw: dict[str, Any] = {"workflowRun": _plain(workflow_run), "reports": []}
             if status in _CANCELED:
@@ -215,9 +224,9 @@ class OnfidoConnector(Connector):
                 )
             if status not in _COMPLETE:
                 raise ProviderError(f"Onfido's workflow run is still {status or 'unknown'}.", fail_type="not_finished")
-            reports: list[dict[str, Any]] = []
-            for check in api.list_checks(str(workflow_run.applicant_id)).checks:
-                reports.extend(_plain(api.list_reports(str(check.id)))["reports"])
+            reports: list[Mapping[str, Any]] = []
+            for check in api.list_checks(workflow_run.applicant_id).checks:
+                reports.extend(_plain(api.list_reports(check.id))["reports"])
         except (OpenApiException, ShapeError, urllib3.exceptions.HTTPError) as exc:
             raise _provider_error(exc) from exc
         raw["reports"] = reports
