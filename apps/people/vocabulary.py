@@ -67,6 +67,8 @@ PERSONAL_DETAILS: tuple[DetailSpec, ...] = (
     ),
 )
 DETAILS_BY_NAME = {spec.name: spec for spec in PERSONAL_DETAILS}
+# Every kind the vocabulary uses, in first-use order: the API schema's enum comes from here.
+DETAIL_KINDS: tuple[str, ...] = tuple(dict.fromkeys(spec.kind for spec in PERSONAL_DETAILS))
 DETAIL_NAMES = tuple(DETAILS_BY_NAME)
 DETAIL_CHOICES = [(spec.name, gettext_lazy(spec.label)) for spec in PERSONAL_DETAILS]
 

@@ -23,6 +23,7 @@ control (A's own key) makes sure each 404 is about the tenant, not a broken fixt
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,6 +45,7 @@ from apps.organizations.models import DEFAULT_SCOPES, Organization, Scope
 from apps.organizations.permissions import HasKeyScope, HasOrgScope
 from apps.transfers.api.views import PersonSessionApi, TokenSessionApi
 from apps.transfers.services import session_create, session_retrieve
+from apps.verifications.handoff import connection_put
 from apps.verifications.services import process_create
 from apps.webhooks.endpoints import endpoint_create, endpoint_ping
 from tests.activities.conftest import DEFAULTS, make_party
@@ -56,12 +58,17 @@ METHODS = ("get", "post", "put", "patch", "delete")
 # Path parameters that name no organization's object, with the reason.
 NOT_OBJECTS = {
     "org_id": "the organization itself, checked against the key by HasOrgScope",
-    "provider": "a provider name; the callback is authenticated by the provider's HMAC signature",
+    "provider": "a provider name; the connection it names is the organization's (org_id), the callback and "
+    "webhook are authenticated by the provider's HMAC signature",
 }
+# The value each such parameter takes in the paths below.
+NOT_OBJECT_VALUES = {"provider": "onfido"}
 # Routes under /api/v1/ that name no object and need no key, with the reason.
 PUBLIC_VIEWS = {
     "PersonalDetailsApi": "the public vocabulary of personal detail names",
     "ProviderCallbackApi": "provider results, authenticated by X-Provider-Signature (tests/verifications)",
+    "ProviderWebhookApi": "a connected provider's webhook, authenticated by the HMAC of the organization's "
+    "webhook token (tests/verifications, tests/security)",
 }
 
 
@@ -225,6 +232,18 @@ def _webhook(t: Tenant, tag: str, receiver: Receiver) -> None:
     t.secrets += [f"/hook-{tag}", secret]
 
 
+def _connection(t: Tenant, tag: str) -> None:
+    """The organization's own Onfido account: the object `orgs/{org_id}/providers/onfido` names."""
+    token, webhook_token = f"api_sandbox.token-{tag}", f"webhook-token-{tag}"
+    connection_put(
+        organization=t.org,
+        provider=NOT_OBJECT_VALUES["provider"],
+        settings={"api_token": token, "webhook_token": webhook_token, "workflow_id": str(uuid.uuid4())},
+        actor=Actor.system("test"),
+    )
+    t.secrets += [token, webhook_token]
+
+
 # Path parameter → what builds the object it names. A new object route's parameter goes here.
 OBJECTS: dict[str, Callable[..., None]] = {
     "identity_id": _identity,
@@ -241,6 +260,7 @@ def build(org: Organization, tag: str, receiver: Receiver) -> Tenant:
     tenant = Tenant(org=org, key=make_api_key(org))
     for builder in dict.fromkeys(OBJECTS.values()):
         builder(tenant, tag, receiver) if builder is _webhook else builder(tenant, tag)
+    _connection(tenant, tag)
     tenant.secrets += [v for k, v in tenant.ids.items() if k != "party_identity_ids"]
     return tenant
 
@@ -314,7 +334,7 @@ def app_token_client(person: Any) -> Client:
 
 
 def _values(route: Route, tenant: Tenant, slug: str) -> dict[str, str]:
-    values = {"org_id": slug}
+    values = {"org_id": slug, **{p: NOT_OBJECT_VALUES[p] for p in route.params if p in NOT_OBJECT_VALUES}}
     for name in object_params(route):
         if name not in tenant.ids:
             pytest.fail(f"{route}: no object for path parameter '{name}'")

@@ -12,13 +12,13 @@ from apps.oauth.schema import app_auth
 from apps.oauth.scopes import DETAILS
 from apps.people.models import DetailSource
 from apps.people.selectors import person_details
-from apps.people.vocabulary import DETAILS_BY_NAME, PERSONAL_DETAILS
+from apps.people.vocabulary import DETAIL_KINDS, DETAILS_BY_NAME, PERSONAL_DETAILS
 
 
 class PersonalDetailSpecSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]  # a declared field (DRF's metaclass moves it off the class), not the stubs' Serializer.label
-    kind = serializers.ChoiceField(choices=["text", "email", "phone", "date", "country", "gender"])
+    kind = serializers.ChoiceField(choices=DETAIL_KINDS)
     description = serializers.CharField()
 
 
