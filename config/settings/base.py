@@ -280,6 +280,9 @@ VERIFICATION_TIMEOUT_SECONDS = env.int("VERIFICATION_TIMEOUT_SECONDS", default=2
 SESSION_DATA_RETENTION_SECONDS = env.int("SESSION_DATA_RETENTION_SECONDS", default=24 * 3600)
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=False)
 WEBHOOKS_REQUIRE_HTTPS = False
+# Provider connections (an organization's issuer, token endpoint, JWKS, Onfido API URL) are
+# fetched by the portal: only public addresses unless this is on (local and test settings).
+PROVIDERS_ALLOW_PRIVATE_NETWORKS = env.bool("PROVIDERS_ALLOW_PRIVATE_NETWORKS", default=False)
 # After this long, the relay re-queues a delivery whose task or worker was lost.
 WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int("WEBHOOKS_REQUEUE_AFTER_SECONDS", default=60)
 

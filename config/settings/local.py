@@ -23,6 +23,7 @@ FIELD_ENCRYPTION_KEYS = env(
 FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hmac"))
 # Webhook receivers on the developer's own machine are the common case here.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=True)
+PROVIDERS_ALLOW_PRIVATE_NETWORKS = env.bool("PROVIDERS_ALLOW_PRIVATE_NETWORKS", default=True)
 # The sandbox provider and the seed's unsigned Connect examples work on a laptop.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 CONNECT_UNVERIFIED_JWT_ALLOWED = env.bool("CONNECT_UNVERIFIED_JWT_ALLOWED", default=True)

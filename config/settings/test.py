@@ -19,6 +19,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = True
+# The fake Onfido and the local OpenID Connect provider listen on 127.0.0.1.
+PROVIDERS_ALLOW_PRIVATE_NETWORKS = True
 # The sandbox and the seed's unsigned Connect examples work in tests (tests that need them off
 # override these).
 SANDBOX_ENABLED = True

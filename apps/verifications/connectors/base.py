@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings as django_settings
+
 from apps.verifications.models import ProviderConnection, ProviderRun, VerificationProcess
+from apps.webhooks.destinations import UnsafeDestination, destination_check
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,29 @@ class ProviderError(Exception):
         self.fail_reason: dict[str, Any] = {"type": fail_type, "message": message}
         if status is not None:
             self.fail_reason["status"] = status
+
+
+def provider_url_check(url: str) -> str:
+    """Refuse a provider URL the portal must not fetch: not http(s), credentials in it, or a host
+    resolving to a private, loopback, link-local or reserved address (an organization's settings
+    and a provider's discovery document name these URLs; without this check they could point the
+    portal at its own network). PROVIDERS_ALLOW_PRIVATE_NETWORKS lifts the address rule."""
+    try:
+        destination_check(url, allow_private=django_settings.PROVIDERS_ALLOW_PRIVATE_NETWORKS, require_https=False)
+    except UnsafeDestination as exc:
+        raise ProviderError(f"The provider URL is refused: {exc}", fail_type="provider_config") from None
+    return url
+
+
+def provider_url_precheck(url: str) -> str | None:
+    """The check when an organization saves its settings: the reason a URL is refused now, or
+    None. A host that does not resolve yet passes (every fetch checks again)."""
+    try:
+        provider_url_check(url)
+    except ProviderError as exc:
+        message = str(exc)
+        return None if "does not resolve" in message else message.removeprefix("The provider URL is refused: ")
+    return None
 
 
 class ReturnRejected(Exception):

@@ -12,6 +12,7 @@ the person canceling.
 from __future__ import annotations
 
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +36,8 @@ from apps.verifications.connectors.base import (
     ProviderError,
     ReturnRejected,
     Started,
+    provider_url_check,
+    provider_url_precheck,
     register,
 )
 from apps.verifications.models import ProviderConnection, ProviderRun, VerificationProcess
@@ -43,6 +46,8 @@ TIMEOUT = (5.0, 20.0)  # connect, read (seconds)
 STATE_SALT = "apps.verifications.connectors.connect.state"
 DEFAULT_SCOPES = "openid profile"
 CANCEL_ERRORS = ("access_denied",)
+# Discovery documents, key sets and userInfo are small; a bigger answer is refused unread.
+MAX_ANSWER_BYTES = 1024 * 1024
 
 
 def callback_url() -> str:
@@ -55,19 +60,24 @@ def state_max_age() -> int:
 
 
 def _get_json(url: str, **kwargs: Any) -> Any:
+    provider_url_check(url)
     try:
-        response = requests.get(url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+        with requests.get(url, timeout=TIMEOUT, allow_redirects=False, stream=True, **kwargs) as response:
+            if response.status_code != 200:
+                raise ProviderError(f"The provider answered {response.status_code}.", status=response.status_code)
+            body = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+            content_type = response.headers.get("Content-Type", "")
     except requests.RequestException as exc:
         raise ProviderError(
             f"The provider could not be reached: {type(exc).__name__}.", fail_type="provider_unreachable"
         ) from exc
-    if response.status_code != 200:
-        raise ProviderError(f"The provider answered {response.status_code}.", status=response.status_code)
-    if "jwt" in response.headers.get("Content-Type", ""):
-        return response.text  # a signed or encrypted userInfo: the Connect rules read it
+    if len(body) > MAX_ANSWER_BYTES:
+        raise ProviderError(f"The provider's answer is larger than {MAX_ANSWER_BYTES} bytes.")
+    if "jwt" in content_type:
+        return body.decode("utf-8", errors="replace")  # a signed or encrypted userInfo: the Connect rules read it
     try:
-        return response.json()
-    except ValueError:
+        return json.loads(body)
+    except (ValueError, RecursionError):
         raise ProviderError("The provider's answer was not JSON.") from None
 
 
@@ -79,6 +89,12 @@ def discover(issuer: str) -> dict[str, Any]:
     for name in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
         if not isinstance(metadata.get(name), str):
             raise ProviderError(f"The discovery document has no {name}.", fail_type="provider_config")
+    if urlsplit(metadata["authorization_endpoint"]).scheme not in ("http", "https"):
+        # The person's browser is sent there: never a javascript: or data: link.
+        raise ProviderError("The authorization endpoint is not an http(s) URL.", fail_type="provider_config")
+    for name in ("token_endpoint", "jwks_uri", "userinfo_endpoint"):
+        if metadata.get(name):
+            provider_url_check(str(metadata[name]))
     return dict(metadata)
 
 
@@ -130,6 +146,8 @@ class ConnectConnector(Connector):
         issuer = urlsplit(cleaned.get("issuer", ""))
         if "issuer" in cleaned and (issuer.scheme not in ("http", "https") or not issuer.netloc):
             errors["issuer"] = ["An http(s) URL: the provider's issuer identifier."]
+        elif "issuer" in cleaned and (refused := provider_url_precheck(cleaned["issuer"])):
+            errors["issuer"] = [refused]
         secret = settings.get("client_secret", "")
         if not isinstance(secret, str):
             errors["client_secret"] = ["A string (empty for a public client)."]
@@ -195,6 +213,10 @@ class ConnectConnector(Connector):
         settings, data = run.connection.settings, run.data  # type: ignore[union-attr]
         if not code:
             return Collected(event="failed", fail_reason={"type": "provider_error", "message": "No code came back."})
+        try:
+            provider_url_check(data["tokenEndpoint"])
+        except ProviderError as exc:
+            return Collected(event="failed", fail_reason=exc.fail_reason)
         try:
             token = _session(settings).fetch_token(
                 data["tokenEndpoint"], code=code, code_verifier=data["codeVerifier"], timeout=TIMEOUT

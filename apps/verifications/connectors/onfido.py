@@ -27,6 +27,8 @@ from apps.verifications.connectors.base import (
     ProviderError,
     Started,
     WebhookRejected,
+    provider_url_check,
+    provider_url_precheck,
     register,
 )
 from apps.verifications.links import process_url
@@ -37,7 +39,7 @@ DEFAULT_API_URL = "https://api.eu.onfido.com/v3.6"
 # errors with backoff inside one attempt; the Celery task retries the whole collection.
 TIMEOUT = urllib3.Timeout(connect=5.0, read=30.0)
 READ_RETRIES = urllib3.Retry(
-    total=2, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",)
+    total=2, redirect=0, backoff_factor=0.5, status_forcelist=(429, 500, 502, 503, 504), allowed_methods=("GET",)
 )
 # Applicants carry no personal data from the portal: Onfido reads the person's from the document.
 APPLICANT_NAMES = {"first_name": "Portal", "last_name": "Applicant"}
@@ -68,7 +70,7 @@ def _camel(name: str) -> str:
 
 def _api(settings: Mapping[str, Any], *, retries: urllib3.Retry | None = None) -> onfido.DefaultApi:
     configuration = onfido.Configuration(
-        host=settings.get("api_url") or DEFAULT_API_URL,
+        host=provider_url_check(settings.get("api_url") or DEFAULT_API_URL),
         api_token=settings["api_token"],
         timeout=TIMEOUT,
         retries=retries if retries is not None else urllib3.Retry(total=0, redirect=0),  # type: ignore[arg-type]
@@ -156,6 +158,8 @@ class OnfidoConnector(Connector):
         parts = urlsplit(api_url) if isinstance(api_url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             errors["api_url"] = ["An http(s) URL, e.g. https://api.eu.onfido.com/v3.6."]
+        elif refused := provider_url_precheck(api_url):
+            errors["api_url"] = [refused]
         else:
             cleaned["api_url"] = api_url.rstrip("/")
         unknown = sorted(set(settings) - set(self.required) - set(self.optional))
