@@ -4,7 +4,9 @@ needed scope, and an outsider organization with its own key."""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 from xdist.remote import Producer
 from xdist.scheduler import LoadScheduling
@@ -77,6 +79,14 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in Spanish leaves Spanish active in the thread (LocaleMiddleware activates it and
+    nothing resets it); management commands and services then speak it in the next test."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

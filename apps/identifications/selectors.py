@@ -6,8 +6,20 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.identifications.models import OPEN_STATUSES, IdentificationStatus, OtpIdentification
+from apps.identifications.models import OPEN_STATUSES, Channel, IdentificationStatus, OtpIdentification
 from apps.organizations.models import Organization
+
+
+def masked_destination(identification: OtpIdentification) -> str:
+    """Where the code goes, as the page may say it: `d***@example.com`, `*********67`. Enough
+    for the person to recognise their own address, too little to learn someone else's."""
+    if identification.channel == Channel.SMS:
+        digits = "".join(ch for ch in identification.actor_phone or "" if ch.isdigit())
+        return "*" * max(len(digits) - 2, 3) + digits[-2:] if digits else ""
+    local, _, domain = (identification.actor_email or "").partition("@")
+    if not local or not domain:
+        return ""
+    return f"{local[0]}***@{domain}"
 
 
 def identification_get(*, organization: Organization, identification_id: Any) -> OtpIdentification | None:

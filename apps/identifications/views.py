@@ -29,7 +29,7 @@ from apps.audit.errors import StateConflict
 from apps.identifications.forms import CodeForm, DocumentImagesForm, SecondFactorForm
 from apps.identifications.links import identification_token_valid
 from apps.identifications.models import FINAL_STATUSES, Channel, IdentificationStatus, OtpIdentification, TwoFactorType
-from apps.identifications.selectors import identification_status_shown
+from apps.identifications.selectors import identification_status_shown, masked_destination
 from apps.identifications.services import (
     MAX_IMAGE_BYTES,
     RateLimited,
@@ -121,6 +121,7 @@ def _render(
             "error": error,
             "identified": shown == IdentificationStatus.IDENTIFIED,
             "channel_label": _("phone") if identification.channel == Channel.SMS else _("email"),
+            "destination": masked_destination(identification),
         },
         status=status,
     )

@@ -383,3 +383,19 @@ def test_it_refuses_bad_document_files(client, create, front, error):
     assert b'id="id_front_image_error"' in response.content
     assert error in response.content
     assert OtpIdentification.objects.get(pk=created["id"]).images_submitted_at is None
+
+
+@pytest.mark.parametrize(
+    ("channel", "shown", "hidden"),
+    [("EMAIL", "a***@example.com", "ana@example.com"), ("SMS", "*********22", "600111222")],
+)
+def test_the_page_says_where_the_code_goes_masked(client, create, channel, shown, hidden):
+    response = create(channel={"type": channel})
+    assert response.status_code == 201, response.json()
+    page = client.get(page_path(response.json()["url"]))
+    body = page.content.decode()
+    assert f"<strong>{shown}</strong>" in body
+    assert hidden not in body
+    spanish = client.get(page_path(response.json()["url"]), HTTP_ACCEPT_LANGUAGE="es")
+    assert "Te enviamos un código de seis dígitos" in spanish.content.decode()
+    assert f"<strong>{shown}</strong>" in spanish.content.decode()

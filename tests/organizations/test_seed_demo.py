@@ -144,3 +144,19 @@ def test_it_emails_an_invitation_only_to_the_invited_identity(django_capture_on_
 
     invited = ExternalPersonalIdentity.objects.get(state=IdentityState.INVITED)
     assert [m.to for m in mail.outbox] == [[invited.email_address]]
+
+
+def test_it_prints_the_otp_and_sandbox_links_and_they_open_their_pages(client):
+    """The demo promises a link for Dora's OTP identification and one for the open sandbox
+    process: both are printed on every run and open the person's page."""
+    first, second = _seed(), _seed()
+    for output in (first, second):
+        lines = [line.strip() for line in output.splitlines()]
+        otp = [line for line in lines if "/identify/" in line and line.startswith("http")]
+        sandbox = [line for line in lines if "/verify/" in line and line.startswith("http") and " " not in line]
+        assert len(otp) == 1, output
+        assert len(sandbox) == 1, output
+        for url in (otp[0], sandbox[0]):
+            path = url.removeprefix("http://testserver")
+            response = client.get(path)
+            assert response.status_code == 200, (url, response.status_code)

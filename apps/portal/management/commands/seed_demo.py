@@ -20,6 +20,8 @@ from apps.activities.services import activity_create
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.second_factor import second_factor_base32, second_factor_demo_enrol
 from apps.core.crypto import lookup_hash, normalize_email
+from apps.identifications.links import identification_url
+from apps.identifications.models import OPEN_STATUSES as IDENTIFICATION_OPEN
 from apps.identifications.models import OtpIdentification
 from apps.identifications.services import ActorData, identification_create
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
@@ -29,6 +31,8 @@ from apps.organizations.services import api_key_create, organization_create
 from apps.people.models import User
 from apps.people.services import person_create
 from apps.transfers.services import session_create
+from apps.verifications.links import process_url
+from apps.verifications.models import OPEN_STATUSES as PROCESS_OPEN
 from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_callback, sandbox_samples
 from apps.verifications.services import process_apply_provider_result, process_create, process_replay_sample
@@ -158,6 +162,35 @@ class Command(BaseCommand):
             f"    {display_url}\n"
             "    Open it on the desktop, then its QR's link on a phone or a second browser signed in as ana."
         )
+        self._print_links(organization)
+
+    def _print_links(self, organization: Organization) -> None:
+        """The pages the demo's email and provider would send people to (signed links, the same
+        on every run): Dora's OTP identification and the sandbox process left open to try."""
+        lines = []
+        identification = (
+            OtpIdentification.objects.filter(organization=organization, status__in=IDENTIFICATION_OPEN)
+            .order_by("created_at")
+            .first()
+        )
+        if identification is not None:
+            lines += [
+                "  OTP identification of dora@example.com (the link an organization sends her; the page emails",
+                "  her a code, which the console email backend prints here; second factor: document X1234567):",
+                f"    {identification_url(identification)}",
+            ]
+        sandbox = (
+            VerificationProcess.objects.filter(organization=organization, provider="sandbox", status__in=PROCESS_OPEN)
+            .order_by("created_at")
+            .first()
+        )
+        if sandbox is not None:
+            lines += [
+                "  Sandbox verification process (choose an outcome as a provider would report it):",
+                f"    {process_url(sandbox)}",
+            ]
+        if lines:
+            self.stdout.write("\n".join(lines))
 
     def _organization(self) -> Organization:
         organization = Organization.objects.filter(slug=ORG_SLUG).first()
