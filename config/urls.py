@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from apps.api.health import healthz
 from apps.api.urls import api_path, api_section
+from apps.people import views as people_views
 from apps.people.api.views import PersonalDetailsApi, PersonDetailsApi
 
 # Django's 403, 400 and 500 handlers render templates/403.html, 400.html and 500.html.
@@ -42,7 +43,8 @@ urlpatterns = [
     path("admin/dashboard/", include("apps.dashboard.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("apps.people.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's switcher, keeping a signed-in person's choice for the emails sent to them.
+    path("i18n/setlang/", people_views.set_language, name="set_language"),
     path("me/", include("apps.portal.urls")),
     path("invitations/", include("apps.identities.urls")),
     path("verify/", include("apps.verifications.urls")),

@@ -7,3 +7,11 @@ class ActivitiesConfig(AppConfig):
     name = "apps.activities"
     label = "activities"
     verbose_name = "Consent activities"
+
+    def ready(self) -> None:
+        from apps.activities.models import Activity
+        from apps.activities.tasks import activities_created_notify
+        from apps.audit.dispatch import transition_subscribe
+
+        # A request that waits for a person: an email to them once the creation commits.
+        transition_subscribe(Activity, activities_created_notify)

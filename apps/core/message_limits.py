@@ -49,6 +49,26 @@ def link_message_take(*, destination_key: str, subject_key: str | None = None) -
     )
 
 
+# "A request waits for you" emails: per person, so a burst of requests is one or two mails, not
+# a flood (the requests themselves all wait on /me/).
+REQUEST_NOTICES_PER_PERSON = ((3, 3600), (10, 24 * 3600))
+
+
+def request_notice_take(*, person_key: str) -> None:
+    """Count one "a request waits" email to the person `person_key` names, or raise
+    LimitExceeded and count none."""
+    limits = [
+        WindowLimit(
+            f"request-notice:{person_key}:{seconds}",
+            count,
+            seconds,
+            f"At most {count} request notices in {seconds} seconds reach one person.",
+        )
+        for count, seconds in REQUEST_NOTICES_PER_PERSON
+    ]
+    window_limits_take(limits, code=MESSAGE_LIMIT_CODE)
+
+
 # Password-reset emails: their own budget per address (so asking for resets cannot spend the
 # invitations' budget of that inbox) and one per client address, whoever's account is asked for.
 PASSWORD_RESETS_PER_DESTINATION = ((3, 3600), (10, 24 * 3600))

@@ -49,6 +49,9 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     date_joined = models.DateTimeField(default=timezone.now)
     # The IANA zone pages show times in; empty: the browser's, else TIME_ZONE (apps.core.time_zones).
     time_zone = models.CharField(max_length=64, blank=True)
+    # The language emails to the person are written in: the last one they chose on the portal's
+    # language switcher; empty: LANGUAGE_CODE.
+    language = models.CharField(max_length=8, blank=True)
 
     objects = UserManager()
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -187,6 +188,15 @@ def person_time_zone_set(*, person: User, time_zone: str) -> User:
     if person.time_zone != time_zone:
         person.time_zone = time_zone
         person.save(update_fields=["time_zone"])
+    return person
+
+
+def person_language_set(*, person: User, language: str) -> User:
+    """The language the person chose on the switcher, kept for the emails the portal sends them
+    (only one of LANGUAGES; anything else is ignored)."""
+    if language in dict(settings.LANGUAGES) and person.language != language:
+        person.language = language
+        person.save(update_fields=["language"])
     return person
 
 

@@ -23,6 +23,7 @@ from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views import i18n as i18n_views
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -33,7 +34,7 @@ from apps.core.message_limits import password_reset_take
 from apps.people.forms import PersonalDetailsForm, PortalPasswordResetForm
 from apps.people.requests import PersonRequest
 from apps.people.selectors import person_details
-from apps.people.services import person_details_update, person_time_zone_set
+from apps.people.services import person_details_update, person_language_set, person_time_zone_set
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -160,3 +161,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
     template_name = "accounts/password_change_done.html"
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switcher (/i18n/setlang/); a signed-in person's choice is also kept for
+    the emails the portal sends them."""
+    response = i18n_views.set_language(request)
+    language = request.POST.get("language", "") if request.method == "POST" else ""
+    if request.user.is_authenticated and not request.user.is_staff and response.status_code in (200, 302):
+        person_language_set(person=request.user, language=language)
+    return response
