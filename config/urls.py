@@ -12,6 +12,7 @@ from apps.api.health import healthz
 from apps.api.urls import api_path, api_section
 from apps.people import views as people_views
 from apps.people.api.views import PersonalDetailsApi, PersonDetailsApi
+from apps.webhooks.demo_receiver import demo_receiver
 
 # Django's 403, 400 and 500 handlers render templates/403.html, 400.html and 500.html.
 handler404 = "apps.core.error_pages.page_not_found"
@@ -38,6 +39,8 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", RedirectView.as_view(pattern_name="people:me", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    # The demo's webhook receiver (DEMO_WEBHOOK_RECEIVER: `make run` only; 404 elsewhere).
+    path("demo/webhooks/receiver", demo_receiver, name="demo-webhook-receiver"),
     # Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says.
     path("favicon.ico", favicon, name="favicon"),
     path("admin/dashboard/", include("apps.dashboard.urls")),

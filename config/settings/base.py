@@ -283,6 +283,10 @@ WEBHOOKS_REQUIRE_HTTPS = False
 # Provider connections (an organization's issuer, token endpoint, JWKS, Onfido API URL) are
 # fetched by the portal: only public addresses unless this is on (local and test settings).
 PROVIDERS_ALLOW_PRIVATE_NETWORKS = env.bool("PROVIDERS_ALLOW_PRIVATE_NETWORKS", default=False)
+# The demo's webhook receiver at /demo/webhooks/receiver (apps.webhooks.demo_receiver): on
+# under `make run` only; it writes one line per delivery to DEMO_WEBHOOK_LOG.
+DEMO_WEBHOOK_RECEIVER = False
+DEMO_WEBHOOK_LOG = env("DEMO_WEBHOOK_LOG", default=str(VAR_DIR / "demo-webhooks.log"))
 # After this long, the relay re-queues a delivery whose task or worker was lost.
 WEBHOOKS_REQUEUE_AFTER_SECONDS = env.int("WEBHOOKS_REQUEUE_AFTER_SECONDS", default=60)
 

@@ -24,6 +24,8 @@ FIELD_HMAC_KEY = env("FIELD_HMAC_KEY", default=derive_key(SECRET_KEY, "field-hma
 # Webhook receivers on the developer's own machine are the common case here.
 WEBHOOKS_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOKS_ALLOW_PRIVATE_NETWORKS", default=True)
 PROVIDERS_ALLOW_PRIVATE_NETWORKS = env.bool("PROVIDERS_ALLOW_PRIVATE_NETWORKS", default=True)
+# seed_demo registers it as the demo organization's webhook endpoint.
+DEMO_WEBHOOK_RECEIVER = env.bool("DEMO_WEBHOOK_RECEIVER", default=True)
 # The sandbox provider and the seed's unsigned Connect examples work on a laptop.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=True)
 CONNECT_UNVERIFIED_JWT_ALLOWED = env.bool("CONNECT_UNVERIFIED_JWT_ALLOWED", default=True)

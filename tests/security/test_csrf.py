@@ -20,7 +20,9 @@ from tests.factories import make_person
 # Prefixes that are not the portal's own pages: the API (keys, not cookies), static files, and the
 # OAuth endpoints people's apps call (RFC 6749/7009: the client id in the body, or the app's bearer
 # token; no cookie). The approval page, /oauth/authorize/, is a page and stays in.
-NOT_PAGES = ("api/", "static/", "oauth/token/", "oauth/revoke_token/", "oauth/userinfo/")
+# The demo's webhook receiver is a machine endpoint too (signed by Standard Webhooks, no cookie;
+# served only under `make run`).
+NOT_PAGES = ("api/", "static/", "oauth/token/", "oauth/revoke_token/", "oauth/userinfo/", "demo/webhooks/")
 VALUES = {"uuid": str(uuid.UUID(int=1)), "str": "token", "slug": "acme", "int": "1", "path": "x"}
 
 

@@ -36,6 +36,10 @@ from apps.verifications.models import OPEN_STATUSES as PROCESS_OPEN
 from apps.verifications.models import VerificationProcess
 from apps.verifications.sandbox import sandbox_callback, sandbox_samples
 from apps.verifications.services import process_apply_provider_result, process_create, process_replay_sample
+from apps.webhooks.demo_receiver import demo_receiver_url
+from apps.webhooks.endpoints import endpoint_create
+from apps.webhooks.events import EVENT_TYPES, PING
+from apps.webhooks.models import WebhookEndpoint
 
 ORG_SLUG = "demo"
 ORG_NAME = "Demo Bank"
@@ -155,6 +159,7 @@ class Command(BaseCommand):
             self._activities(organization)
             self._identifications(organization)
             raw_key = self._api_key(organization)
+            self._webhook_receiver(organization)
             display_url = self._session(organization)
         self._print_sign_in(raw_key)
         self.stdout.write(
@@ -163,6 +168,22 @@ class Command(BaseCommand):
             "    Open it on the desktop, then its QR's link on a phone or a second browser signed in as ana."
         )
         self._print_links(organization)
+
+    def _webhook_receiver(self, organization: Organization) -> None:
+        """The demo's own receiver as the organization's endpoint for every event, so each
+        state change the demo makes is delivered, signed, by the worker (make run only)."""
+        if not settings.DEMO_WEBHOOK_RECEIVER:
+            return
+        url = demo_receiver_url()
+        if WebhookEndpoint.objects.filter(organization=organization, url=url).exists():
+            return
+        endpoint_create(
+            organization=organization,
+            url=url,
+            events=[event for event in EVENT_TYPES if event != PING],
+            description="The demo's webhook receiver (var/demo-webhooks.log)",
+        )
+        self.stdout.write(f"Registered the demo webhook receiver {url}.")
 
     def _print_links(self, organization: Organization) -> None:
         """The pages the demo's email and provider would send people to (signed links, the same
@@ -188,6 +209,11 @@ class Command(BaseCommand):
             lines += [
                 "  Sandbox verification process (choose an outcome as a provider would report it):",
                 f"    {process_url(sandbox)}",
+            ]
+        if settings.DEMO_WEBHOOK_RECEIVER:
+            lines += [
+                "  Webhooks: every state change is delivered, signed, to the demo receiver",
+                f"    {demo_receiver_url()}  (one line per delivery in {settings.DEMO_WEBHOOK_LOG})",
             ]
         if lines:
             self.stdout.write("\n".join(lines))
