@@ -16,19 +16,24 @@ LINK_MESSAGES_PER_SUBJECT = (3, 3600)
 MESSAGE_LIMIT_CODE = "too_many_messages"
 
 
+def _windows(counter: str, windows: tuple[tuple[int, int], ...], message: str) -> list[WindowLimit]:
+    """One WindowLimit per (count, seconds) on the counter `counter:<seconds>`; `message` may
+    name `{count}` and `{seconds}`."""
+    return [
+        WindowLimit(f"{counter}:{seconds}", count, seconds, message.format(count=count, seconds=seconds))
+        for count, seconds in windows
+    ]
+
+
 def link_message_limits(*, destination_key: str, subject_key: str | None = None) -> list[WindowLimit]:
     """The limits one more link message to `destination_key` (a keyed hash of the normalised
     destination, never the address itself) about `subject_key` (e.g. an identification) takes."""
-    limits = [
-        WindowLimit(
-            f"messages:{destination_key}:{seconds}",
-            count,
-            seconds,
-            f"Too many messages were sent to this destination (at most {LINK_MESSAGES_PER_DESTINATION[0][0]} "
-            f"an hour and {LINK_MESSAGES_PER_DESTINATION[1][0]} a day, whoever asks). Nothing was sent.",
-        )
-        for count, seconds in LINK_MESSAGES_PER_DESTINATION
-    ]
+    limits = _windows(
+        f"messages:{destination_key}",
+        LINK_MESSAGES_PER_DESTINATION,
+        f"Too many messages were sent to this destination (at most {LINK_MESSAGES_PER_DESTINATION[0][0]} "
+        f"an hour and {LINK_MESSAGES_PER_DESTINATION[1][0]} a day, whoever asks). Nothing was sent.",
+    )
     if subject_key:
         count, seconds = LINK_MESSAGES_PER_SUBJECT
         limits.append(
@@ -57,15 +62,11 @@ REQUEST_NOTICES_PER_PERSON = ((3, 3600), (10, 24 * 3600))
 def request_notice_take(*, person_key: str) -> None:
     """Count one "a request waits" email to the person `person_key` names, or raise
     LimitExceeded and count none."""
-    limits = [
-        WindowLimit(
-            f"request-notice:{person_key}:{seconds}",
-            count,
-            seconds,
-            f"At most {count} request notices in {seconds} seconds reach one person.",
-        )
-        for count, seconds in REQUEST_NOTICES_PER_PERSON
-    ]
+    limits = _windows(
+        f"request-notice:{person_key}",
+        REQUEST_NOTICES_PER_PERSON,
+        "At most {count} request notices in {seconds} seconds reach one person.",
+    )
     window_limits_take(limits, code=MESSAGE_LIMIT_CODE)
 
 
@@ -80,23 +81,15 @@ def password_reset_take(*, destination_key: str, client_key: str) -> None:
     address) asked for from `client_key` (a keyed hash of the client address), or raise
     LimitExceeded (code too_many_messages) and count none. Counted whether or not the address
     has an account, so the limit says nothing about which addresses do."""
-    limits = [
-        WindowLimit(
-            f"password-reset:{destination_key}:{seconds}",
-            count,
-            seconds,
-            f"Too many password reset emails were asked for this address (at most {count} in {seconds} seconds).",
-        )
-        for count, seconds in PASSWORD_RESETS_PER_DESTINATION
-    ]
+    limits = _windows(
+        f"password-reset:{destination_key}",
+        PASSWORD_RESETS_PER_DESTINATION,
+        "Too many password reset emails were asked for this address (at most {count} in {seconds} seconds).",
+    )
     if client_key:
-        limits += [
-            WindowLimit(
-                f"password-reset-client:{client_key}:{seconds}",
-                count,
-                seconds,
-                f"Too many password reset emails were asked for from this network (at most {count} in {seconds} seconds).",
-            )
-            for count, seconds in PASSWORD_RESETS_PER_CLIENT
-        ]
+        limits += _windows(
+            f"password-reset-client:{client_key}",
+            PASSWORD_RESETS_PER_CLIENT,
+            "Too many password reset emails were asked for from this network (at most {count} in {seconds} seconds).",
+        )
     window_limits_take(limits, code=MESSAGE_LIMIT_CODE)
