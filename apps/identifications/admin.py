@@ -6,7 +6,9 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -14,7 +16,13 @@ from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason, short_id
-from apps.identifications.models import OPEN_STATUSES, MessageStatus, OtpIdentification, OtpMessage
+from apps.identifications.models import (
+    OPEN_STATUSES,
+    IdentificationStatus,
+    MessageStatus,
+    OtpIdentification,
+    OtpMessage,
+)
 from apps.identifications.services import (
     RateLimited,
     identification_cancel,
@@ -34,6 +42,23 @@ class OtpMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     verbose_name_plural = "Messages sent"
 
 
+class ImageReviewFilter(admin.SimpleListFilter):
+    """The document-image review queue: identifications whose images wait for staff, oldest first."""
+
+    title = _("document image review")
+    parameter_name = "review"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("waiting", _("Images waiting for review"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> QuerySet[OtpIdentification]:
+        if self.value() == "waiting":
+            return queryset.filter(status=IdentificationStatus.IN_PROGRESS, images_submitted_at__isnull=False).order_by(
+                "images_submitted_at"
+            )
+        return queryset
+
+
 @admin.register(OtpIdentification)
 class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     fsm_fields = ["status"]
@@ -46,9 +71,18 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         "organization",
         "expires_at",
         "created_at",
+        "images_waiting",
         "identification_short_id",
     )
-    list_filter = ("status", "channel", "two_factor_type", "organization", "created_at", "expires_at")
+    list_filter = (
+        ImageReviewFilter,
+        "status",
+        "channel",
+        "two_factor_type",
+        "organization",
+        "created_at",
+        "expires_at",
+    )
     list_select_related = ("organization",)
     search_fields = ("id",)
     date_hierarchy = "created_at"
@@ -140,6 +174,13 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
                 % {"count": count}
             ),
         )
+
+    @admin.display(description=_("Images waiting"), ordering="images_submitted_at")
+    def images_waiting(self, obj: OtpIdentification) -> str:
+        """How long submitted document images have waited for a decision (the review's age)."""
+        if not obj.awaiting_review or obj.images_submitted_at is None:
+            return "—"
+        return timesince(obj.images_submitted_at, timezone.now())
 
     @admin.display(description=_("Short id"))
     def identification_short_id(self, obj: OtpIdentification) -> str:

@@ -100,3 +100,15 @@ def test_it_offers_no_review_before_images_arrive(staff_client, created):
     assert b'value="approve"' not in page.content
     _apply(staff_client, created["id"], "approve")
     assert OtpIdentification.objects.get(pk=created["id"]).status == "CREATED"
+
+
+def test_the_review_queue_lists_images_waiting_and_forgets_decided_ones(staff_client, submitted, create):
+    other = {"name": "Eva", "surname": "Lind", "email": "eva@example.com", "document_number": "X7654321"}
+    created = create(actor=other).json()
+    queue = "/admin/identifications/otpidentification/?review=waiting"
+    page = staff_client.get(queue).content.decode()
+    assert submitted["id"][:8] in page
+    assert created["id"][:8] not in page  # no images: nothing to review
+    assert "Images waiting" in page
+    assert _apply(staff_client, submitted["id"], "approve").status_code == 302
+    assert submitted["id"][:8] not in staff_client.get(queue).content.decode()
