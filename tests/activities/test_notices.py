@@ -95,3 +95,18 @@ def test_nothing_is_sent_when_the_creation_rolls_back(org, olivia, noor, django_
         )
     assert callbacks  # queued for after the commit, not sent inside the transaction
     assert mail.outbox == []
+
+
+def test_a_broker_outage_loses_the_mail_not_the_request(
+    org, olivia, noor, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from apps.activities import tasks
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.notify_receptor, "delay", refuse)
+    activity = _create(org, olivia, noor, django_capture_on_commit_callbacks)
+    assert activity.status == "PENDING"
+    assert mail.outbox == []
+    assert "Could not queue the request notice" in caplog.text
