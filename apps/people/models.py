@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from apps.audit.events import EventPayload, payload_of
@@ -81,7 +82,8 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
 
 
 class DetailSource(models.TextChoices):
-    SELF_DECLARED = "self_declared", _("Self-declared")
+    # Not the person page's "Self-declared" ("declared by you"): staff read this one.
+    SELF_DECLARED = "self_declared", pgettext_lazy("detail source", "Self-declared")
     VERIFIED = "verified", _("Verified")
 
 
