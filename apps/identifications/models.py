@@ -159,7 +159,12 @@ class OtpIdentification(FSMModelMixin, models.Model):
     def fail(self, *, fail_reason: str) -> None:
         self.fail_reason = fail_reason[:200]
 
-    @transition(field=status, source=list(OPEN_STATUSES), target=IdentificationStatus.CANCELED, custom={"admin": False})
+    @transition(
+        field=status,
+        source=list(OPEN_STATUSES),
+        target=IdentificationStatus.CANCELED,
+        custom={"admin": False, "label": _("Cancel")},
+    )
     def cancel(self, *, cancel_reason: str) -> None:
         self.cancel_reason = cancel_reason
 
