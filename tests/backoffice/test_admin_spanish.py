@@ -8,22 +8,25 @@ missing from the catalogue, shows up here as English)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from functools import cache
 from html.parser import HTMLParser
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.contrib import admin
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from apps.people.models import User
-from tests.backoffice.conftest import make_identification
+from tests.backoffice.conftest import make_identification, make_staff
 from tests.backoffice.conftest import make_process as make_audited_process
 from tests.dashboard.factories import make_activity, make_delivery, make_process, make_session
 from tests.dashboard.factories import make_identification as make_identification_with_messages
-from tests.factories import make_api_key, make_person
+from tests.factories import make_api_key, make_person, totp_code
 
 pytestmark = pytest.mark.django_db
 
@@ -152,3 +155,21 @@ def test_every_back_office_page_of_a_model_is_in_spanish(superuser_client, model
 
         assert response.status_code == 200, page
         assert english_left(response) == [], page
+
+
+def test_the_second_factor_pages_are_in_spanish(org):
+    """The pages between the password and the back office: enrolment, a wrong code, the backup codes."""
+    staff = make_staff("nueva@example.com", "viewer", org)
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    client.post("/admin/login/", {"username": "nueva@example.com", "password": "staff-pass-123"})
+
+    enrolment = client.get("/admin/second-factor/").content.decode()
+    device = TOTPDevice.objects.get(user=staff, confirmed=False)
+    wrong = client.post("/admin/second-factor/", {"otp_token": "123456" if totp_code(device) != "123456" else "654321"})
+    with time_machine.travel(timezone.now() + timedelta(seconds=3)):
+        codes = client.post("/admin/second-factor/", {"otp_token": totp_code(device)}).content.decode()
+
+    assert "Configura tu segundo factor" in enrolment and "Abre una app de autenticación" in enrolment
+    assert "Signed in as" not in enrolment and "Open an authenticator app" not in enrolment
+    assert "Ese código no es correcto" in wrong.content.decode()
+    assert "Guarda estos códigos de respaldo" in codes and "Continuar a la administración" in codes
