@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ActivitiesConfig(AppConfig):
     name = "apps.activities"
     label = "activities"
-    verbose_name = "Consent activities"
+    verbose_name = _("Consent activities")
 
     def ready(self) -> None:
         from apps.activities.models import Activity

@@ -110,32 +110,52 @@ class Activity(FSMModelMixin, models.Model):
         ),
     )
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="activities")
-    type = models.CharField(max_length=8, choices=ActivityType.choices)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="activities",
+        verbose_name=_("organization"),
+    )
+    type = models.CharField(max_length=8, choices=ActivityType.choices, verbose_name=_("type"))
     initiator = models.ForeignKey(
-        "identities.ExternalPersonalIdentity", on_delete=models.PROTECT, related_name="initiated_activities"
+        "identities.ExternalPersonalIdentity",
+        on_delete=models.PROTECT,
+        related_name="initiated_activities",
+        verbose_name=_("initiator"),
     )
     receptor = models.ForeignKey(
-        "identities.ExternalPersonalIdentity", on_delete=models.PROTECT, related_name="received_activities"
+        "identities.ExternalPersonalIdentity",
+        on_delete=models.PROTECT,
+        related_name="received_activities",
+        verbose_name=_("receptor"),
     )
-    requirements = models.JSONField(default=list, help_text='[{"detail": "first_name", "required": true}, ...]')
-    offered_details = models.JSONField(default=list, help_text="Details the initiator gives (AT_002, AT_003).")
-    purpose = models.TextField(blank=True)
-    authorization = models.JSONField(null=True, blank=True, help_text="AT_004: {description, requires_bioface}.")
-    status = FSMField(default=ActivityStatus.PENDING, choices=ActivityStatus.choices, protected=True)
-    valid_until = models.DateTimeField()
-    sharing_period = models.DurationField(null=True, blank=True)
-    sharing_until = models.DateTimeField(null=True, blank=True)
-    accepted_details = models.JSONField(default=list)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    initiator_completed_at = models.DateTimeField(null=True, blank=True)
-    receptor_completed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    requirements = models.JSONField(
+        default=list, help_text=_('[{"detail": "first_name", "required": true}, ...]'), verbose_name=_("requirements")
+    )
+    offered_details = models.JSONField(
+        default=list, help_text=_("Details the initiator gives (AT_002, AT_003)."), verbose_name=_("offered details")
+    )
+    purpose = models.TextField(blank=True, verbose_name=_("purpose"))
+    authorization = models.JSONField(
+        null=True, blank=True, help_text=_("AT_004: {description, requires_bioface}."), verbose_name=_("authorization")
+    )
+    status = FSMField(
+        default=ActivityStatus.PENDING, choices=ActivityStatus.choices, protected=True, verbose_name=_("status")
+    )
+    valid_until = models.DateTimeField(verbose_name=_("valid until"))
+    sharing_period = models.DurationField(null=True, blank=True, verbose_name=_("sharing period"))
+    sharing_until = models.DateTimeField(null=True, blank=True, verbose_name=_("sharing until"))
+    accepted_details = models.JSONField(default=list, verbose_name=_("accepted details"))
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    initiator_completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("initiator completed at"))
+    receptor_completed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("receptor completed at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name_plural = "activities"
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         indexes = [
             models.Index(fields=["organization", "status", "created_at"], name="activity_org_status"),
             # The API list's order (newest first, keyset on created_at, id) and the back office's.
@@ -189,7 +209,7 @@ class Activity(FSMModelMixin, models.Model):
         source=ActivityStatus.PENDING,
         target=ActivityStatus.CANCELED,
         permission=CHANGE_PERMISSION,
-        custom={"label": "Cancel"},
+        custom={"label": _("Cancel")},
     )
     def cancel(self) -> None:
         """Withdrawn by the initiator, canceled by staff, or left unanswered past valid_until."""
@@ -203,7 +223,7 @@ class Activity(FSMModelMixin, models.Model):
         source=list(SHARING_STATUSES),
         target=ActivityStatus.EXPIRED,
         permission=CHANGE_PERMISSION,
-        custom={"label": "Expire (revoke sharing)"},
+        custom={"label": _("Expire (revoke sharing)")},
     )
     def expire(self) -> None:
         """The sharing period ended or was revoked: the shared snapshot is deleted with it."""
@@ -213,12 +233,16 @@ class Activity(FSMModelMixin, models.Model):
 class SharedSnapshot(models.Model):
     """What one party gave the other, as it was at consent time; deleted when the sharing ends."""
 
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="snapshots")
-    giver = models.CharField(max_length=16, choices=Party.choices)
-    values = EncryptedJSONField()
-    created_at = models.DateTimeField(default=timezone.now)
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="snapshots", verbose_name=_("activity")
+    )
+    giver = models.CharField(max_length=16, choices=Party.choices, verbose_name=_("giver"))
+    values = EncryptedJSONField(verbose_name=_("values"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("shared snapshot")
+        verbose_name_plural = _("shared snapshots")
         constraints = [models.UniqueConstraint(fields=["activity", "giver"], name="unique_snapshot_per_giver")]
 
     def __str__(self) -> str:
@@ -229,19 +253,25 @@ class ConsentReceipt(models.Model):
     """Proof of one consent: who gave what to whom, for which purpose and how long. Kept after expiry;
     it names the fields, never their values."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="receipts")
-    person = models.ForeignKey("people.User", on_delete=models.CASCADE, related_name="consent_receipts")
-    party = models.CharField(max_length=16, choices=Party.choices)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("activity")
+    )
+    person = models.ForeignKey(
+        "people.User", on_delete=models.CASCADE, related_name="consent_receipts", verbose_name=_("person")
+    )
+    party = models.CharField(max_length=16, choices=Party.choices, verbose_name=_("party"))
     # The other party's name: personal data, so encrypted like the rest.
-    recipient = EncryptedTextField(help_text="Who receives the details.")
-    organization_name = models.CharField(max_length=200)
-    details = models.JSONField(default=list)
-    purpose = models.TextField(blank=True)
-    sharing_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    recipient = EncryptedTextField(help_text=_("Who receives the details."), verbose_name=_("recipient"))
+    organization_name = models.CharField(max_length=200, verbose_name=_("organization name"))
+    details = models.JSONField(default=list, verbose_name=_("details"))
+    purpose = models.TextField(blank=True, verbose_name=_("purpose"))
+    sharing_until = models.DateTimeField(null=True, blank=True, verbose_name=_("sharing until"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("consent receipt")
+        verbose_name_plural = _("consent receipts")
         ordering = ("-created_at",)
 
     def __str__(self) -> str:

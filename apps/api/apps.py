@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ApiConfig(AppConfig):
     name = "apps.api"
     label = "api"
-    verbose_name = "API infrastructure"
+    verbose_name = _("API infrastructure")

@@ -5,13 +5,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class ActorType(models.TextChoices):
-    USER = "user", "Person or staff user"
-    API_KEY = "api_key", "API key"
-    PROVIDER = "provider", "Verification provider"
-    SYSTEM = "system", "System (timers, sweeps)"
+    USER = "user", _("Person or staff user")
+    API_KEY = "api_key", _("API key")
+    PROVIDER = "provider", _("Verification provider")
+    SYSTEM = "system", _("System (timers, sweeps)")
 
 
 class Transition(models.Model):
@@ -24,25 +25,35 @@ class Transition(models.Model):
     # No single-column indexes for the two foreign keys: the "subject" and "org_time" indexes
     # below begin with them and serve every lookup by either (the PROTECT checks included),
     # and each index less is one write less per transition (the sweeps append thousands a second).
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("content type")
+    )
+    object_id = models.CharField(max_length=64, verbose_name=_("object ID"))
     subject = GenericForeignKey("content_type", "object_id")
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("organization"),
     )
-    from_state = models.CharField(max_length=32, blank=True)
-    to_state = models.CharField(max_length=32)
-    event_type = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=32, blank=True, verbose_name=_("from state"))
+    to_state = models.CharField(max_length=32, verbose_name=_("to state"))
+    event_type = models.CharField(max_length=64, verbose_name=_("event type"))
     # Event payload: ids and states only, never personal values (those stay encrypted).
-    data = models.JSONField(default=dict)
-    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
-    actor_id = models.CharField(max_length=64, blank=True)
-    actor_label = models.CharField(max_length=200, blank=True)
-    reason = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict, verbose_name=_("data"))
+    actor_type = models.CharField(max_length=16, choices=ActorType.choices, verbose_name=_("actor type"))
+    actor_id = models.CharField(max_length=64, blank=True, verbose_name=_("actor ID"))
+    actor_label = models.CharField(max_length=200, blank=True, verbose_name=_("actor label"))
+    reason = models.TextField(blank=True, verbose_name=_("reason"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    published_at = models.DateTimeField(null=True, blank=True, verbose_name=_("published at"))
 
     class Meta:
+        verbose_name = _("transition")
+        verbose_name_plural = _("transitions")
         ordering = ("id",)
         indexes = [
             models.Index(fields=["content_type", "object_id", "id"], name="audit_transition_subject"),

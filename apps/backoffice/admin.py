@@ -11,9 +11,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -30,10 +33,18 @@ for device_model in (TOTPDevice, StaticDevice):
         admin.site.unregister(device_model)
 
 
+class PermissionAppFilter(admin.AllValuesFieldListFilter):
+    """The groups holding a permission of an app: ContentType.app_label has no translated name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = _("app label")
+
+
 @admin.register(Group)
 class StaffGroupAdmin(AdminPrivacyMixin, SelectedIdsAdminMixin, GroupAdmin):
     """The staff roles (viewer, operator, administrator) and any group a superuser adds."""
 
     list_display = ("name",)
-    list_filter = ("permissions__content_type__app_label",)
+    list_filter = (("permissions__content_type__app_label", PermissionAppFilter),)
     search_fields = ("name",)

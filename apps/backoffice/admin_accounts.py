@@ -11,6 +11,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.backoffice.second_factor import second_factor_reset
@@ -66,7 +67,7 @@ class PersonalDetailInline(admin.TabularInline):
 
 
 class PersonCreationForm(forms.ModelForm):
-    password1 = forms.CharField(label="Password", widget=forms.PasswordInput)
+    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
 
     class Meta:
         model = User
@@ -96,8 +97,8 @@ class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
     date_hierarchy = "date_joined"
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1")}),)
     add_form = PersonCreationForm
@@ -125,12 +126,18 @@ class PersonAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin, UserAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         return self.inlines if obj else ()
 
-    @admin.action(description="Reset the second factor (the staff member enrols again at the next sign-in)")
+    @admin.action(description=_("Reset the second factor (the staff member enrols again at the next sign-in)"))
     def reset_second_factor(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             second_factor_reset(user=user)
             self.log_change(request, user, "Second factor reset.")
-        self.message_user(request, f"Second factor reset for {queryset.count()} account(s).", level=messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("Second factor reset for %(n)d account.", "Second factor reset for %(n)d accounts.", count)
+            % {"n": count},
+            level=messages.SUCCESS,
+        )
 
 
 @admin.register(PersonalDetail)
@@ -142,7 +149,7 @@ class PersonalDetailAdmin(SuperuserOnlyAdminMixin, BackOfficeAdmin):
     list_filter = ("name", "source", "verified_by_provider", "person__identities__organization", "updated_at")
     list_select_related = ("person",)
     search_fields = ("person__email_hash",)
-    search_help_text = "Search by the person's exact email address."
+    search_help_text = _("Search by the person's exact email address.")
     date_hierarchy = "updated_at"
     fields = ("person", "name", "source", "verified_by_provider", "verified_by_process_id", "updated_at")
     readonly_fields = fields

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition as FSMTransition
 from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
@@ -41,7 +42,7 @@ def actor_column(request: HttpRequest) -> Any:
             labels.update(actor_labels({transition.actor_id}, request.user))
         return labels[transition.actor_id]
 
-    actor.short_description = "actor"  # type: ignore[attr-defined]
+    actor.short_description = _("actor")  # type: ignore[attr-defined]
     request._audit_actor_column = actor  # type: ignore[attr-defined]
     return actor
 
@@ -63,8 +64,8 @@ class TransitionInline(ReadOnlyAdminMixin, GenericTabularInline):
     ordering = ("id",)
     extra = 0
     can_delete = False
-    verbose_name = "audit entry"
-    verbose_name_plural = "Audit trail"
+    verbose_name = _("audit entry")
+    verbose_name_plural = _("Audit trail")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return _with_actor_column(request, super().get_fields(request, obj))

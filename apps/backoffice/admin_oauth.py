@@ -9,6 +9,9 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
 from apps.backoffice.admin_accounts import SuperuserOnlyAdminMixin
@@ -16,24 +19,35 @@ from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.oauth.models import Application
 from apps.oauth.scopes import OPENID, SCOPE_LABELS
 
+# django-oauth-toolkit ships no Spanish: the labels of its fields this page shows are
+# translated in the project's catalog (gettext finds them there under the same msgid).
+DJANGO_OAUTH_TOOLKIT_LABELS = (
+    gettext_noop("name"),
+    gettext_noop("redirect URIs"),
+    gettext_noop("client ID"),
+    gettext_noop("created"),
+    gettext_noop("updated"),
+)
+
 
 class ApplicationForm(forms.ModelForm):
     """What a superuser decides for a people's app; the rest (public client, authorization code
     with PKCE, RS256 ID tokens, no secret) is fixed by Application.clean."""
 
     allowed_scopes = forms.MultipleChoiceField(
-        choices=[(name, f"{name}: {label}") for name, label in SCOPE_LABELS.items()],
+        label=_("Allowed scopes"),
+        choices=[(name, format_lazy("{}: {}", name, label)) for name, label in SCOPE_LABELS.items()],
         widget=forms.CheckboxSelectMultiple,
         initial=[OPENID],
-        help_text="What the app may ask people for; openid is always included.",
+        help_text=_("What the app may ask people for; openid is always included."),
     )
 
     class Meta:
         model = Application
         fields = ("name", "redirect_uris", "allowed_scopes", "is_active")
         help_texts = {
-            "name": "People see it on the approval page and under Connected apps.",
-            "redirect_uris": (
+            "name": _("People see it on the approval page and under Connected apps."),
+            "redirect_uris": _(
                 "Exact URIs, separated by spaces or lines: https, a loopback address over http "
                 "(http://127.0.0.1/callback; any port is accepted, RFC 8252), or the app's own scheme "
                 "(com.example.app:/callback)."

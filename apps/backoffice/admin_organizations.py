@@ -10,6 +10,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.admin_scoping import ScopedInlineMixin
 from apps.backoffice.admin_tools import BackOfficeAdmin
@@ -43,7 +45,7 @@ class MembershipForm(forms.ModelForm):
         user = self.cleaned_data["user"]
         # A membership gives a staff account an organization's objects; a person's account never.
         if user is not None and not user.is_staff:
-            raise forms.ValidationError("Only a staff account can work for an organization.")
+            raise forms.ValidationError(gettext("Only a staff account can work for an organization."))
         return user
 
 
@@ -71,7 +73,7 @@ class MembershipInline(ScopedInlineMixin, admin.TabularInline):
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return () if _superuser(request) else ("staff_member",)
 
-    @admin.display(description="staff member")
+    @admin.display(description=_("staff member"))
     def staff_member(self, membership: Membership) -> str:
         # Fellow staff see each other's email (never the account's id or a link to it).
         return membership.user.email
@@ -111,7 +113,7 @@ class MembershipAdmin(BackOfficeAdmin):
     list_filter = ("organization", "created_at")
     list_select_related = ("organization", "user")
     search_fields = ("user__email_hash", "organization__slug")
-    search_help_text = "Search by the exact email address or the organization's id."
+    search_help_text = _("Search by the exact email address or the organization's id.")
     date_hierarchy = "created_at"
     autocomplete_fields = ("user",)
 
@@ -133,6 +135,7 @@ class MembershipAdmin(BackOfficeAdmin):
 
 class ApiKeyCreateForm(forms.ModelForm):
     scopes = forms.MultipleChoiceField(
+        label=_("Scopes"),
         choices=Scope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=[s for s in Scope.values if s != Scope.IDENTIFICATIONS_FORCE_DELETE],
@@ -190,7 +193,7 @@ class ApiKeyAdmin(BackOfficeAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "API key created",
+            "title": gettext("API key created"),
             "api_key": key,
             "raw_key": request._new_api_key,  # type: ignore[attr-defined]
         }
@@ -198,10 +201,14 @@ class ApiKeyAdmin(BackOfficeAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    @admin.action(description=_("Revoke selected API keys"), permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: Any) -> None:
         keys = list(queryset.filter(revoked_at__isnull=True))
         for key in keys:
             api_key_revoke(api_key=key)
             self.log_change(request, key, "Revoked in the back office.")
-        self.message_user(request, f"Revoked {len(keys)} API key(s).", level=messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(n)d API key.", "Revoked %(n)d API keys.", len(keys)) % {"n": len(keys)},
+            level=messages.SUCCESS,
+        )

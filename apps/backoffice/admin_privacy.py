@@ -22,12 +22,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.admin_scoping import organization_ids
 
 ACCOUNT_SUFFIX = "_account"
-PLATFORM_STAFF = "platform staff"
-THE_PERSON = "the person"
+PLATFORM_STAFF = _("platform staff")
+THE_PERSON = _("the person")
 
 
 def admin_log_label(obj: models.Model) -> str:
@@ -97,15 +99,15 @@ def actor_labels(user_ids: set[str], viewer: Any) -> dict[str, str]:
     for user_id in user_ids:
         actor = actors.get(user_id)
         if actor is None:
-            labels[user_id] = "a deleted account"
+            labels[user_id] = gettext("a deleted account")
         elif str(actor.pk) == str(viewer.pk):
-            labels[user_id] = f"you ({actor.email})"
+            labels[user_id] = gettext("you (%(email)s)") % {"email": actor.email}
         elif own is None or user_id in fellows:
             labels[user_id] = actor.email
         elif actor.is_staff or actor.is_superuser:
-            labels[user_id] = PLATFORM_STAFF
+            labels[user_id] = str(PLATFORM_STAFF)
         else:
-            labels[user_id] = THE_PERSON
+            labels[user_id] = str(THE_PERSON)
     return labels
 
 
@@ -182,7 +184,7 @@ class AdminPrivacyMixin:
             raise AttributeError(name)
 
         def display(obj: models.Model) -> str:
-            return "linked account" if getattr(obj, field.attname, None) else "—"
+            return gettext("linked account") if getattr(obj, field.attname, None) else "—"
 
         display.short_description = field.verbose_name  # type: ignore[attr-defined]
         return display

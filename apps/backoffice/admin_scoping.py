@@ -19,6 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 
 from apps.organizations.models import Membership, Organization
 
@@ -136,7 +137,7 @@ class OrganizationScopedAdminMixin:
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
         # Django redirects to the index with "doesn't exist"; another organization's object
         # (or a missing one) answers a plain 404 instead, which says nothing about it.
-        raise Http404(f"No {opts.verbose_name} with this id.")
+        raise Http404(gettext("No %(object)s with this id.") % {"object": opts.verbose_name})
 
 
 class ScopedInlineMixin:

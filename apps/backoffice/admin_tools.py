@@ -148,7 +148,7 @@ class CsvExportAdminMixin:
         try:
             changelist = self.get_changelist_instance(request)  # type: ignore[attr-defined]
         except IncorrectLookupParameters:
-            return HttpResponseBadRequest("Unknown filter.")
+            return HttpResponseBadRequest(gettext("Unknown filter."))
         columns = self.export_csv_columns(changelist)
         opts = self.model._meta  # type: ignore[attr-defined]
         filename = f"{slugify(opts.verbose_name_plural)}-{timezone.now():%Y%m%d-%H%M%S}.csv"
@@ -282,7 +282,7 @@ class SelectedIdsAdminMixin:
             for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
                 pk.to_python(value)
         except ValidationError:
-            return HttpResponseBadRequest("Unknown selection.")
+            return HttpResponseBadRequest(gettext("Unknown selection."))
         return super().response_action(request, queryset, *args, **kwargs)  # type: ignore[misc]
 
 

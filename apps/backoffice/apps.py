@@ -5,6 +5,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.roles import role_groups_sync
 
@@ -19,7 +20,7 @@ def _ensure_role_groups(sender: Any, using: str = "default", **kwargs: Any) -> N
 class BackofficeConfig(AppConfig):
     name = "apps.backoffice"
     label = "backoffice"
-    verbose_name = "Back office"
+    verbose_name = _("Back office")
 
     def ready(self) -> None:
         # Sent once per app after every migrate and flush; this app's signal comes after auth's

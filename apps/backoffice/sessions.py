@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 STARTED = "staff_session_started_at"
 SEEN = "staff_session_seen_at"
@@ -57,7 +58,7 @@ class StaffSessionMiddleware:
             now = time.time()
             if staff_session_expired(request.session, now=now):
                 logout(request)
-                messages.info(request, "Your back-office session ended. Sign in again.")
+                messages.info(request, gettext("Your back-office session ended. Sign in again."))
             elif now - request.session[SEEN] >= SEEN_RESOLUTION_SECONDS:
                 request.session[SEEN] = now
         return self.get_response(request)

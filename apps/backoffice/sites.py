@@ -26,6 +26,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django_otp import login as otp_login
@@ -48,7 +50,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm, EmailAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "locked_out": (
+        "locked_out": _(
             "Too many failed sign-in attempts for this account from this network (or for this "
             "account from everywhere). Wait %(minutes)s and try again."
         ),
@@ -57,10 +59,10 @@ class StaffAuthenticationForm(AdminAuthenticationForm, EmailAuthenticationForm):
 
 class SecondFactorForm(forms.Form):
     otp_token = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
-        help_text="The 6-digit code your authenticator app shows, or one of your backup codes.",
+        help_text=_("The 6-digit code your authenticator app shows, or one of your backup codes."),
     )
 
 
@@ -95,9 +97,9 @@ def _grouped(secret: str) -> str:
 
 
 class BackOfficeSite(admin.AdminSite):
-    site_header = "Identity Portal back office"
-    site_title = "Identity Portal"
-    index_title = "Back office"
+    site_header = _("Identity Portal back office")
+    site_title = _("Identity Portal")
+    index_title = _("Back office")
     login_form = StaffAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:
@@ -180,11 +182,11 @@ class BackOfficeSite(admin.AdminSite):
                     device, backup_codes = confirmed
                     request.session.pop(ENROLMENT_DEVICE, None)
                     self._verified(request, device)
-                    context.update(title="Second factor ready", backup_codes=backup_codes, next=next_url)
+                    context.update(title=gettext("Second factor ready"), backup_codes=backup_codes, next=next_url)
                     return TemplateResponse(request, "admin/backoffice/second_factor_codes.html", context)
                 form.add_error("otp_token", self._code_error(wait))
             context.update(
-                title="Set up your second factor",
+                title=gettext("Set up your second factor"),
                 enrolment=True,
                 qr_svg=second_factor_qr_svg(device=pending),
                 secret=_grouped(second_factor_base32(pending)),
@@ -197,7 +199,7 @@ class BackOfficeSite(admin.AdminSite):
                     self._verified(request, verified)
                     return HttpResponseRedirect(next_url)
                 form.add_error("otp_token", self._code_error(wait))
-            context.update(title="Second factor", enrolment=False)
+            context.update(title=gettext("Second factor"), enrolment=False)
         response = TemplateResponse(request, "admin/backoffice/second_factor.html", context)
         response["Cache-Control"] = "no-store"
         return response
@@ -206,8 +208,12 @@ class BackOfficeSite(admin.AdminSite):
     def _code_error(wait: int) -> str:
         if wait:
             # django-otp holds a device off for a time that doubles with each wrong code.
-            return f"Too many wrong codes: wait {wait} second{'s' if wait != 1 else ''} and try again."
-        return "That code is not right. Check the app's clock and try the next code."
+            return ngettext(
+                "Too many wrong codes: wait %(n)d second and try again.",
+                "Too many wrong codes: wait %(n)d seconds and try again.",
+                wait,
+            ) % {"n": wait}
+        return gettext("That code is not right. Check the app's clock and try the next code.")
 
     @staticmethod
     def _throttle_wait(device: Any) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
+from django.utils.translation import gettext_lazy as _
 
 from apps.core import crypto
 
@@ -12,7 +13,7 @@ class CoreConfig(AppConfig):
 
     name = "apps.core"
     label = "core"
-    verbose_name = "Core"
+    verbose_name = _("Core")
 
     def ready(self) -> None:
         setting_changed.connect(crypto.reset_keys_on_setting_change)

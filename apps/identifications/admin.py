@@ -39,7 +39,7 @@ class OtpMessageInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name_plural = "Messages sent"
+    verbose_name_plural = _("Messages sent")
 
 
 class ImageReviewFilter(admin.SimpleListFilter):
@@ -120,7 +120,7 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             return identification_cancel(identification=obj, reason=reason, actor=Actor.user(request.user))
         return super().fsm_apply(request, obj, transition_name, reason=reason, **kwargs)
 
-    @admin.action(description="Resend the identification link", permissions=["change"])
+    @admin.action(description=_("Resend the identification link"), permissions=["change"])
     def resend_message(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> None:
         """The link to the actor's page again, over the identification's channel; only open ones."""
         done, failures = 0, []
@@ -194,7 +194,8 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             format_html(
                 '<a class="button" href="{}" target="_blank" rel="noopener">{}</a> ',
                 reverse("admin:identifications_otpidentification_image", args=[obj.pk, side]),
-                f"View {side} ({getattr(obj, f'{side}_image_type')})",
+                (gettext("View front (%(type)s)") if side == "front" else gettext("View back (%(type)s)"))
+                % {"type": getattr(obj, f"{side}_image_type")},
             )
             for side in ("front", "back")
         ]

@@ -32,13 +32,13 @@ FINAL_STATUSES = tuple(s for s in IdentificationStatus if s not in OPEN_STATUSES
 
 
 class TwoFactorType(models.TextChoices):
-    DOCUMENT_NUMBER = "DOCUMENT_NUMBER", "Document number"
-    EMAIL = "EMAIL", "Email"
-    PERSONAL_DOCUMENT_IMAGE = "PERSONAL_DOCUMENT_IMAGE", "Personal document image"
+    DOCUMENT_NUMBER = "DOCUMENT_NUMBER", _("Document number")
+    EMAIL = "EMAIL", _("Email")
+    PERSONAL_DOCUMENT_IMAGE = "PERSONAL_DOCUMENT_IMAGE", _("Personal document image")
 
 
 class Channel(models.TextChoices):
-    EMAIL = "EMAIL", "Email"
+    EMAIL = "EMAIL", _("Email")
     SMS = "SMS", "SMS"
 
 
@@ -62,41 +62,55 @@ class OtpIdentification(FSMModelMixin, models.Model):
         ),
     )
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="identifications"
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="identifications",
+        verbose_name=_("organization"),
     )
     # The actor's personal data: encrypted at rest; the hashes serve the open-identification rule.
-    actor_name = EncryptedTextField()
-    actor_surname = EncryptedTextField()
-    actor_email = EncryptedTextField(blank=True)
-    actor_phone = EncryptedTextField(blank=True)
-    actor_document_number = EncryptedTextField(blank=True)
-    actor_email_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    actor_document_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
-    two_factor_type = models.CharField(max_length=32, choices=TwoFactorType.choices, blank=True)
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    status = FSMField(default=IdentificationStatus.CREATED, choices=IdentificationStatus.choices, protected=True)
-    expires_at = models.DateTimeField()
-    cancel_reason = models.TextField(blank=True)
-    fail_reason = models.CharField(max_length=200, blank=True)
+    actor_name = EncryptedTextField(verbose_name=_("actor name"))
+    actor_surname = EncryptedTextField(verbose_name=_("actor surname"))
+    actor_email = EncryptedTextField(blank=True, verbose_name=_("actor email"))
+    actor_phone = EncryptedTextField(blank=True, verbose_name=_("actor phone"))
+    actor_document_number = EncryptedTextField(blank=True, verbose_name=_("actor document number"))
+    actor_email_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False, verbose_name=_("actor email hash")
+    )
+    actor_document_hash = models.CharField(
+        max_length=64, blank=True, db_index=True, editable=False, verbose_name=_("actor document hash")
+    )
+    two_factor_type = models.CharField(
+        max_length=32, choices=TwoFactorType.choices, blank=True, verbose_name=_("two factor type")
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, verbose_name=_("channel"))
+    status = FSMField(
+        default=IdentificationStatus.CREATED,
+        choices=IdentificationStatus.choices,
+        protected=True,
+        verbose_name=_("status"),
+    )
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    cancel_reason = models.TextField(blank=True, verbose_name=_("cancel reason"))
+    fail_reason = models.CharField(max_length=200, blank=True, verbose_name=_("fail reason"))
     # The one-time code lives only as a keyed HMAC; the clear code is only ever in the message.
-    code_hash = models.CharField(max_length=64, blank=True, editable=False)
-    code_expires_at = models.DateTimeField(null=True, blank=True)
-    code_verified_at = models.DateTimeField(null=True, blank=True)
-    failed_attempts = models.PositiveSmallIntegerField(default=0)
+    code_hash = models.CharField(max_length=64, blank=True, editable=False, verbose_name=_("code hash"))
+    code_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("code expires at"))
+    code_verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("code verified at"))
+    failed_attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("failed attempts"))
     # PERSONAL_DOCUMENT_IMAGE: the two images, base64 inside a Fernet token, for staff review.
-    front_image = EncryptedTextField(blank=True, editable=False)
-    front_image_type = models.CharField(max_length=32, blank=True, editable=False)
-    back_image = EncryptedTextField(blank=True, editable=False)
-    back_image_type = models.CharField(max_length=32, blank=True, editable=False)
-    images_submitted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    front_image = EncryptedTextField(blank=True, editable=False, verbose_name=_("front image"))
+    front_image_type = models.CharField(max_length=32, blank=True, editable=False, verbose_name=_("front image type"))
+    back_image = EncryptedTextField(blank=True, editable=False, verbose_name=_("back image"))
+    back_image_type = models.CharField(max_length=32, blank=True, editable=False, verbose_name=_("back image type"))
+    images_submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("images submitted at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "OTP identification"
-        verbose_name_plural = "OTP identifications"
+        verbose_name = _("OTP identification")
+        verbose_name_plural = _("OTP identifications")
         indexes = [
             models.Index(fields=["organization", "status", "created_at"], name="ident_org_status"),
             models.Index(fields=["organization", "created_at", "id"], name="ident_org_created"),
@@ -145,7 +159,12 @@ class OtpIdentification(FSMModelMixin, models.Model):
     def fail(self, *, fail_reason: str) -> None:
         self.fail_reason = fail_reason[:200]
 
-    @transition(field=status, source=list(OPEN_STATUSES), target=IdentificationStatus.CANCELED, custom={"admin": False})
+    @transition(
+        field=status,
+        source=list(OPEN_STATUSES),
+        target=IdentificationStatus.CANCELED,
+        custom={"admin": False, "label": _("Cancel")},
+    )
     def cancel(self, *, cancel_reason: str) -> None:
         self.cancel_reason = cancel_reason
 
@@ -159,7 +178,7 @@ class OtpIdentification(FSMModelMixin, models.Model):
         target=IdentificationStatus.IDENTIFIED,
         conditions=[_images_submitted],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
         permission=REVIEW_PERMISSION,
-        custom={"label": "Approve document images"},
+        custom={"label": _("Approve document images")},
     )
     def approve(self) -> None:
         """Staff checked the document images against the actor's document number."""
@@ -170,20 +189,20 @@ class OtpIdentification(FSMModelMixin, models.Model):
         target=IdentificationStatus.FAILED,
         conditions=[_images_submitted],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
         permission=REVIEW_PERMISSION,
-        custom={"label": "Reject document images"},
+        custom={"label": _("Reject document images")},
     )
     def reject(self) -> None:
         self.fail_reason = "document images rejected"
 
 
 class MessageStatus(models.TextChoices):
-    SENT = "SENT", "Sent"
-    FAILED = "FAILED", "Failed"
+    SENT = "SENT", _("Sent")
+    FAILED = "FAILED", _("Failed")
 
 
 class MessageKind(models.TextChoices):
-    LINK = "LINK", "Identification link"
-    CODE = "CODE", "One-time code"
+    LINK = "LINK", _("Identification link")
+    CODE = "CODE", _("One-time code")
 
 
 class OtpMessage(models.Model):
@@ -192,17 +211,20 @@ class OtpMessage(models.Model):
     The body is never stored: a code message's body holds the code in clear.
     """
 
-    identification = models.ForeignKey(OtpIdentification, on_delete=models.CASCADE, related_name="messages")
-    kind = models.CharField(max_length=8, choices=MessageKind.choices)
-    channel = models.CharField(max_length=8, choices=Channel.choices)
-    destination = EncryptedTextField()
-    status = models.CharField(max_length=8, choices=MessageStatus.choices)
-    error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    identification = models.ForeignKey(
+        OtpIdentification, on_delete=models.CASCADE, related_name="messages", verbose_name=_("identification")
+    )
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, verbose_name=_("kind"))
+    channel = models.CharField(max_length=8, choices=Channel.choices, verbose_name=_("channel"))
+    destination = EncryptedTextField(verbose_name=_("destination"))
+    status = models.CharField(max_length=8, choices=MessageStatus.choices, verbose_name=_("status"))
+    error = models.CharField(max_length=300, blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
         ordering = ("created_at", "id")
-        verbose_name = "message"
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} over {self.channel}: {self.status}"

@@ -51,7 +51,7 @@ class IdentityForm(forms.ModelForm):
     def clean_email_address(self) -> str:
         email = self.cleaned_data["email_address"]
         if identity_email_taken(organization=self.instance.organization, email=email, exclude_id=self.instance.pk):
-            raise forms.ValidationError("Another identity of this organization has this email address.")
+            raise forms.ValidationError(gettext("Another identity of this organization has this email address."))
         return email
 
 

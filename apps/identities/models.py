@@ -31,26 +31,42 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
     # No personal values in events: integrators fetch the identity with their key.
     EVENT_PAYLOAD = EventPayload({"id": "id", "state": "state", "managed": "managed"})
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="identities")
-    email_address = EncryptedEmailField()
-    email_hash = models.CharField(max_length=64, editable=False)
-    first_name = EncryptedTextField()
-    last_name = EncryptedTextField()
-    managed = models.BooleanField(help_text="Activated and operated by the platform; cannot change after creation.")
-    state = FSMField(default=IdentityState.INVITED, choices=IdentityState.choices, protected=True)
-    person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="identities"
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="identities",
+        verbose_name=_("organization"),
     )
-    invitation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    invitation_count = models.PositiveIntegerField(default=0, editable=False)
-    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    email_address = EncryptedEmailField(verbose_name=_("email address"))
+    email_hash = models.CharField(max_length=64, editable=False, verbose_name=_("email hash"))
+    first_name = EncryptedTextField(verbose_name=_("first name"))
+    last_name = EncryptedTextField(verbose_name=_("last name"))
+    managed = models.BooleanField(
+        help_text=_("Activated and operated by the platform; cannot change after creation."), verbose_name=_("managed")
+    )
+    state = FSMField(
+        default=IdentityState.INVITED, choices=IdentityState.choices, protected=True, verbose_name=_("state")
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="identities",
+        verbose_name=_("person"),
+    )
+    invitation_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False, verbose_name=_("invitation sent at")
+    )
+    invitation_count = models.PositiveIntegerField(default=0, editable=False, verbose_name=_("invitation count"))
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("activated at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "external personal identity"
-        verbose_name_plural = "external personal identities"
+        verbose_name = _("external personal identity")
+        verbose_name_plural = _("external personal identities")
         constraints = [
             models.UniqueConstraint(fields=["organization", "email_hash"], name="unique_identity_email_per_org")
         ]
@@ -93,7 +109,7 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
         source=IdentityState.ACTIVE,
         target=IdentityState.DEACTIVATED,
         permission=CHANGE_PERMISSION,
-        custom={"label": "Deactivate"},
+        custom={"label": _("Deactivate")},
     )
     def deactivate(self) -> None:
         pass
@@ -103,7 +119,7 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
         source=IdentityState.DEACTIVATED,
         target=IdentityState.ACTIVE,
         permission=CHANGE_PERMISSION,
-        custom={"label": "Reactivate"},
+        custom={"label": _("Reactivate")},
     )
     def reactivate(self) -> None:
         pass
@@ -114,10 +130,14 @@ class IdentityNameToken(models.Model):
     apps.core.crypto.name_tokens), so staff find an identity by name while names stay encrypted.
     A search matches identities that have every word searched."""
 
-    identity = models.ForeignKey(ExternalPersonalIdentity, on_delete=models.CASCADE, related_name="name_tokens")
-    digest = models.CharField(max_length=64)
+    identity = models.ForeignKey(
+        ExternalPersonalIdentity, on_delete=models.CASCADE, related_name="name_tokens", verbose_name=_("identity")
+    )
+    digest = models.CharField(max_length=64, verbose_name=_("digest"))
 
     class Meta:
+        verbose_name = _("identity name token")
+        verbose_name_plural = _("identity name tokens")
         constraints = [models.UniqueConstraint(fields=["digest", "identity"], name="unique_identity_name_token")]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OAuthConfig(AppConfig):
@@ -8,7 +9,7 @@ class OAuthConfig(AppConfig):
 
     name = "apps.oauth"
     label = "oauth"
-    verbose_name = "People's apps"
+    verbose_name = _("People's apps")
 
     def ready(self) -> None:
         # The signal receivers (a password change revokes the person's tokens) register

@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 from oauth2_provider.models import AbstractApplication
 
@@ -39,19 +41,19 @@ def redirect_uri_problem(uri: str) -> str | None:
     """Why `uri` cannot be a people's app's redirect URI, or None when it can: https, a
     loopback IP over http (RFC 8252 §7.3), or a private-use scheme (RFC 8252 §7.1)."""
     if "#" in uri:
-        return "A redirect URI has no fragment (#)."
+        return gettext("A redirect URI has no fragment (#).")
     parts = urlsplit(uri)
     if parts.username or parts.password:
-        return "A redirect URI carries no user name or password."
+        return gettext("A redirect URI carries no user name or password.")
     if parts.scheme == "https":
-        return None if parts.hostname else "An https redirect URI needs a host."
+        return None if parts.hostname else gettext("An https redirect URI needs a host.")
     if parts.scheme == "http":
         if _loopback(parts.hostname):
             return None
-        return "Plain http is only for a loopback address (http://127.0.0.1 or http://[::1]); use https."
+        return gettext("Plain http is only for a loopback address (http://127.0.0.1 or http://[::1]); use https.")
     if _PRIVATE_USE_SCHEME.fullmatch(parts.scheme):
         return None
-    return (
+    return gettext(
         "Use https, a loopback address over http, or the app's own scheme named after a domain it "
         "owns (e.g. com.example.app:/callback)."
     )
@@ -64,30 +66,40 @@ class Application(AbstractApplication):
 
     # What API.md fixes for every people's app (clean() holds them there whatever a form sent).
     client_type = models.CharField(
-        max_length=32, choices=AbstractApplication.CLIENT_TYPES, default=AbstractApplication.CLIENT_PUBLIC
+        max_length=32,
+        choices=AbstractApplication.CLIENT_TYPES,
+        default=AbstractApplication.CLIENT_PUBLIC,
+        verbose_name=_("client type"),
     )
     authorization_grant_type = models.CharField(
-        max_length=44, choices=AbstractApplication.GRANT_TYPES, default=AbstractApplication.GRANT_AUTHORIZATION_CODE
+        max_length=44,
+        choices=AbstractApplication.GRANT_TYPES,
+        default=AbstractApplication.GRANT_AUTHORIZATION_CODE,
+        verbose_name=_("authorization grant type"),
     )
     algorithm = models.CharField(
         max_length=5,
         choices=AbstractApplication.ALGORITHM_TYPES,
         default=AbstractApplication.RS256_ALGORITHM,
         blank=True,
+        verbose_name=_("algorithm"),
     )
     allowed_scopes = models.CharField(
         max_length=200,
         default=OPENID,
-        help_text="The scopes the app may ask for, space-separated; openid is always included.",
+        help_text=_("The scopes the app may ask for, space-separated; openid is always included."),
+        verbose_name=_("allowed scopes"),
     )
     is_active = models.BooleanField(
         default=True,
-        help_text="Off: the app can no longer sign anyone in, and its tokens stop working.",
+        help_text=_("Off: the app can no longer sign anyone in, and its tokens stop working."),
+        verbose_name=_("is active"),
     )
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
-        verbose_name = "people's app"
+        verbose_name = _("people's app")
+        verbose_name_plural = _("people's apps")
 
     def clean(self) -> None:
         self.client_type = self.CLIENT_PUBLIC
@@ -102,16 +114,16 @@ class Application(AbstractApplication):
         scopes = self.allowed_scopes.split()
         unknown = [scope for scope in scopes if scope not in SCOPE_NAMES]
         if unknown:
-            errors["allowed_scopes"] = [f"Unknown scope: {', '.join(unknown)}."]
+            errors["allowed_scopes"] = [gettext("Unknown scope: %(scopes)s.") % {"scopes": ", ".join(unknown)}]
         self.allowed_scopes = " ".join(name for name in SCOPE_NAMES if name in scopes or name == OPENID)
         uris = self.redirect_uris.split()
         if not uris:
-            errors["redirect_uris"] = ["Register at least one redirect URI."]
+            errors["redirect_uris"] = [gettext("Register at least one redirect URI.")]
         problems = [problem for uri in uris if (problem := redirect_uri_problem(uri))]
         if problems:
             errors["redirect_uris"] = sorted(set(problems))
         if not self.name.strip():
-            errors["name"] = ["People see this name when they approve the app."]
+            errors["name"] = [gettext("People see this name when they approve the app.")]
         if errors:
             raise ValidationError(errors)
         super().clean()
@@ -133,8 +145,8 @@ class Application(AbstractApplication):
 
 
 class ConnectionStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    REVOKED = "revoked", "Revoked"
+    ACTIVE = "active", _("Active")
+    REVOKED = "revoked", _("Revoked")
 
 
 class Connection(FSMModelMixin, models.Model):
@@ -148,20 +160,29 @@ class Connection(FSMModelMixin, models.Model):
     STATE_FIELD = "status"
     PUBLISH_EVENTS = False
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_connections")
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_connections", verbose_name=_("person")
+    )
     application = models.ForeignKey(
-        settings.OAUTH2_PROVIDER_APPLICATION_MODEL, on_delete=models.CASCADE, related_name="connections"
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="connections",
+        verbose_name=_("application"),
     )
     # Every scope the person approved for the app while connected, space-separated.
-    scope = models.TextField(blank=True)
-    status = FSMField(default=ConnectionStatus.ACTIVE, choices=ConnectionStatus.choices, protected=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    scope = models.TextField(blank=True, verbose_name=_("scope"))
+    status = FSMField(
+        default=ConnectionStatus.ACTIVE, choices=ConnectionStatus.choices, protected=True, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     # The last token issued or request answered for the app (kept to the minute).
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "application"],

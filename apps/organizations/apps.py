@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OrganizationsConfig(AppConfig):
     name = "apps.organizations"
     label = "organizations"
-    verbose_name = "Organizations and API keys"
+    verbose_name = _("Organizations and API keys")
 
     def ready(self) -> None:
         from apps.organizations import key_cache

@@ -6,16 +6,17 @@ from django.conf import settings
 from django.core.validators import validate_slug
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Scope(models.TextChoices):
-    IDENTITIES = "identities", "Identities"
-    ACTIVITIES = "activities", "Activities"
-    PROCESSES = "processes", "Verification processes"
-    IDENTIFICATIONS = "identifications", "OTP identifications"
-    SESSIONS = "sessions", "Data-transfer sessions"
-    WEBHOOKS = "webhooks", "Webhooks"
-    IDENTIFICATIONS_FORCE_DELETE = "identifications:force-delete", "Force-delete identifications"
+    IDENTITIES = "identities", _("Identities")
+    ACTIVITIES = "activities", _("Activities")
+    PROCESSES = "processes", _("Verification processes")
+    IDENTIFICATIONS = "identifications", _("OTP identifications")
+    SESSIONS = "sessions", _("Data-transfer sessions")
+    WEBHOOKS = "webhooks", _("Webhooks")
+    IDENTIFICATIONS_FORCE_DELETE = "identifications:force-delete", _("Force-delete identifications")
 
 
 # A key made without explicit scopes gets every family, but never the destructive extra.
@@ -25,14 +26,20 @@ DEFAULT_SCOPES = [s.value for s in Scope if s is not Scope.IDENTIFICATIONS_FORCE
 class Organization(models.Model):
     """A tenant: an integrator whose API keys, identities and objects belong together."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
     slug = models.SlugField(
-        max_length=64, unique=True, validators=[validate_slug], help_text="The org_id in API paths."
+        max_length=64,
+        unique=True,
+        validators=[validate_slug],
+        help_text=_("The org_id in API paths."),
+        verbose_name=_("slug"),
     )
-    name = models.CharField(max_length=200)
-    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
         ordering = ("slug",)
 
     def __str__(self) -> str:
@@ -46,18 +53,21 @@ class ApiKey(models.Model):
     guessed, and authentication runs on every request.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=200, blank=True)
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    hashed_secret = models.CharField(max_length=64, editable=False)
-    scopes = models.JSONField(default=list)
-    created_at = models.DateTimeField(default=timezone.now)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("organization")
+    )
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("name"))
+    prefix = models.CharField(max_length=16, unique=True, editable=False, verbose_name=_("prefix"))
+    hashed_secret = models.CharField(max_length=64, editable=False, verbose_name=_("hashed secret"))
+    scopes = models.JSONField(default=list, verbose_name=_("scopes"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     class Meta:
-        verbose_name = "API key"
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
         ordering = ("-created_at",)
 
     def __str__(self) -> str:
@@ -74,11 +84,17 @@ class ApiKey(models.Model):
 class Membership(models.Model):
     """Staff membership: which organizations a back-office user works for."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    created_at = models.DateTimeField(default=timezone.now)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organization")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["organization", "user"], name="unique_membership")]
 
     def __str__(self) -> str:

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PeopleConfig(AppConfig):
     name = "apps.people"
     label = "people"
-    verbose_name = "People and personal details"
+    verbose_name = _("People and personal details")

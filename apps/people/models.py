@@ -8,6 +8,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from apps.audit.events import EventPayload, payload_of
@@ -40,18 +42,20 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """A person or a staff member. Signs in with their email, which is stored encrypted."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = EncryptedEmailField("email address")
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    email = EncryptedEmailField(_("email address"))
     # Keyed HMAC of the normalised email: the only way to find someone by email.
-    email_hash = models.CharField(max_length=64, unique=True, editable=False)
-    is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(default=False, help_text="May sign in to the admin back office.")
-    date_joined = models.DateTimeField(default=timezone.now)
+    email_hash = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("email hash"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    is_staff = models.BooleanField(
+        default=False, help_text=_("May sign in to the admin back office."), verbose_name=_("is staff")
+    )
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
     # The IANA zone pages show times in; empty: the browser's, else TIME_ZONE (apps.core.time_zones).
-    time_zone = models.CharField(max_length=64, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, verbose_name=_("time zone"))
     # The language emails to the person are written in: the last one they chose on the portal's
     # language switcher; empty: LANGUAGE_CODE.
-    language = models.CharField(max_length=8, blank=True)
+    language = models.CharField(max_length=8, blank=True, verbose_name=_("language"))
 
     objects = UserManager()
 
@@ -60,8 +64,8 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
-        verbose_name = "person"
-        verbose_name_plural = "people"
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         # The back office lists people newest first.
         indexes = [models.Index(fields=["date_joined"], name="person_date_joined")]
 
@@ -78,23 +82,28 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
 
 
 class DetailSource(models.TextChoices):
-    SELF_DECLARED = "self_declared", "Self-declared"
-    VERIFIED = "verified", "Verified"
+    # Not the person page's "Self-declared" ("declared by you"): staff read this one.
+    SELF_DECLARED = "self_declared", pgettext_lazy("detail source", "Self-declared")
+    VERIFIED = "verified", _("Verified")
 
 
 class PersonalDetail(models.Model):
     """One personal value of a person, encrypted, with where it came from."""
 
-    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="details")
-    name = models.CharField(max_length=64, choices=DETAIL_CHOICES)
-    value = EncryptedTextField()
-    source = models.CharField(max_length=16, choices=DetailSource.choices, default=DetailSource.SELF_DECLARED)
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="details", verbose_name=_("person"))
+    name = models.CharField(max_length=64, choices=DETAIL_CHOICES, verbose_name=_("name"))
+    value = EncryptedTextField(verbose_name=_("value"))
+    source = models.CharField(
+        max_length=16, choices=DetailSource.choices, default=DetailSource.SELF_DECLARED, verbose_name=_("source")
+    )
     # Provenance of a verified value: the verification process and its provider.
-    verified_by_process_id = models.UUIDField(null=True, blank=True)
-    verified_by_provider = models.CharField(max_length=32, blank=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    verified_by_process_id = models.UUIDField(null=True, blank=True, verbose_name=_("verified by process ID"))
+    verified_by_provider = models.CharField(max_length=32, blank=True, verbose_name=_("verified by provider"))
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("personal detail")
+        verbose_name_plural = _("personal details")
         constraints = [models.UniqueConstraint(fields=["person", "name"], name="unique_person_detail")]
         ordering = ("name",)
 
@@ -103,11 +112,11 @@ class PersonalDetail(models.Model):
 
 
 class ProposalStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for the person"
-    CONFIRMED = "confirmed", "Confirmed"
-    DISMISSED = "dismissed", "Dismissed"
+    PENDING = "pending", _("Waiting for the person")
+    CONFIRMED = "confirmed", _("Confirmed")
+    DISMISSED = "dismissed", _("Dismissed")
     # A newer verification proposed another value, or the process's data was redacted.
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class DetailProposal(FSMModelMixin, models.Model):
@@ -121,20 +130,26 @@ class DetailProposal(FSMModelMixin, models.Model):
     # Logged in the audit trail, but no organization's event: it is the person's own business.
     PUBLISH_EVENTS = False
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="detail_proposals")
-    name = models.CharField(max_length=64, choices=DETAIL_CHOICES)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
+    person = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="detail_proposals", verbose_name=_("person")
+    )
+    name = models.CharField(max_length=64, choices=DETAIL_CHOICES, verbose_name=_("name"))
     # The proposed value, encrypted; emptied once the person decided (confirmed, it lives on as
     # their detail; dismissed or withdrawn, nobody needs it).
-    value = EncryptedTextField(blank=True)
+    value = EncryptedTextField(blank=True, verbose_name=_("value"))
     # Where it comes from: the verification process and its provider.
-    process_id = models.UUIDField()
-    provider = models.CharField(max_length=64)
-    status = FSMField(default=ProposalStatus.PENDING, choices=ProposalStatus.choices, protected=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    decided_at = models.DateTimeField(null=True, blank=True)
+    process_id = models.UUIDField(verbose_name=_("process ID"))
+    provider = models.CharField(max_length=64, verbose_name=_("provider"))
+    status = FSMField(
+        default=ProposalStatus.PENDING, choices=ProposalStatus.choices, protected=True, verbose_name=_("status")
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
 
     class Meta:
+        verbose_name = _("detail proposal")
+        verbose_name_plural = _("detail proposals")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "name"],

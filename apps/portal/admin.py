@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.activities.selectors import person_values_shared_with
 from apps.identities.admin import ExternalPersonalIdentityAdmin
@@ -25,34 +27,35 @@ class IdentityWithDetailsAdmin(ExternalPersonalIdentityAdmin):
     fields = (*ExternalPersonalIdentityAdmin.fields, "personal_details")
     readonly_fields = (*ExternalPersonalIdentityAdmin.readonly_fields, "personal_details")
 
-    @admin.display(description="personal details")
+    @admin.display(description=_("personal details"))
     def personal_details(self, identity: ExternalPersonalIdentity) -> str:
         person = identity.person
         if person is None:
-            return "No account is linked to this identity yet."
+            return gettext("No account is linked to this identity yet.")
         details = person_details(person=person)
         if not details:
-            return "The person has no personal details."
+            return gettext("The person has no personal details.")
         shared = person_values_shared_with(organization=identity.organization, person=person)
         rows = []
         for detail in details:
             provenance = (
-                f"verified by {detail.verified_by_provider or 'a verification'}"
+                gettext("verified by %(provider)s")
+                % {"provider": detail.verified_by_provider or gettext("a verification")}
                 if detail.source == DetailSource.VERIFIED
-                else "self-declared"
+                else gettext("self-declared")
             )
             value = shared.get(detail.name)
             shown = (
                 format_html("{}", value)
                 if value is not None
-                else format_html("<em>{}</em>", "not shared with this organization")
+                else format_html("<em>{}</em>", gettext("not shared with this organization"))
             )
             rows.append((detail.get_name_display(), provenance, shown))
         return format_html(
             '<table class="backoffice-details"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>'
             "<tbody>{}</tbody></table>",
-            "detail",
-            "provenance",
-            "value (while shared with this organization)",
+            gettext("detail"),
+            gettext("provenance"),
+            gettext("value (while shared with this organization)"),
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PortalConfig(AppConfig):
@@ -9,4 +10,4 @@ class PortalConfig(AppConfig):
 
     name = "apps.portal"
     label = "portal"
-    verbose_name = "Portal"
+    verbose_name = _("Portal")

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TransfersConfig(AppConfig):
     name = "apps.transfers"
     label = "transfers"
-    verbose_name = "Data-transfer sessions"
+    verbose_name = _("Data-transfer sessions")
 
     def ready(self) -> None:
         # Models are loaded only now; the services that import them, with them.

@@ -48,35 +48,46 @@ class TransferSession(FSMModelMixin, models.Model):
 
     id = models.UUIDField(_("session id"), primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.PROTECT, related_name="transfer_sessions"
+        "organizations.Organization",
+        on_delete=models.PROTECT,
+        related_name="transfer_sessions",
+        verbose_name=_("organization"),
     )
-    scopes = models.JSONField(default=list, help_text="Requested personal-detail names.")
-    vendor_data = models.CharField(max_length=1000, blank=True)
-    callback = models.URLField(max_length=2000, blank=True)
+    scopes = models.JSONField(default=list, help_text=_("Requested personal-detail names."), verbose_name=_("scopes"))
+    vendor_data = models.CharField(max_length=1000, blank=True, verbose_name=_("vendor data"))
+    callback = models.URLField(max_length=2000, blank=True, verbose_name=_("callback"))
     # sha256 of the session token; the token itself is shown once, at creation.
-    token_hash = models.CharField(max_length=64, editable=False)
-    status = FSMField(default=SessionStatus.INITIALIZED, choices=SessionStatus.choices, protected=True)
-    expires_at = models.DateTimeField()
-    person = models.ForeignKey(
-        "people.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="transfer_sessions"
+    token_hash = models.CharField(max_length=64, editable=False, verbose_name=_("token hash"))
+    status = FSMField(
+        default=SessionStatus.INITIALIZED, choices=SessionStatus.choices, protected=True, verbose_name=_("status")
     )
-    accepted_scopes = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    person = models.ForeignKey(
+        "people.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transfer_sessions",
+        verbose_name=_("person"),
+    )
+    accepted_scopes = models.JSONField(default=list, blank=True, verbose_name=_("accepted scopes"))
     # The confirmed values, encrypted; purged after SESSION_DATA_RETENTION_SECONDS.
-    data = EncryptedJSONField(null=True, blank=True)
-    data_purged_at = models.DateTimeField(null=True, blank=True)
-    answered_at = models.DateTimeField(null=True, blank=True)
+    data = EncryptedJSONField(null=True, blank=True, verbose_name=_("data"))
+    data_purged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("data purged at"))
+    answered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("answered at"))
     replaced_by = models.OneToOneField(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces"
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces", verbose_name=_("replaced by")
     )
     # The replacement's token, encrypted, so that every holder of this session's token (a
     # second display tab, a retried request) gets the same replacement from `renew`.
     # Cleared with the confirmed data after the retention window.
-    replacement_token = EncryptedTextField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    replacement_token = EncryptedTextField(null=True, blank=True, editable=False, verbose_name=_("replacement token"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "data-transfer session"
+        verbose_name = _("data-transfer session")
+        verbose_name_plural = _("data-transfer sessions")
         indexes = [
             models.Index(fields=["organization", "created_at", "id"], name="transfer_org_created"),
             models.Index(fields=["created_at"], name="transfer_created"),

@@ -260,15 +260,28 @@ class ProviderConnectionForm(forms.ModelForm):
     """A connection's settings, field by field. Secrets are write-only: never shown, and left
     blank they keep their current value."""
 
-    api_url = forms.URLField(required=False, assume_scheme="https", help_text="Onfido: default the EU API.")
-    workflow_id = forms.CharField(required=False, help_text="Onfido: the Studio workflow id.")
-    issuer = forms.URLField(required=False, assume_scheme="https", help_text="Connect: the provider's issuer.")
-    client_id = forms.CharField(required=False, help_text="Connect.")
-    scopes = forms.CharField(required=False, help_text="Connect: space-separated, with openid.")
-    api_token = forms.CharField(required=False, widget=forms.PasswordInput, help_text="Onfido. Blank: unchanged.")
-    webhook_token = forms.CharField(required=False, widget=forms.PasswordInput, help_text="Onfido. Blank: unchanged.")
+    api_url = forms.URLField(
+        label=_("API URL"), required=False, assume_scheme="https", help_text=_("Onfido: default the EU API.")
+    )
+    workflow_id = forms.CharField(
+        label=_("Workflow ID"), required=False, help_text=_("Onfido: the Studio workflow id.")
+    )
+    issuer = forms.URLField(
+        label=_("Issuer"), required=False, assume_scheme="https", help_text=_("Connect: the provider's issuer.")
+    )
+    client_id = forms.CharField(label=_("Client ID"), required=False, help_text=_("Connect."))
+    scopes = forms.CharField(label=_("Scopes"), required=False, help_text=_("Connect: space-separated, with openid."))
+    api_token = forms.CharField(
+        label=_("API token"), required=False, widget=forms.PasswordInput, help_text=_("Onfido. Blank: unchanged.")
+    )
+    webhook_token = forms.CharField(
+        label=_("Webhook token"), required=False, widget=forms.PasswordInput, help_text=_("Onfido. Blank: unchanged.")
+    )
     client_secret = forms.CharField(
-        required=False, widget=forms.PasswordInput, help_text="Connect (empty for a public client). Blank: unchanged."
+        label=_("Client secret"),
+        required=False,
+        widget=forms.PasswordInput,
+        help_text=_("Connect (empty for a public client). Blank: unchanged."),
     )
 
     class Meta:

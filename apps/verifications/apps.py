@@ -6,6 +6,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger("apps.verifications")
 
@@ -26,7 +27,7 @@ def check_bioface_provider(app_configs: Any = None, **kwargs: Any) -> list[check
 class VerificationsConfig(AppConfig):
     name = "apps.verifications"
     label = "verifications"
-    verbose_name = "Identity verification processes"
+    verbose_name = _("Identity verification processes")
 
     def ready(self) -> None:
         # Models are loaded only now; the services that import them, with them.

@@ -55,13 +55,16 @@ class VerificationProcess(FSMModelMixin, models.Model):
     )
 
     id = models.UUIDField(_("process id"), primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.PROTECT, related_name="processes")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="processes", verbose_name=_("organization")
+    )
     identity = models.ForeignKey(
         "identities.ExternalPersonalIdentity",
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="processes",
+        verbose_name=_("identity"),
     )
     activity = models.ForeignKey(
         "activities.Activity",
@@ -69,36 +72,44 @@ class VerificationProcess(FSMModelMixin, models.Model):
         null=True,
         blank=True,
         related_name="verification_processes",
-        help_text="The authorization (AT_004) this BioFace check is for.",
+        help_text=_("The authorization (AT_004) this BioFace check is for."),
+        verbose_name=_("activity"),
     )
     provider = models.CharField(
-        max_length=64, help_text="onfido, eid, readid, facetec, signicatpaper, connect[:method] or sandbox."
+        max_length=64,
+        help_text=_("onfido, eid, readid, facetec, signicatpaper, connect[:method] or sandbox."),
+        verbose_name=_("provider"),
     )
-    process_type = models.CharField(max_length=32, blank=True)
-    status = FSMField(default=ProcessStatus.PENDING, choices=ProcessStatus.choices, protected=True)
+    process_type = models.CharField(max_length=32, blank=True, verbose_name=_("process type"))
+    status = FSMField(
+        default=ProcessStatus.PENDING, choices=ProcessStatus.choices, protected=True, verbose_name=_("status")
+    )
     # Personal data from the provider: encrypted at rest.
-    provider_specific = EncryptedJSONField(null=True, blank=True)
-    final_result = EncryptedJSONField(null=True, blank=True)
+    provider_specific = EncryptedJSONField(null=True, blank=True, verbose_name=_("provider specific"))
+    final_result = EncryptedJSONField(null=True, blank=True, verbose_name=_("final result"))
     raw_result = EncryptedJSONField(
         null=True,
         blank=True,
-        help_text="The provider's raw result as received (the full result zip's provider-result.json only).",
+        help_text=_("The provider's raw result as received (the full result zip's provider-result.json only)."),
+        verbose_name=_("raw result"),
     )
-    fail_reason = models.JSONField(null=True, blank=True)
-    notification_url = models.URLField(max_length=2000, blank=True)
-    redirect_url = models.URLField(max_length=2000, blank=True)
+    fail_reason = models.JSONField(null=True, blank=True, verbose_name=_("fail reason"))
+    notification_url = models.URLField(max_length=2000, blank=True, verbose_name=_("notification URL"))
+    redirect_url = models.URLField(max_length=2000, blank=True, verbose_name=_("redirect URL"))
     # For sandbox processes: the provider whose payload the tester chose.
-    sandbox_provider = models.CharField(max_length=32, blank=True)
-    deadline_at = models.DateTimeField(help_text="Still open after this, the process fails with reason timeout.")
+    sandbox_provider = models.CharField(max_length=32, blank=True, verbose_name=_("sandbox provider"))
+    deadline_at = models.DateTimeField(
+        help_text=_("Still open after this, the process fails with reason timeout."), verbose_name=_("deadline at")
+    )
     # Set once the person or staff asked for the personal data to be redacted (seed 003's
     # redactionRequested): status and timestamps stay, the provider's data is gone and never kept again.
-    redaction_requested_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    redaction_requested_at = models.DateTimeField(null=True, blank=True, verbose_name=_("redaction requested at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "verification process"
-        verbose_name_plural = "verification processes"
+        verbose_name = _("verification process")
+        verbose_name_plural = _("verification processes")
         indexes = [
             models.Index(fields=["organization", "status", "created_at"], name="process_org_status"),
             models.Index(fields=["organization", "created_at", "id"], name="process_org_created"),
@@ -156,7 +167,7 @@ class VerificationProcess(FSMModelMixin, models.Model):
         source=list(OPEN_STATUSES),
         target=ProcessStatus.CANCELED,
         permission=CHANGE_PERMISSION,
-        custom={"label": "Cancel"},
+        custom={"label": _("Cancel")},
     )
     def cancel(self) -> None:
         """Canceled by the person at the provider, or by the organization."""
@@ -182,18 +193,23 @@ class ProviderConnection(models.Model):
     EVENT_TYPE = "provider.connection_changed"
     STATE_FIELD = "provider"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="provider_connections"
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="provider_connections",
+        verbose_name=_("organization"),
     )
-    provider = models.CharField(max_length=32, choices=ConnectedProvider.choices)
-    settings = EncryptedJSONField(help_text="The provider's settings, secrets included (encrypted, never shown).")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    provider = models.CharField(max_length=32, choices=ConnectedProvider.choices, verbose_name=_("provider"))
+    settings = EncryptedJSONField(
+        help_text=_("The provider's settings, secrets included (encrypted, never shown)."), verbose_name=_("settings")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name = "provider connection"
-        verbose_name_plural = "provider connections"
+        verbose_name = _("provider connection")
+        verbose_name_plural = _("provider connections")
         constraints = [
             models.UniqueConstraint(fields=["organization", "provider"], name="provider_connection_one_per_org"),
         ]
@@ -210,16 +226,28 @@ class ProviderRun(models.Model):
     """A process started at a connected provider: where the person goes, the provider's own
     reference for it, and what the hand-off keeps server-side (PKCE verifier, nonce; encrypted)."""
 
-    process = models.OneToOneField(VerificationProcess, on_delete=models.CASCADE, related_name="provider_run")
-    connection = models.ForeignKey(ProviderConnection, on_delete=models.SET_NULL, null=True, related_name="runs")
-    reference = models.CharField(max_length=200, blank=True, db_index=True, help_text="The provider's id of the run.")
-    url = models.URLField(max_length=4000, blank=True, help_text="Where the person verifies, at the provider.")
-    data = EncryptedJSONField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    process = models.OneToOneField(
+        VerificationProcess, on_delete=models.CASCADE, related_name="provider_run", verbose_name=_("process")
+    )
+    connection = models.ForeignKey(
+        ProviderConnection, on_delete=models.SET_NULL, null=True, related_name="runs", verbose_name=_("connection")
+    )
+    reference = models.CharField(
+        max_length=200,
+        blank=True,
+        db_index=True,
+        help_text=_("The provider's id of the run."),
+        verbose_name=_("reference"),
+    )
+    url = models.URLField(
+        max_length=4000, blank=True, help_text=_("Where the person verifies, at the provider."), verbose_name=_("URL")
+    )
+    data = EncryptedJSONField(null=True, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name = "provider run"
-        verbose_name_plural = "provider runs"
+        verbose_name = _("provider run")
+        verbose_name_plural = _("provider runs")
 
     def __str__(self) -> str:
         return f"{self.process_id} {self.reference}"
@@ -251,7 +279,7 @@ class ProcessReview(FSMModelMixin, models.Model):
     EVENT_TYPE = "process.status_changed"
     STATE_FIELD = "state"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("ID"))
     process = models.OneToOneField(
         VerificationProcess, on_delete=models.CASCADE, related_name="review", verbose_name=_("verification process")
     )
@@ -259,7 +287,11 @@ class ProcessReview(FSMModelMixin, models.Model):
         "organizations.Organization", on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
     )
     state = FSMField(
-        _("review state"), default=ReviewState.PENDING, choices=ReviewState.choices, protected=True, max_length=32
+        _("review state"),
+        default=ReviewState.PENDING,
+        choices=ReviewState.choices,
+        protected=True,
+        max_length=32,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin
 from apps.webhooks.destinations import UnsafeDestination, destination_check
@@ -15,7 +17,7 @@ from apps.webhooks.relay import delivery_redeliver
 class WebhookEndpointForm(forms.ModelForm):
     """Staff edits pass the same checks as registration through the API."""
 
-    url = forms.URLField(max_length=2000, assume_scheme="https")
+    url = forms.URLField(label=_("URL"), max_length=2000, assume_scheme="https")
 
     class Meta:
         model = WebhookEndpoint
@@ -32,7 +34,9 @@ class WebhookEndpointForm(forms.ModelForm):
     def clean_events(self) -> list[str]:
         events = self.cleaned_data["events"]
         if not isinstance(events, list) or not events or any(e not in EVENT_TYPES for e in events):
-            raise forms.ValidationError(f"A non-empty list of event types from: {', '.join(EVENT_TYPES)}.")
+            raise forms.ValidationError(
+                gettext("A non-empty list of event types from: %(types)s.") % {"types": ", ".join(EVENT_TYPES)}
+            )
         return list(dict.fromkeys(events))
 
 
@@ -98,7 +102,7 @@ class DeliveryAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
         # The delivery's fields stay read-only; the change permission is what lets an operator resend it.
         return request.user.has_perm("webhooks.change_delivery")
 
-    @admin.action(description="Redeliver (same event, same webhook-id)", permissions=["redeliver"])
+    @admin.action(description=_("Redeliver (same event, same webhook-id)"), permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = 0
         for delivery in queryset.select_related("event", "endpoint"):
@@ -106,9 +110,13 @@ class DeliveryAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
             self.log_change(request, delivery, f"Redelivered as delivery {again.pk}.")
             count += 1
         if count:
-            self.message_user(request, f"Queued {count} redelivery(ies).", level=messages.SUCCESS)
+            self.message_user(
+                request,
+                ngettext("Queued %(n)d redelivery.", "Queued %(n)d redeliveries.", count) % {"n": count},
+                level=messages.SUCCESS,
+            )
         else:
-            self.message_user(request, "Nothing to redeliver.", level=messages.WARNING)
+            self.message_user(request, gettext("Nothing to redeliver."), level=messages.WARNING)
 
 
 @admin.register(DeliveryAttempt)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhooksConfig(AppConfig):
     name = "apps.webhooks"
     label = "webhooks"
-    verbose_name = "Events and webhooks"
+    verbose_name = _("Events and webhooks")
 
     def ready(self) -> None:
         from apps.audit.dispatch import transition_subscribe

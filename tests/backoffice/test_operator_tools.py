@@ -46,7 +46,7 @@ def test_an_operator_redelivers_a_webhook_from_its_page(staff_client, delivery, 
 
     again = Delivery.objects.get(redelivery_of=delivery)
     assert (again.event_id, again.endpoint_id, again.status) == (delivery.event_id, delivery.endpoint_id, "pending")
-    assert "Queued 1 redelivery(ies)." in _messages(response)
+    assert "Queued 1 redelivery." in _messages(response)
     assert response.redirect_chain[-1][0] == f"{DELIVERIES}{delivery.pk}/change/"
 
 
