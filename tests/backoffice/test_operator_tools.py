@@ -151,11 +151,21 @@ def test_the_export_follows_the_filters_and_shows_only_the_list_columns(staff_cl
 
     rows = _csv(client.get(f"{IDENTIFICATIONS}export-csv/", {"status__exact": "CREATED"}))
 
-    assert rows[0] == ["status", "channel", "two factor type", "organization", "expires at", "created at", "Short id"]
+    assert rows[0] == [
+        "status",
+        "channel",
+        "two factor type",
+        "organization",
+        "expires at",
+        "created at",
+        "Images waiting",
+        "Short id",
+    ]
     assert len(rows) == 2  # the header and the one CREATED identification of acme
     assert rows[1][0:4] == ["Created", "Email", "Document number", "Acme Bank"]
     assert rows[1][5].startswith("20") and "T" in rows[1][5]  # ISO 8601
-    assert len(rows[1][6]) == 8  # the short id, last
+    assert rows[1][6] == "—"  # no images to review
+    assert len(rows[1][7]) == 8  # the short id, last
     flat = " ".join(" ".join(row) for row in rows)
     assert "a@example.com" not in flat and "X" not in flat.replace("Expires", "")  # no actor data
 
