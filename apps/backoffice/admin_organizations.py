@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from apps.backoffice.admin_accessibility import NamedDeletionInlineFormSet
 from apps.backoffice.admin_scoping import ScopedInlineMixin
 from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.core.crypto import lookup_hash, normalize_email
@@ -53,6 +54,7 @@ class MembershipInline(ScopedInlineMixin, admin.TabularInline):
 
     model = Membership
     form = MembershipForm
+    formset = NamedDeletionInlineFormSet
     extra = 0
     autocomplete_fields = ("user",)
 
