@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from base64 import b32decode
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -36,7 +37,7 @@ from apps.transfers.services import session_create
 from apps.verifications.links import process_url
 from apps.verifications.models import ProcessReview, VerificationProcess
 from tests.browser.conftest import DESKTOP, REPOSITORY
-from tests.factories import totp_code
+from tests.factories import totp_code, totp_code_for_key
 from tests.oauth.flow import authorize_params, pkce_pair, register_app
 
 pytestmark = pytest.mark.browser
@@ -333,16 +334,33 @@ def test_person_pages(audit, live_server, settings):
     audit.assert_clean()
 
 
-def test_back_office_pages(audit, live_server, settings):
-    demo = _demo(live_server, settings)
-    page, base = audit.page, live_server.url
-
-    audit.visit(f"{base}/admin/login/", "admin sign-in")
-    page.locator("#id_username").fill("admin@example.com")
+def _staff_password(page, email: str) -> None:
+    page.locator("#id_username").fill(email)
     page.locator("#id_password").fill(ADMIN_PASSWORD)
     with page.expect_navigation():
         page.locator("#login-form [type=submit]").click()
     assert "/admin/second-factor/" in page.url, page.url
+
+
+def test_back_office_pages(audit, live_server, settings):
+    demo = _demo(live_server, settings)
+    page, base = audit.page, live_server.url
+
+    # A new staff member's first sign-in: the authenticator's enrolment, then the backup codes.
+    User.objects.create_user("new-staff@example.com", ADMIN_PASSWORD, is_staff=True)
+    audit.visit(f"{base}/admin/login/", "admin sign-in")
+    _staff_password(page, "new-staff@example.com")
+    audit.check("second factor enrolment")
+    key = b32decode(page.locator("#totp-secret").inner_text().replace(" ", ""))
+    page.locator("#id_otp_token").fill(totp_code_for_key(key))
+    with page.expect_navigation():
+        page.locator("#second-factor-form [type=submit]").click()
+    audit.check("second factor backup codes")
+    page.context.clear_cookies()
+
+    # The demo's superuser, with the code from the authenticator enrolled before.
+    page.goto(f"{base}/admin/login/")
+    _staff_password(page, "admin@example.com")
     audit.check("second factor")
     device = TOTPDevice.objects.get(user__email_hash=lookup_hash("admin@example.com"), confirmed=True)
     page.locator("#id_otp_token").fill(totp_code(device))
@@ -362,6 +380,10 @@ def test_back_office_pages(audit, live_server, settings):
         "webhooks/webhookendpoint",
         "people/user",
         "organizations/organization",
+        "organizations/apikey",
+        "activities/consentreceipt",
+        "verifications/providerconnection",
+        "webhooks/delivery",
     ]
     for changelist in changelists:
         audit.visit(f"{base}/admin/{changelist}/", f"changelist {changelist}")
@@ -374,9 +396,13 @@ def test_back_office_pages(audit, live_server, settings):
         "transfers/transfersession": demo.session.pk,
         "audit/transition": Transition.objects.order_by("pk").last().pk,
         "organizations/organization": demo.organization.pk,
+        "people/user": demo.ana.pk,
     }
     for model, pk in objects.items():
         audit.visit(f"{base}/admin/{model}/{pk}/change/", f"change form {model}")
+    for model in ("identities/externalpersonalidentity", "webhooks/webhookendpoint"):
+        audit.visit(f"{base}/admin/{model}/add/", f"add form {model}")
+    audit.visit(f"{base}/admin/identities/externalpersonalidentity/?q=ana", "changelist searched")
     audit.visit(f"{base}/admin/identities/externalpersonalidentity/{demo.ana_identity.pk}/history/", "history")
     audit.visit(f"{base}/admin/identities/externalpersonalidentity/{demo.ana_identity.pk}/change/", "identity")
     with page.expect_navigation():
