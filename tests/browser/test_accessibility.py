@@ -38,7 +38,7 @@ from apps.verifications.links import process_url
 from apps.verifications.models import ProcessReview, VerificationProcess
 from tests.browser.conftest import DESKTOP, REPOSITORY
 from tests.factories import totp_code, totp_code_for_key
-from tests.oauth.flow import authorize_params, pkce_pair, register_app
+from tests.oauth.flow import authorize_params, pkce_pair, register_app, sign_in_and_approve
 
 pytestmark = pytest.mark.browser
 
@@ -166,8 +166,11 @@ class Audit:
             if ratio < FOCUS_RING_CONTRAST:
                 self.problems.append(f"{where}: focus ring contrast {ratio:.2f}:1 on {ring['control']}")
 
-    def visit(self, url: str, name: str, **kwargs: Any) -> None:
-        self.page.goto(url)
+    def visit(self, url: str, name: str, status: int = 200, **kwargs: Any) -> None:
+        response = self.page.goto(url)
+        # The page meant, not a 404 or a sign-in page in its place.
+        if response is None or response.status != status:
+            self.problems.append(f"{name} {url}: HTTP {response and response.status}, expected {status}")
         self.check(name, **kwargs)
 
     def assert_clean(self) -> None:
@@ -228,7 +231,7 @@ def _demo(live_server, settings) -> SimpleNamespace:
         .first()
         for kind in ActivityType
     }
-    return SimpleNamespace(
+    world = SimpleNamespace(
         organization=organization,
         ana=ana,
         ana_identity=ana_identity,
@@ -245,6 +248,11 @@ def _demo(live_server, settings) -> SimpleNamespace:
         carla=carla,
         review=ProcessReview.objects.first(),
     )
+    # A missing object would make its page a 404, which axe would pass without a word.
+    missing = [name for name, value in vars(world).items() if value is None]
+    missing += [kind.label for kind, activity in activities.items() if activity is None]
+    assert not missing, missing
+    return world
 
 
 def test_public_pages(audit, live_server, settings):
@@ -267,17 +275,17 @@ def test_public_pages(audit, live_server, settings):
     audit.visit(f"{base}/accounts/signed-out/", "signed out")
     invitation = [message for message in mail.outbox if message.to == ["carla@example.com"]][-1]
     audit.visit(re.search(rf"{base}/invitations/\S+", invitation.body).group(0), "invitation")
-    audit.visit(f"{base}/invitations/{demo.carla.pk}/not-a-token/", "invitation no longer valid")
+    audit.visit(f"{base}/invitations/{demo.carla.pk}/not-a-token/", "invitation no longer valid", status=410)
     audit.visit(identification_url(demo.identification), "OTP identification")
     with page.expect_navigation():
         page.locator("main form [type=submit]").first.click()
     audit.check("OTP identification, code sent")
-    audit.visit(f"{base}/identify/{uuid.uuid4()}/not-a-token/", "OTP identification link not valid")
+    audit.visit(f"{base}/identify/{uuid.uuid4()}/not-a-token/", "OTP identification link not valid", status=404)
     audit.visit(process_url(demo.sandbox), "verification sandbox")
-    audit.visit(f"{base}/verify/{uuid.uuid4()}/not-a-token/", "verification link not valid")
+    audit.visit(f"{base}/verify/{uuid.uuid4()}/not-a-token/", "verification link not valid", status=404)
     audit.visit(f"{base}/session/{demo.session.pk}/display?token={demo.session_token}", "data-transfer display")
-    audit.visit(f"{base}/session/{demo.session.pk}/display?token=wrong", "data-transfer display, unknown")
-    audit.visit(f"{base}/no-such-page/", "404")
+    audit.visit(f"{base}/session/{demo.session.pk}/display?token=wrong", "data-transfer display, unknown", status=401)
+    audit.visit(f"{base}/no-such-page/", "404", status=404)
     page.goto(f"{base}/api/docs/")
     page.wait_for_selector(".swagger-ui .info .title", timeout=15_000)
     # What Swagger UI's script draws into #swagger-ui is third-party markup and styling (vendored
@@ -290,6 +298,7 @@ def test_public_pages(audit, live_server, settings):
 def test_person_pages(audit, live_server, settings):
     demo = _demo(live_server, settings)
     page, base = audit.page, live_server.url
+    sign_in_and_approve(demo.ana, register_app(name="Mio Phone"))  # "Connected apps" on /me/
 
     page.goto(f"{base}/accounts/login/")
     page.locator("#id_username").fill("ana@example.com")
@@ -297,6 +306,7 @@ def test_person_pages(audit, live_server, settings):
     with page.expect_navigation():
         page.locator("main form [type=submit]").click()
     assert page.url == f"{base}/me/"
+    assert "Mio Phone" in page.inner_text("main")
     audit.check("my page")
     audit.visit(f"{base}/me/details/", "edit my details")
     page.locator("#id_phone").fill("call me")
@@ -322,7 +332,7 @@ def test_person_pages(audit, live_server, settings):
     audit.visit(f"{base}/me/proposals/{demo.proposal.pk}/confirm/", "confirm a proposed update")
     audit.visit(f"{base}/me/verifications/{demo.ana_process.pk}/redact/", "remove a verification's data")
     audit.visit(f"{base}/session/{demo.session.pk}", "data-transfer phone")
-    app = register_app()
+    app = register_app(name="Budget Book")
     _, challenge = pkce_pair()
     audit.visit(
         f"{base}/oauth/authorize/?{urlencode(authorize_params(app, 'openid inbox details', challenge))}",
@@ -400,7 +410,7 @@ def test_back_office_pages(audit, live_server, settings):
     }
     for model, pk in objects.items():
         audit.visit(f"{base}/admin/{model}/{pk}/change/", f"change form {model}")
-    for model in ("identities/externalpersonalidentity", "webhooks/webhookendpoint"):
+    for model in ("organizations/organization", "people/user", "oauth/application"):
         audit.visit(f"{base}/admin/{model}/add/", f"add form {model}")
     audit.visit(f"{base}/admin/identities/externalpersonalidentity/?q=ana", "changelist searched")
     audit.visit(f"{base}/admin/identities/externalpersonalidentity/{demo.ana_identity.pk}/history/", "history")
