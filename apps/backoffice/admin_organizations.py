@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.backoffice.admin_accessibility import NamedDeletionInlineFormSet
 from apps.backoffice.admin_scoping import ScopedInlineMixin
 from apps.backoffice.admin_tools import BackOfficeAdmin
 from apps.core.crypto import lookup_hash, normalize_email
@@ -55,6 +56,7 @@ class MembershipInline(ScopedInlineMixin, admin.TabularInline):
 
     model = Membership
     form = MembershipForm
+    formset = NamedDeletionInlineFormSet
     extra = 0
     autocomplete_fields = ("user",)
 

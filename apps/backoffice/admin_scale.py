@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from django.contrib import admin
 from django.contrib.admin.utils import NotRelationField, get_fields_from_path, reverse_field_path
@@ -38,6 +38,10 @@ from django.db import connections, models
 from django.db.models import Max, Min, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from django.contrib.admin.filters import _ListFilterChoices
 
 EXACT_COUNT_LIMIT = 1_000
 UUID_MATCHES_LIMIT = 1_000
@@ -103,6 +107,13 @@ class RecentValuesListFilter(admin.AllValuesFieldListFilter):
         values.update(value for value in selected if value not in (None, ""))
         # A list where Django keeps a queryset: choices() only iterates it.
         self.lookup_choices = sorted(values, key=lambda value: (value is None, str(value)))  # type: ignore[assignment]
+
+    def choices(self, changelist: Any) -> Iterator[_ListFilterChoices]:
+        for choice in super().choices(changelist):
+            if choice["display"] == "":
+                # A blank value (an empty CharField) is a value too; its link needs words to have a name.
+                choice["display"] = gettext("(empty)")
+            yield choice
 
 
 def _periods(first: datetime, last: datetime, kind: str, tz: Any) -> Iterator[tuple[datetime, datetime]]:

@@ -39,6 +39,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.audit.errors import StateConflict
+from apps.backoffice.admin_accessibility import NamedDateTimeInputsAdminMixin
 from apps.backoffice.admin_privacy import AdminPrivacyMixin
 from apps.backoffice.admin_scale import ScaledChangeListAdminMixin
 from apps.backoffice.admin_scoping import OrganizationScopedAdminMixin
@@ -287,6 +288,7 @@ class SelectedIdsAdminMixin:
 
 
 class BackOfficeAdmin(
+    NamedDateTimeInputsAdminMixin,
     AdminPrivacyMixin,
     OrganizationScopedAdminMixin,
     CsvExportAdminMixin,
