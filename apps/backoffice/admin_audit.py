@@ -12,6 +12,8 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import Transition as FSMTransition
@@ -74,9 +76,35 @@ class TransitionInline(ReadOnlyAdminMixin, GenericTabularInline):
         return _with_actor_column(request, super().get_readonly_fields(request, obj), keep_id=True)
 
 
+# The audit log's columns, narrow enough for the list to fit 1280 px with the navigation open;
+# the object page and the CSV export keep each field whole (`field_name`).
+@admin.display(description=_("event type"), ordering="event_type")
+def event_column(transition: Transition) -> SafeString:
+    """The event type, which may break after a dot ("detail_proposal.<wbr>status_changed")."""
+    return mark_safe(".<wbr>".join(escape(part) for part in transition.event_type.split(".")))
+
+
+event_column.field_name = "event_type"  # type: ignore[attr-defined]
+
+
+@admin.display(description=_("object ID"), ordering="object_id")
+def object_column(transition: Transition) -> SafeString:
+    """The object id's first eight characters (as the other lists show ids), the whole on hover."""
+    return format_html('<span title="{}">{}</span>', transition.object_id, transition.object_id[:8])
+
+
+object_column.field_name = "object_id"  # type: ignore[attr-defined]
+
+
+@admin.display(description=_("change"), ordering="to_state")
+def change_column(transition: Transition) -> str:
+    """The state before and after, in one column: "INVITED → ACTIVE", "→ INVITED" when created."""
+    return f"{transition.from_state} → {transition.to_state}".strip()
+
+
 @admin.register(Transition)
 class TransitionAdmin(ReadOnlyAdminMixin, BackOfficeAdmin):
-    list_display = ("created_at", "event_type", "object_id", "from_state", "to_state", "actor_label", "reason")
+    list_display = ("created_at", event_column, object_column, change_column, "actor_label", "reason")
     list_filter = ("event_type", "to_state", "actor_type", "organization", "created_at")
     search_fields = ("object_id", "actor_id", "reason")
     date_hierarchy = "created_at"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 from django import forms
@@ -33,7 +33,9 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import strip_tags
+from django.utils.dateformat import format as date_format
+from django.utils.formats import get_format
+from django.utils.html import format_html, strip_tags
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -141,7 +143,8 @@ class CsvExportAdminMixin:
         return super().changelist_view(request, extra_context=context)  # type: ignore[misc]
 
     def export_csv_columns(self, changelist: Any) -> list[Any]:
-        return [name for name in changelist.list_display if name != "action_checkbox"]
+        # A moment the list shows compactly (CompactMomentsAdminMixin) is exported as its field.
+        return [getattr(name, "field_name", name) for name in changelist.list_display if name != "action_checkbox"]
 
     def export_csv_view(self, request: HttpRequest) -> HttpResponseBase:
         if not self.has_export_permission(request):
@@ -189,6 +192,42 @@ class CsvExportAdminMixin:
         else:
             text = display_for_field(value, field, "")
         return strip_tags(str(text))
+
+
+def moment_column(field: models.DateTimeField) -> Callable[[models.Model], str | None]:
+    """A list column showing `field` as the short date and the time, which may go on two lines
+    when the list would otherwise be wider than the window; sorted, labelled and exported as the field."""
+
+    @admin.display(description=field.verbose_name, ordering=field.name)
+    def column(obj: models.Model) -> str | None:
+        value = getattr(obj, field.attname)
+        if value is None:
+            return None
+        local = timezone.localtime(value)
+        return format_html(
+            '<time datetime="{}"><span class="nowrap">{},</span> <span class="nowrap">{}</span></time>',
+            value.isoformat(),
+            date_format(local, get_format("SHORT_DATE_FORMAT")),
+            date_format(local, get_format("TIME_FORMAT")),
+        )
+
+    column.__name__ = field.name  # the column's CSS class stays column-<field name>
+    column.field_name = field.name  # type: ignore[attr-defined]
+    return column
+
+
+class CompactMomentsAdminMixin:
+    """Date-and-time columns of a list as `moment_column`s, so every list fits 1280 px in both
+    languages; the object page and the CSV export keep the full moment."""
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        fields = {field.name: field for field in self.model._meta.fields}  # type: ignore[attr-defined]
+        return [
+            moment_column(fields[name])
+            if isinstance(name, str) and isinstance(fields.get(name), models.DateTimeField)
+            else name
+            for name in super().get_list_display(request)  # type: ignore[misc]
+        ]
 
 
 class ObjectActionsAdminMixin:
@@ -292,6 +331,7 @@ class BackOfficeAdmin(
     AdminPrivacyMixin,
     OrganizationScopedAdminMixin,
     CsvExportAdminMixin,
+    CompactMomentsAdminMixin,
     ObjectActionsAdminMixin,
     SelectedIdsAdminMixin,
     ScaledChangeListAdminMixin,

@@ -69,7 +69,7 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         "channel",
         "two_factor_type",
         "organization",
-        "expires_at",
+        # When it expires is a filter and on the object page, so that the list fits 1280 px.
         "created_at",
         "images_waiting",
         "identification_short_id",

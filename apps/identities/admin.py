@@ -59,7 +59,9 @@ class IdentityForm(forms.ModelForm):
 class ExternalPersonalIdentityAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     form = IdentityForm
     fsm_fields = ["state"]
-    list_display = ("__str__", "email_address", "organization", "state", "managed", "created_at")
+    # Whether the organization answers for the person is a filter and on the object page: with
+    # it as a column too, the list did not fit 1280 px.
+    list_display = ("__str__", "email_address", "organization", "state", "created_at")
     list_filter = ("state", "managed", "organization", "created_at", "activated_at")
     list_select_related = ("organization",)
     search_fields = ("id", "email_hash")
