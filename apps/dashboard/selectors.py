@@ -1,8 +1,10 @@
 """Read-only aggregates for the back-office dashboard: one database query per chart.
 
 Every selector takes the organizations the viewer may see and the days of the period
-(oldest first; see `period_days`), counts what was created from the first day on, and
-returns plain data (lists, dicts, numbers, strings) ready for `json_script`.
+(oldest first; see `period_days`), adds up the counts of what was created from the first day
+on, and returns plain data (lists, dicts, numbers, strings) ready for `json_script`. The counts
+are the hourly tallies that apps.dashboard.tallies recounts in the background, summed here into
+the viewer's days; only the recent failures are read from the deliveries themselves.
 """
 
 from __future__ import annotations
@@ -10,18 +12,18 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from apps.activities.models import Activity, ActivityStatus
+from apps.activities.models import ActivityStatus
 from apps.backoffice.admin_scoping import organizations_for
-from apps.identifications.models import IdentificationStatus, MessageKind, MessageStatus, OtpIdentification
+from apps.dashboard.models import Chart, Tally
 from apps.organizations.models import Organization
-from apps.transfers.models import SessionStatus, TransferSession
-from apps.verifications.models import ProcessStatus, VerificationProcess
-from apps.webhooks.models import Delivery, DeliveryStatus
+from apps.transfers.models import SessionStatus
+from apps.verifications.models import ProcessStatus
+from apps.webhooks.models import DELIVERY_FAILING, Delivery, DeliveryStatus
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
@@ -51,21 +53,31 @@ def _day(value: datetime | date) -> date:
     return value
 
 
+def _tallies(chart: str, organizations: QuerySet[Organization], days: list[date]) -> QuerySet[Tally]:
+    return Tally.objects.filter(organization__in=organizations, chart=chart, hour__gte=period_start(days))
+
+
+def _totals(chart: str, organizations: QuerySet[Organization], days: list[date]) -> dict[str, int]:
+    """The period's count of each key of a chart (one query)."""
+    rows = _tallies(chart, organizations, days).values("key").annotate(count=Sum("count")).order_by()
+    return {row["key"]: row["count"] for row in rows}
+
+
 def activities_by_status_per_day(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
     """Activities created on each day of the period, split by their current status."""
     rows = (
-        Activity.objects.filter(organization__in=organizations, created_at__gte=period_start(days))
-        .annotate(day=TruncDay("created_at"))
-        .values("day", "status")
-        .annotate(count=Count("id"))
+        _tallies(Chart.ACTIVITIES, organizations, days)
+        .annotate(day=TruncDay("hour"))
+        .values("day", "key")
+        .annotate(count=Sum("count"))
         .order_by()
     )
     index = {day: position for position, day in enumerate(days)}
     counts = {status: [0] * len(days) for status in ActivityStatus.values}
     for row in rows:
         position = index.get(_day(row["day"]))
-        if position is not None and row["status"] in counts:
-            counts[row["status"]][position] += row["count"]
+        if position is not None and row["key"] in counts:
+            counts[row["key"]][position] += row["count"]
     series = [
         {"key": status, "label": str(label), "counts": counts[status], "total": sum(counts[status])}
         for status, label in ActivityStatus.choices
@@ -89,18 +101,12 @@ def verification_outcomes_by_provider(*, organizations: QuerySet[Organization], 
 
     `connect:<method>` providers are counted under `connect`.
     """
-    rows = (
-        VerificationProcess.objects.filter(organization__in=organizations, created_at__gte=period_start(days))
-        .values("provider", "status")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
     table: dict[str, dict[str, int]] = {}
-    for row in rows:
-        provider = row["provider"].split(":", 1)[0] or "unknown"
+    for key, count in _totals(Chart.VERIFICATIONS, organizations, days).items():
+        provider, _colon, status = key.rpartition(":")
         by_status = table.setdefault(provider, dict.fromkeys(ProcessStatus.values, 0))
-        if row["status"] in by_status:
-            by_status[row["status"]] += row["count"]
+        if status in by_status:
+            by_status[status] += count
     providers = sorted(table, key=lambda name: (-sum(table[name].values()), name))
     series = [
         {"key": status, "label": str(label), "counts": [table[provider][status] for provider in providers]}
@@ -120,25 +126,10 @@ def verification_outcomes_by_provider(*, organizations: QuerySet[Organization], 
 
 def identification_funnel(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
     """How far OTP identifications created in the period got, and how the others ended."""
-    link_sent = Q(messages__kind=MessageKind.LINK, messages__status=MessageStatus.SENT)
-    code_sent = Q(messages__kind=MessageKind.CODE, messages__status=MessageStatus.SENT)
-    totals = OtpIdentification.objects.filter(
-        organization__in=organizations, created_at__gte=period_start(days)
-    ).aggregate(
-        created=Count("id", distinct=True),
-        link_sent=Count("id", distinct=True, filter=link_sent),
-        code_sent=Count("id", distinct=True, filter=code_sent),
-        code_verified=Count("id", distinct=True, filter=Q(code_verified_at__isnull=False)),
-        identified=Count("id", distinct=True, filter=Q(status=IdentificationStatus.IDENTIFIED)),
-        failed=Count("id", distinct=True, filter=Q(status=IdentificationStatus.FAILED)),
-        canceled=Count("id", distinct=True, filter=Q(status=IdentificationStatus.CANCELED)),
-        expired=Count("id", distinct=True, filter=Q(status=IdentificationStatus.EXPIRED)),
-        open=Count(
-            "id",
-            distinct=True,
-            filter=Q(status__in=[IdentificationStatus.CREATED, IdentificationStatus.IN_PROGRESS]),
-        ),
+    totals = dict.fromkeys(
+        ("created", "link_sent", "code_sent", "code_verified", "identified", "failed", "canceled", "expired", "open"), 0
     )
+    totals.update(_totals(Chart.IDENTIFICATIONS, organizations, days))
     stages = [
         {"key": "created", "label": gettext("Created"), "count": totals["created"]},
         {"key": "link_sent", "label": gettext("Link sent"), "count": totals["link_sent"]},
@@ -165,16 +156,10 @@ def session_outcomes(*, organizations: QuerySet[Organization], days: list[date])
     Rates are over the sessions that ended (confirmed, declined or expired); open ones are
     counted but not in the rates.
     """
-    rows = (
-        TransferSession.objects.filter(organization__in=organizations, created_at__gte=period_start(days))
-        .values("status")
-        .annotate(count=Count("id"))
-        .order_by()
-    )
     counts = dict.fromkeys(SessionStatus.values, 0)
-    for row in rows:
-        if row["status"] in counts:
-            counts[row["status"]] += row["count"]
+    for status, count in _totals(Chart.SESSIONS, organizations, days).items():
+        if status in counts:
+            counts[status] += count
     ended = counts[SessionStatus.CONFIRMED] + counts[SessionStatus.DECLINED] + counts[SessionStatus.EXPIRED]
     open_count = counts[SessionStatus.INITIALIZED] + counts[SessionStatus.RETRIEVED]
     outcomes = [
@@ -196,10 +181,8 @@ def _deliveries(organizations: QuerySet[Organization], days: list[date]) -> Quer
 
 def webhook_health(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
     """Webhook deliveries created in the period: by status, and the success rate of the finished ones."""
-    totals = _deliveries(organizations, days).aggregate(
-        **{status: Count("id", filter=Q(status=status)) for status in DeliveryStatus.values},
-        retried=Count("id", filter=Q(status=DeliveryStatus.SUCCEEDED, attempt_count__gt=1)),
-    )
+    totals = dict.fromkeys([*DeliveryStatus.values, "retried"], 0)
+    totals.update(_totals(Chart.WEBHOOKS, organizations, days))
     finished = totals[DeliveryStatus.SUCCEEDED] + totals[DeliveryStatus.DEAD]
     statuses = [
         {"key": status, "label": str(label), "count": totals[status]} for status, label in DeliveryStatus.choices
@@ -218,11 +201,9 @@ def webhook_recent_failures(
     *, organizations: QuerySet[Organization], days: list[date], limit: int = RECENT_FAILURES
 ) -> list[dict[str, Any]]:
     """The latest deliveries in the period that died or whose last attempt failed."""
-    failing = Q(status=DeliveryStatus.DEAD) | ~Q(last_error="") | Q(last_status_code__gte=300)
     rows = (
         _deliveries(organizations, days)
-        .filter(failing)
-        .exclude(status=DeliveryStatus.SUCCEEDED)
+        .filter(DELIVERY_FAILING)
         .order_by("-updated_at")
         .values(
             "id",

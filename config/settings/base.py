@@ -230,6 +230,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One Redis can serve several deployments (or test runs), each on its own queue.
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# The dashboard's counts are recounted from the rows this often (apps.dashboard.tallies).
+DASHBOARD_RECOUNT_SECONDS = env.int("DASHBOARD_RECOUNT_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-idempotency-records": {"task": "apps.api.tasks.purge_idempotency_records", "schedule": 3600.0},
     "relay-events": {"task": "apps.webhooks.tasks.relay_events", "schedule": 2.0},
@@ -238,6 +240,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "expire-overdue-sessions": {"task": "apps.transfers.tasks.expire_overdue_sessions", "schedule": 15.0},
     "purge-session-data": {"task": "apps.transfers.tasks.purge_session_data", "schedule": 300.0},
     "fail-overdue-processes": {"task": "apps.verifications.tasks.fail_overdue_processes", "schedule": 30.0},
+    "recount-dashboard": {"task": "apps.dashboard.tasks.recount_tallies", "schedule": float(DASHBOARD_RECOUNT_SECONDS)},
     "expire-overdue-identifications": {
         "task": "apps.identifications.tasks.expire_overdue_identifications",
         "schedule": 60.0,

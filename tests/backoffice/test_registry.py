@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 # A person's own objects that staff never see (API.md "Pages": proposed updates are the person's;
 # "People's apps": the apps a person connected are theirs to revoke, from /me/).
 PERSON_ONLY = {"people.DetailProposal", "oauth.Connection"}
-# Internal indexes no one reads as such: the blind index of names (staff search through it).
-INTERNAL = {"identities.IdentityNameToken"}
+# Internal indexes no one reads as such: the blind index of names (staff search through it) and
+# the dashboard's counts (staff read them as its charts).
+INTERNAL = {"identities.IdentityNameToken", "dashboard.Tally", "dashboard.TallyRun"}
 PROJECT = [
     m
     for m in apps.get_models()
