@@ -79,8 +79,11 @@ def demo_data() -> dict[str, Any]:
 
     from django.contrib.auth.models import Permission
 
+    from apps.activities.models import Activity
+    from apps.activities.services import activity_accept
     from apps.audit.services import Actor
     from apps.identifications.services import ActorData, identification_create
+    from apps.identities.models import ExternalPersonalIdentity
     from apps.organizations.models import Membership, Organization
     from apps.people.models import User
     from apps.webhooks.endpoints import endpoint_create
@@ -90,6 +93,11 @@ def demo_data() -> dict[str, Any]:
     fx = fixtures.build()
     org = Organization.objects.get(slug=fx["org"])
     actor = Actor.system("benchmark")
+    # The receptor answers a third of the requests (her own act), so that the demo size has
+    # accepted activities and audit rows for the filtered pages to find.
+    receptor = ExternalPersonalIdentity.objects.get(pk=fx["receptor"]).person
+    for activity in Activity.objects.filter(pk__in=fx["activities"][::3]):
+        activity_accept(activity=activity, sharing_period=timedelta(days=30), actor=Actor.user(receptor))
     for n in range(50):
         identification_create(
             organization=org,
@@ -198,7 +206,7 @@ def generate(fx: dict[str, Any], factor: float) -> dict[str, Any]:
         org,
         {
             "id": uid,
-            "status": _cases("status", ["COMPLETED", "ACCEPTED", "REJECTED", "CANCELED", "EXPIRED", "PENDING"]),
+            "status": _cases("status", ["COMPLETED", "ACCEPTED", "DECLINED", "CANCELED", "EXPIRED", "PENDING"]),
             "valid_until": "now() + interval '7 days'",
             "sharing_until": "now() + interval '30 days'",
             "created_at": at,
@@ -211,7 +219,9 @@ def generate(fx: dict[str, Any], factor: float) -> dict[str, Any]:
         org,
         {
             "id": uid,
-            "status": _cases("status", ["finished", "finished", "failed", "canceled", "processing"]),
+            "status": _cases(
+                "status", ["accepted", "accepted", "rejected", "failed", "canceled", "inconclusive", "processing"]
+            ),
             "activity_id": "NULL",
             "deadline_at": "now() + interval '1 day'",
             "created_at": at,
@@ -225,7 +235,7 @@ def generate(fx: dict[str, Any], factor: float) -> dict[str, Any]:
         {
             "id": uid,
             "token_hash": sha("session"),
-            "status": _cases("status", ["confirmed", "confirmed", "expired", "rejected"]),
+            "status": _cases("status", ["confirmed", "confirmed", "expired", "declined"]),
             "replaced_by_id": "NULL",
             "replacement_token": "NULL",
             "person_id": "NULL",
@@ -250,7 +260,13 @@ def generate(fx: dict[str, Any], factor: float) -> dict[str, Any]:
         "audit_transition",
         sizes["transitions"],
         org,
-        {"object_id": f"{uid}::text", "created_at": at, "published_at": at},
+        # A tenth of them accepted (an audit log has every state; the demo's rows are creations).
+        {
+            "object_id": f"{uid}::text",
+            "to_state": "CASE WHEN n % 10 = 0 THEN 'ACCEPTED' ELSE t.to_state END",
+            "created_at": at,
+            "published_at": at,
+        },
         omit=("id",),
     )
     seconds["deliveries"] = _multiply(
@@ -321,7 +337,7 @@ def pages(fx: dict[str, Any]) -> list[Page]:
         ("deliveries", "webhooks/delivery", "status__exact=dead", delivery),
         ("processes", "verifications/verificationprocess", "status__exact=failed", process),
         ("identities", "identities/externalpersonalidentity", "state__exact=INVITED", identity),
-        ("sessions", "transfers/transfersession", "status__exact=rejected", session),
+        ("sessions", "transfers/transfersession", "status__exact=declined", session),
         ("people", "people/user", "is_active__exact=1", person),
     ):
         add("admin changelist", label, f"{admin}/{path}/")

@@ -156,12 +156,16 @@ class ProbedDatesQuerySet(QuerySet):
         periods = list(_periods(bounds["first"], bounds["last"], kind, tz))
         if len(periods) > MAX_PROBES:
             return super().datetimes(field_name, kind, order, tzinfo)
-        found = [
-            start
-            for start, end in periods
-            if self.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end}).exists()
-        ]
+        found = [start for start, end in periods if self._any_between(field_name, start, end)]
         return found if order == "ASC" else found[::-1]
+
+    def _any_between(self, field_name: str, start: datetime, end: datetime) -> bool:
+        # The first row of the period in the field's order, not EXISTS: with LIMIT 1 and no
+        # order, the planner may scan the table in its physical order, betting on a row it would
+        # meet early, and read most of a million rows before the period's; ordered by the
+        # field, it walks the field's index from the period's start.
+        period = self.filter(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
+        return bool(period.order_by(field_name).values_list(field_name, flat=True)[:1])
 
 
 _probed_classes: dict[type, type] = {}

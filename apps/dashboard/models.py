@@ -26,7 +26,11 @@ class Tally(models.Model):
     """
 
     organization = models.ForeignKey(
-        "organizations.Organization", on_delete=models.CASCADE, related_name="+", verbose_name=_("organization")
+        "organizations.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the read index below begins with it
+        verbose_name=_("organization"),
     )
     chart = models.CharField(max_length=16, choices=Chart.choices, verbose_name=_("chart"))
     hour = models.DateTimeField(verbose_name=_("hour"))
@@ -36,7 +40,12 @@ class Tally(models.Model):
     class Meta:
         verbose_name = _("dashboard tally")
         verbose_name_plural = _("dashboard tallies")
-        indexes = [models.Index(fields=["organization", "chart", "hour"], name="dashboard_tally_read")]
+        # Covering: the dashboard's read is an index-only scan (the recount vacuums the table).
+        indexes = [
+            models.Index(
+                fields=["organization", "chart", "hour"], include=["key", "count"], name="dashboard_tally_read"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_chart_display()}: {self.key} = {self.count}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Case, DateTimeField, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -53,33 +53,60 @@ def _day(value: datetime | date) -> date:
     return value
 
 
-def _tallies(chart: str, organizations: QuerySet[Organization], days: list[date]) -> QuerySet[Tally]:
-    return Tally.objects.filter(organization__in=organizations, chart=chart, hour__gte=period_start(days))
+# What one read of the tallies gives: per chart, the count of each (key, day); the day only for
+# the activities chart (per day), None for the charts that show the period's totals.
+Counts = dict[str, dict[tuple[str, date | None], int]]
 
 
-def _totals(chart: str, organizations: QuerySet[Organization], days: list[date]) -> dict[str, int]:
-    """The period's count of each key of a chart (one query)."""
-    rows = _tallies(chart, organizations, days).values("key").annotate(count=Sum("count")).order_by()
-    return {row["key"]: row["count"] for row in rows}
-
-
-def activities_by_status_per_day(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
-    """Activities created on each day of the period, split by their current status."""
+def tallies_read(
+    *, organizations: QuerySet[Organization], days: list[date], charts: tuple[str, ...] = tuple(Chart.values)
+) -> Counts:
+    """The period's counts of `charts`, summed from the hourly tallies into the viewer's days (one query)."""
+    charts = tuple(Chart(chart).value for chart in charts)  # plain strings: the rows' values
+    per_day = Case(
+        When(chart=Chart.ACTIVITIES, then=TruncDay("hour")), default=Value(None), output_field=DateTimeField()
+    )
     rows = (
-        _tallies(Chart.ACTIVITIES, organizations, days)
-        .annotate(day=TruncDay("hour"))
-        .values("day", "key")
+        Tally.objects.filter(organization__in=organizations, chart__in=charts, hour__gte=period_start(days))
+        .annotate(day=per_day)
+        .values("chart", "key", "day")
         .annotate(count=Sum("count"))
         .order_by()
     )
-    index = {day: position for position, day in enumerate(days)}
-    counts = {status: [0] * len(days) for status in ActivityStatus.values}
+    counts: Counts = {chart: {} for chart in charts}
     for row in rows:
-        position = index.get(_day(row["day"]))
-        if position is not None and row["key"] in counts:
-            counts[row["key"]][position] += row["count"]
+        position = (row["key"], None if row["day"] is None else _day(row["day"]))
+        chart = counts[row["chart"]]
+        chart[position] = chart.get(position, 0) + row["count"]
+    return counts
+
+
+def _totals(
+    chart: str, organizations: QuerySet[Organization], days: list[date], tallies: Counts | None
+) -> dict[str, int]:
+    """The period's count of each key of a chart."""
+    if tallies is None:
+        tallies = tallies_read(organizations=organizations, days=days, charts=(chart,))
+    totals: dict[str, int] = {}
+    for (key, _day_of_count), count in tallies[Chart(chart).value].items():
+        totals[key] = totals.get(key, 0) + count
+    return totals
+
+
+def activities_by_status_per_day(
+    *, organizations: QuerySet[Organization], days: list[date], tallies: Counts | None = None
+) -> dict[str, Any]:
+    """Activities created on each day of the period, split by their current status."""
+    if tallies is None:
+        tallies = tallies_read(organizations=organizations, days=days, charts=(Chart.ACTIVITIES,))
+    index = {day: position for position, day in enumerate(days)}
+    by_status = {status: [0] * len(days) for status in ActivityStatus.values}
+    for (status, day), count in tallies[Chart.ACTIVITIES.value].items():
+        position = index.get(day) if day is not None else None
+        if position is not None and status in by_status:
+            by_status[status][position] += count
     series = [
-        {"key": status, "label": str(label), "counts": counts[status], "total": sum(counts[status])}
+        {"key": status, "label": str(label), "counts": by_status[status], "total": sum(by_status[status])}
         for status, label in ActivityStatus.choices
     ]
     # The days with any activity, for the table that stands in for the chart.
@@ -96,13 +123,15 @@ def activities_by_status_per_day(*, organizations: QuerySet[Organization], days:
     }
 
 
-def verification_outcomes_by_provider(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
+def verification_outcomes_by_provider(
+    *, organizations: QuerySet[Organization], days: list[date], tallies: Counts | None = None
+) -> dict[str, Any]:
     """Verification processes started in the period, by provider and status.
 
     `connect:<method>` providers are counted under `connect`.
     """
     table: dict[str, dict[str, int]] = {}
-    for key, count in _totals(Chart.VERIFICATIONS, organizations, days).items():
+    for key, count in _totals(Chart.VERIFICATIONS, organizations, days, tallies).items():
         provider, _colon, status = key.rpartition(":")
         by_status = table.setdefault(provider, dict.fromkeys(ProcessStatus.values, 0))
         if status in by_status:
@@ -124,12 +153,14 @@ def verification_outcomes_by_provider(*, organizations: QuerySet[Organization], 
     }
 
 
-def identification_funnel(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
+def identification_funnel(
+    *, organizations: QuerySet[Organization], days: list[date], tallies: Counts | None = None
+) -> dict[str, Any]:
     """How far OTP identifications created in the period got, and how the others ended."""
     totals = dict.fromkeys(
         ("created", "link_sent", "code_sent", "code_verified", "identified", "failed", "canceled", "expired", "open"), 0
     )
-    totals.update(_totals(Chart.IDENTIFICATIONS, organizations, days))
+    totals.update(_totals(Chart.IDENTIFICATIONS, organizations, days, tallies))
     stages = [
         {"key": "created", "label": gettext("Created"), "count": totals["created"]},
         {"key": "link_sent", "label": gettext("Link sent"), "count": totals["link_sent"]},
@@ -150,14 +181,16 @@ def _rate(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
-def session_outcomes(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
+def session_outcomes(
+    *, organizations: QuerySet[Organization], days: list[date], tallies: Counts | None = None
+) -> dict[str, Any]:
     """Data-transfer sessions created in the period by status, with the rates of the answered ones.
 
     Rates are over the sessions that ended (confirmed, declined or expired); open ones are
     counted but not in the rates.
     """
     counts = dict.fromkeys(SessionStatus.values, 0)
-    for status, count in _totals(Chart.SESSIONS, organizations, days).items():
+    for status, count in _totals(Chart.SESSIONS, organizations, days, tallies).items():
         if status in counts:
             counts[status] += count
     ended = counts[SessionStatus.CONFIRMED] + counts[SessionStatus.DECLINED] + counts[SessionStatus.EXPIRED]
@@ -179,10 +212,12 @@ def _deliveries(organizations: QuerySet[Organization], days: list[date]) -> Quer
     return Delivery.objects.filter(organization__in=organizations, created_at__gte=period_start(days))
 
 
-def webhook_health(*, organizations: QuerySet[Organization], days: list[date]) -> dict[str, Any]:
+def webhook_health(
+    *, organizations: QuerySet[Organization], days: list[date], tallies: Counts | None = None
+) -> dict[str, Any]:
     """Webhook deliveries created in the period: by status, and the success rate of the finished ones."""
     totals = dict.fromkeys([*DeliveryStatus.values, "retried"], 0)
-    totals.update(_totals(Chart.WEBHOOKS, organizations, days))
+    totals.update(_totals(Chart.WEBHOOKS, organizations, days, tallies))
     finished = totals[DeliveryStatus.SUCCEEDED] + totals[DeliveryStatus.DEAD]
     statuses = [
         {"key": status, "label": str(label), "count": totals[status]} for status, label in DeliveryStatus.choices

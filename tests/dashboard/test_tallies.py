@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.activities.models import Activity
@@ -131,3 +132,17 @@ def test_recent_failures_are_read_through_the_partial_index(acme):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = failures[:10].explain()
     assert "delivery_org_failing" in plan or "delivery_failing" in plan, plan
+
+
+def test_the_page_reads_every_charts_counts_in_one_query(client, acme):
+    make_activity(acme, "ACCEPTED")
+    make_delivery(acme, "dead", error="boom")
+    tallies_recount()
+    staff_login(client, make_staff("staff@example.com", acme))
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/dashboard/?days=90")
+
+    assert response.status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if 'FROM "dashboard_tally"' in q["sql"]]
+    assert len(reads) == 1, reads
