@@ -21,7 +21,8 @@ def _state_label(model: type[models.Model] | None, state: str) -> str:
     field_name = getattr(model, "STATE_FIELD", None)
     if model is None or field_name is None:
         return state
-    labels = {str(value): label for value, label in model._meta.get_field(field_name).flatchoices}
+    choices = getattr(model._meta.get_field(field_name), "flatchoices", ())
+    labels = {str(value): label for value, label in choices}
     return str(labels.get(state, state))
 
 
