@@ -7,9 +7,12 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from apps.audit import reasons
 from apps.audit.deadlines import Deadline, effective_state
 from apps.audit.events import EventPayload, Key, payload_of
 from apps.audit.fsm import FSMModelMixin
@@ -94,7 +97,7 @@ class Activity(FSMModelMixin, models.Model):
             (ActivityStatus.PENDING.value,),
             "cancel",
             ActivityStatus.CANCELED.value,
-            "validity period ended",
+            reasons.VALIDITY_PERIOD_ENDED,
             sweep_label="validity sweep",
             async_commit=True,
         ),
@@ -103,7 +106,7 @@ class Activity(FSMModelMixin, models.Model):
             (ActivityStatus.ACCEPTED.value, ActivityStatus.COMPLETED.value),
             "expire",
             ActivityStatus.EXPIRED.value,
-            "sharing period ended",
+            reasons.SHARING_PERIOD_ENDED,
             sweep_label="sharing sweep",
             also=_snapshots_delete,
             async_commit=True,
@@ -170,7 +173,7 @@ class Activity(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_type_display()} ({self.status})"
+        return gettext("%(name)s (%(status)s)") % {"name": self.get_type_display(), "status": self.get_status_display()}
 
     # --- Reading ------------------------------------------------------------------------
 
@@ -246,7 +249,10 @@ class SharedSnapshot(models.Model):
         constraints = [models.UniqueConstraint(fields=["activity", "giver"], name="unique_snapshot_per_giver")]
 
     def __str__(self) -> str:
-        return f"{self.giver} → {self.activity_id}"
+        return gettext("What the %(giver)s gave in activity %(id)s") % {
+            "giver": self.get_giver_display().lower(),
+            "id": str(self.activity_id)[:8],
+        }
 
 
 class ConsentReceipt(models.Model):
@@ -275,7 +281,10 @@ class ConsentReceipt(models.Model):
         ordering = ("-created_at",)
 
     def __str__(self) -> str:
-        return f"receipt {self.id}"
+        return gettext("Consent receipt %(id)s of %(date)s") % {
+            "id": str(self.id)[:8],
+            "date": date_format(timezone.localtime(self.created_at), "SHORT_DATE_FORMAT"),
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {

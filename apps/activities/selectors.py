@@ -21,6 +21,7 @@ from apps.activities.models import (
     SharedSnapshot,
     StatusWord,
 )
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.models import Transition
 from apps.identities.models import ExternalPersonalIdentity, IdentityState
@@ -115,11 +116,6 @@ def activity_details(*, activity: Activity, party: str) -> dict[str, Any]:
 # --- The person's side (pages under /me/) -----------------------------------------------
 
 
-# Why an activity ended, as the services and sweeps write it in the audit trail.
-REASON_WITHDRAWN = "withdrawn"
-REASON_TIMED_OUT = "validity period ended"
-REASON_REVOKED = "revoked"
-
 _ = gettext_lazy
 # (party, type) → (while pending, once sharing, otherwise): the headline follows the state.
 HEADLINES: dict[tuple[str, str], tuple[Any, Any, Any]] = {
@@ -197,11 +193,11 @@ class PersonActivity:
     def word(self) -> StatusWord:
         """The shown status, with a canceled or expired activity named by why it ended."""
         if self.status == ActivityStatus.CANCELED:
-            if self.activity.status == ActivityStatus.PENDING or self.end_reason == REASON_TIMED_OUT:
+            if self.activity.status == ActivityStatus.PENDING or self.end_reason == reasons.VALIDITY_PERIOD_ENDED:
                 return StatusWord.TIMED_OUT
-            return StatusWord.WITHDRAWN if self.end_reason == REASON_WITHDRAWN else StatusWord.CANCELED
+            return StatusWord.WITHDRAWN if self.end_reason == reasons.WITHDRAWN else StatusWord.CANCELED
         if self.status == ActivityStatus.EXPIRED:
-            return StatusWord.REVOKED if self.end_reason == REASON_REVOKED else StatusWord.EXPIRED
+            return StatusWord.REVOKED if self.end_reason == reasons.REVOKED else StatusWord.EXPIRED
         return StatusWord(self.status)
 
     @property

@@ -21,11 +21,10 @@ from apps.activities.models import (
     SharedSnapshot,
 )
 from apps.activities.selectors import (
-    REASON_REVOKED,
-    REASON_WITHDRAWN,
     activity_bioface_accepted,
     person_activities,
 )
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import (
     Actor,
@@ -230,7 +229,9 @@ def activity_create(
         )
         if share:
             _share(activity, Party.INITIATOR, offered, "offered_details")
-        transition_record(subject=activity, from_state="", to_state=activity.status, actor=actor, reason="created")
+        transition_record(
+            subject=activity, from_state="", to_state=activity.status, actor=actor, reason=reasons.CREATED
+        )
     return activity
 
 
@@ -294,7 +295,7 @@ def activity_accept(
             activity,
             "accept",
             actor=actor,
-            reason="accepted",
+            reason=reasons.ACCEPTED,
             accepted_details=chosen,
             sharing_period=sharing_period,
         )
@@ -308,13 +309,13 @@ def activity_accept(
 
 def activity_decline(*, activity: Activity, actor: Actor) -> Activity:
     _guard_pending(activity)
-    return transition_apply(activity, "decline", actor=actor, reason="declined")
+    return transition_apply(activity, "decline", actor=actor, reason=reasons.DECLINED)
 
 
 def activity_withdraw(*, activity: Activity, actor: Actor) -> Activity:
     """The initiator takes back a pending activity (→ CANCELED, reason withdrawn)."""
     _guard_pending(activity)
-    return transition_apply(activity, "cancel", actor=actor, reason=REASON_WITHDRAWN)
+    return transition_apply(activity, "cancel", actor=actor, reason=reasons.WITHDRAWN)
 
 
 def activity_complete(*, activity: Activity, party: str, actor: Actor) -> Activity:
@@ -330,7 +331,7 @@ def activity_complete(*, activity: Activity, party: str, actor: Actor) -> Activi
             setattr(locked, field, timezone.now())
             locked.save(update_fields=[field, "updated_at"])
         if locked.initiator_completed_at and locked.receptor_completed_at:
-            locked = transition_apply(locked, "complete", actor=actor, reason="both parties finalized")
+            locked = transition_apply(locked, "complete", actor=actor, reason=reasons.BOTH_PARTIES_FINALIZED)
     return locked
 
 
@@ -338,7 +339,7 @@ def activity_revoke(*, activity: Activity, actor: Actor) -> Activity:
     """A party ends the sharing early (→ EXPIRED, reason revoked); the shared values are deleted."""
     if activity.effective_status() not in (ActivityStatus.ACCEPTED, ActivityStatus.COMPLETED):
         raise StateConflict(f"Nothing is being shared: the activity is {activity.effective_status()}.")
-    return transition_apply(activity, "expire", actor=actor, reason=REASON_REVOKED)
+    return transition_apply(activity, "expire", actor=actor, reason=reasons.REVOKED)
 
 
 # A sweep batch holds its row locks for its whole duration; the size of the next batch is
@@ -392,7 +393,7 @@ def activities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:
             if activity.status in SHARING_STATUSES:
                 if activity.effective_status() == ActivityStatus.EXPIRED:
                     # Past its end but not yet swept: end it as the sweep would.
-                    transition_apply(activity, "expire", actor=actor, reason="sharing period ended")
+                    transition_apply(activity, "expire", actor=actor, reason=reasons.SHARING_PERIOD_ENDED)
                 else:
                     activity_revoke(activity=activity, actor=actor)
                 counts["sharings_ended"] += 1

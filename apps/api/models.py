@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.encrypted_fields import EncryptedJSONField
@@ -30,4 +31,5 @@ class IdempotencyRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["api_key", "key"], name="unique_idempotency_key")]
 
     def __str__(self) -> str:
-        return f"{self.key} → {self.status_code or 'in flight'}"
+        answer = str(self.status_code) if self.status_code else gettext("in flight")
+        return gettext("Idempotency key %(key)s… (%(answer)s)") % {"key": self.key[:8], "answer": answer}

@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,6 +14,16 @@ class ActorType(models.TextChoices):
     API_KEY = "api_key", _("API key")
     PROVIDER = "provider", _("Verification provider")
     SYSTEM = "system", _("System (timers, sweeps)")
+
+
+def _state_label(model: type[models.Model] | None, state: str) -> str:
+    """A state's label in the subject's own choices (its STATE_FIELD's), else the state as stored."""
+    field_name = getattr(model, "STATE_FIELD", None)
+    if model is None or field_name is None:
+        return state
+    choices = getattr(model._meta.get_field(field_name), "flatchoices", ())
+    labels = {str(value): label for value, label in choices}
+    return str(labels.get(state, state))
 
 
 class Transition(models.Model):
@@ -64,8 +75,16 @@ class Transition(models.Model):
         ]
 
     def __str__(self) -> str:
-        arrow = f"{self.from_state or '∅'} → {self.to_state}"
-        return f"{self.content_type.model} {self.object_id}: {arrow}"
+        model = self.content_type.model_class()
+        values = {
+            "subject": model._meta.verbose_name if model else self.content_type.model,
+            "id": self.object_id[:8],
+            "from": _state_label(model, self.from_state),
+            "to": _state_label(model, self.to_state),
+        }
+        if not self.from_state:
+            return gettext("%(subject)s %(id)s: %(to)s") % values
+        return gettext("%(subject)s %(id)s: %(from)s → %(to)s") % values
 
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None and not self._state.adding:

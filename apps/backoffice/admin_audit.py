@@ -21,6 +21,7 @@ from django_fsm.admin import FSMAdminMixin, FSMObjectTransition
 
 from apps.audit.errors import StateConflict
 from apps.audit.models import ActorType, Transition
+from apps.audit.reasons import reason_display
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.admin_privacy import actor_labels
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, ReasonForm
@@ -49,10 +50,23 @@ def actor_column(request: HttpRequest) -> Any:
     return actor
 
 
+@admin.display(description=_("reason"), ordering="reason")
+def reason_column(transition: Transition) -> str:
+    """The reason in the viewer's language when it is one of the fixed ones; staff's own words as written."""
+    return reason_display(transition.reason)
+
+
+reason_column.field_name = "reason"  # type: ignore[attr-defined]
+
+
 def _with_actor_column(request: HttpRequest, names: Any, *, keep_id: bool = False) -> list[Any]:
-    """`names` with the stored label replaced by the viewer's actor column; the id is kept only
-    where a field must stay out of the form (read-only fields), never where it would show."""
-    return [actor_column(request) if name == "actor_label" else name for name in names if keep_id or name != "actor_id"]
+    """`names` with the stored label replaced by the viewer's actor column and the stored reason
+    by its translation; the id is kept only where a field must stay out of the form (read-only
+    fields), never where it would show."""
+    columns = {"actor_label": actor_column(request), "reason": reason_column}
+    return [
+        columns.get(name, name) if isinstance(name, str) else name for name in names if keep_id or name != "actor_id"
+    ]
 
 
 class TransitionInline(ReadOnlyAdminMixin, GenericTabularInline):

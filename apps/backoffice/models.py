@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
 
 
 class BackOfficeRight(models.Model):
@@ -12,4 +13,4 @@ class BackOfficeRight(models.Model):
         permissions = [("export_csv", "Can export back-office lists as CSV")]
 
     def __str__(self) -> str:
-        return "back-office rights"
+        return gettext("back-office rights")

@@ -6,9 +6,11 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from apps.audit import reasons
 from apps.audit.deadlines import Deadline
 from apps.audit.events import EventPayload, Key, payload_of
 from apps.audit.fsm import FSMModelMixin
@@ -58,7 +60,11 @@ class OtpIdentification(FSMModelMixin, models.Model):
     # Still open past expires_at, an identification expires (on read, or by the sweep).
     DEADLINES = (
         Deadline(
-            "expires_at", tuple(s.value for s in OPEN_STATUSES), "expire", IdentificationStatus.EXPIRED.value, "expired"
+            "expires_at",
+            tuple(s.value for s in OPEN_STATUSES),
+            "expire",
+            IdentificationStatus.EXPIRED.value,
+            reasons.EXPIRED,
         ),
     )
 
@@ -121,7 +127,10 @@ class OtpIdentification(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.channel} identification {self.status}"
+        return gettext("%(channel)s identification (%(status)s)") % {
+            "channel": self.get_channel_display(),
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_final(self) -> bool:
@@ -227,4 +236,8 @@ class OtpMessage(models.Model):
         verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} over {self.channel}: {self.status}"
+        return gettext("%(kind)s by %(channel)s (%(status)s)") % {
+            "kind": self.get_kind_display(),
+            "channel": self.get_channel_display(),
+            "status": self.get_status_display(),
+        }

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transition_apply, transition_record
 from apps.core.counters import LimitExceeded, WindowLimit, window_limits_take
@@ -163,7 +164,7 @@ def identification_create(
             expires_at=timezone.now() + expires_in,
         )
         transition_record(
-            subject=identification, from_state="", to_state=identification.status, actor=actor, reason="created"
+            subject=identification, from_state="", to_state=identification.status, actor=actor, reason=reasons.CREATED
         )
     if send_link:
         identification_send_link(identification=identification)
@@ -266,7 +267,7 @@ def identification_delete(*, identification: OtpIdentification, force: bool, may
             from_state=from_state,
             to_state="DELETED",
             actor=actor,
-            reason="force-deleted" if from_state != IdentificationStatus.CREATED else "deleted",
+            reason=reasons.FORCE_DELETED if from_state != IdentificationStatus.CREATED else reasons.DELETED,
         )
         locked.delete()
 
@@ -332,7 +333,7 @@ def identification_send_code(*, identification: OtpIdentification) -> OtpMessage
     with transaction.atomic():
         locked = OtpIdentification.objects.select_for_update().get(pk=identification.pk)
         if locked.status == IdentificationStatus.CREATED:
-            locked = transition_apply(locked, "start", actor=Actor.system("actor page"), reason="code requested")
+            locked = transition_apply(locked, "start", actor=Actor.system("actor page"), reason=reasons.CODE_REQUESTED)
         if locked.status != IdentificationStatus.IN_PROGRESS or locked.code_verified_at:
             raise StateConflict(f"An identification in state {locked.status} does not take a code now.")
         locked.code_hash = _code_hash(locked.pk, code)
@@ -383,8 +384,8 @@ def _wrong_answer(locked: OtpIdentification, what: str) -> CheckResult:
             locked,
             "fail",
             actor=Actor.system("actor page"),
-            reason="too many wrong answers",
-            fail_reason="too many wrong answers",
+            reason=reasons.TOO_MANY_WRONG_ANSWERS,
+            fail_reason=reasons.TOO_MANY_WRONG_ANSWERS,
         )
         return CheckResult(failed, False, _("Too many wrong answers: this identification has failed."))
     return CheckResult(locked, False, _not_right(what, left))
@@ -406,7 +407,7 @@ def identification_check_code(*, identification: OtpIdentification, code: str) -
         locked.code_verified_at = timezone.now()
         locked.save(update_fields=["code_hash", "code_verified_at", "updated_at"])
         if not locked.two_factor_type:
-            locked = transition_apply(locked, "identify", actor=Actor.system("actor page"), reason="code matched")
+            locked = transition_apply(locked, "identify", actor=Actor.system("actor page"), reason=reasons.CODE_MATCHED)
         return CheckResult(locked, True)
 
 
@@ -429,7 +430,9 @@ def identification_check_second_factor(*, identification: OtpIdentification, val
             what = "document number"
         if not given or not hmac.compare_digest(given.encode(), expected.encode()):
             return _wrong_answer(locked, what)
-        locked = transition_apply(locked, "identify", actor=Actor.system("actor page"), reason="second factor matched")
+        locked = transition_apply(
+            locked, "identify", actor=Actor.system("actor page"), reason=reasons.SECOND_FACTOR_MATCHED
+        )
         return CheckResult(locked, True)
 
 

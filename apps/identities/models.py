@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -77,7 +78,10 @@ class ExternalPersonalIdentity(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name} ({self.state})"
+        return gettext("%(name)s (%(status)s)") % {
+            "name": f"{self.first_name} {self.last_name}",
+            "status": self.get_state_display(),
+        }
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email_address = normalize_email(self.email_address)
@@ -141,4 +145,4 @@ class IdentityNameToken(models.Model):
         constraints = [models.UniqueConstraint(fields=["digest", "identity"], name="unique_identity_name_token")]
 
     def __str__(self) -> str:
-        return f"name token {self.digest[:8]}"
+        return gettext("name token %(digest)s") % {"digest": self.digest[:8]}

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.core.crypto import lookup_hash, normalize_email
@@ -72,7 +73,9 @@ def identity_create(
                 last_name=last_name,
                 managed=managed,
             )
-            transition_record(subject=identity, from_state="", to_state=identity.state, actor=actor, reason="created")
+            transition_record(
+                subject=identity, from_state="", to_state=identity.state, actor=actor, reason=reasons.CREATED
+            )
             _enqueue_invitation(identity)
     except IntegrityError:  # lost a race with a concurrent create of the same email
         raise DuplicateIdentity("An identity with this email address already exists in this organization.") from None
@@ -190,13 +193,17 @@ def identities_send_unsent_invitations(*, older_than: timedelta = timedelta(minu
 
 def identity_activate(*, identity: ExternalPersonalIdentity, person: User) -> ExternalPersonalIdentity:
     """The person accepted the invitation: INVITED → ACTIVE, linked to their account."""
-    return transition_apply(identity, "activate", actor=Actor.user(person), reason="invitation accepted", person=person)
+    return transition_apply(
+        identity, "activate", actor=Actor.user(person), reason=reasons.INVITATION_ACCEPTED, person=person
+    )
 
 
 def identity_transition_by_staff(
     *, identity: ExternalPersonalIdentity, transition: str, user: User, reason: str = ""
 ) -> ExternalPersonalIdentity:
-    return transition_apply(identity, transition, actor=Actor.user(user), reason=reason or "changed in the back office")
+    return transition_apply(
+        identity, transition, actor=Actor.user(user), reason=reason or reasons.CHANGED_IN_BACK_OFFICE
+    )
 
 
 def identities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:
@@ -205,7 +212,7 @@ def identities_forget_person(*, person: User, actor: Actor) -> dict[str, int]:
     deactivated = 0
     for identity in ExternalPersonalIdentity.objects.filter(person=person):
         if identity.state == IdentityState.ACTIVE:
-            transition_apply(identity, "deactivate", actor=actor, reason="account deleted")
+            transition_apply(identity, "deactivate", actor=actor, reason=reasons.ACCOUNT_DELETED)
             deactivated += 1
     ExternalPersonalIdentity.objects.filter(person=person).update(person=None)
     return {"identities": deactivated}

@@ -192,7 +192,10 @@ class Connection(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"connection {self.pk} ({self.status})"
+        return gettext("Connection to %(app)s (%(status)s)") % {
+            "app": self.application.name,
+            "status": self.get_status_display(),
+        }
 
     @property
     def scope_labels(self) -> list[Any]:

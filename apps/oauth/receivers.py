@@ -16,6 +16,7 @@ from django.contrib.auth.hashers import is_password_usable
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
+from apps.audit import reasons
 from apps.audit.services import Actor
 from apps.oauth.services import oauth_revoke_person
 
@@ -47,4 +48,4 @@ def password_changed(sender: Any, instance: Any, created: bool = False, **kwargs
     if created or not getattr(instance, "_oauth_password_changed", False):
         return
     instance._oauth_password_changed = False
-    oauth_revoke_person(person=instance, actor=Actor.system("password change"), reason="password changed")
+    oauth_revoke_person(person=instance, actor=Actor.system("password change"), reason=reasons.PASSWORD_CHANGED)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_grant_model, get_id_token_model, get_refresh_token_model
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.oauth.models import Connection, ConnectionStatus
@@ -41,7 +42,7 @@ def connection_record(*, person: Any, application: Any, scopes: list[str]) -> Co
                 from_state="",
                 to_state=connection.status,
                 actor=Actor.user(person),
-                reason="approved by the person",
+                reason=reasons.APPROVED_BY_PERSON,
                 publish=False,
             )
         else:
@@ -80,7 +81,7 @@ def oauth_revoke_person(*, person: Any, actor: Actor, reason: str) -> int:
 
 def oauth_forget_person(*, person: Any) -> int:
     """Before a person's account is deleted: every app they connected loses access."""
-    return oauth_revoke_person(person=person, actor=Actor.user(person), reason="account deleted")
+    return oauth_revoke_person(person=person, actor=Actor.user(person), reason=reasons.ACCOUNT_DELETED)
 
 
 def _tokens_revoke(*, person_id: Any, application_id: Any = None) -> None:

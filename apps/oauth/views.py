@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from oauth2_provider.models import get_application_model
 from oauth2_provider.views import AuthorizationView, ConnectDiscoveryInfoView
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.oauth.scopes import scope_labels
@@ -95,7 +96,7 @@ def connection_revoke_view(request: HttpRequest, connection_id: UUID) -> HttpRes
         raise Http404(_("No such connected app."))
     # Revoked meanwhile (another tab): that is the outcome the person asked for.
     with contextlib.suppress(StateConflict):
-        connection_revoke(connection=connection, actor=Actor.user(request.user), reason="revoked by the person")
+        connection_revoke(connection=connection, actor=Actor.user(request.user), reason=reasons.REVOKED_BY_PERSON)
     messages.success(
         request,
         _("%(app)s can no longer act for you: its access has been revoked.") % {"app": connection.application.name},

@@ -8,8 +8,8 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from apps.audit.events import EventPayload, payload_of
@@ -160,7 +160,7 @@ class DetailProposal(FSMModelMixin, models.Model):
         indexes = [models.Index(fields=["process_id"], name="proposal_process")]
 
     def __str__(self) -> str:
-        return f"{self.get_name_display()} ({self.status})"
+        return gettext("%(name)s (%(status)s)") % {"name": self.get_name_display(), "status": self.get_status_display()}
 
     def event_data(self) -> dict[str, Any]:
         return payload_of(self)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import reasons
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.core.time_zones import time_zone_get
 from apps.people.models import DetailProposal, DetailSource, PersonalDetail, ProposalStatus, User
@@ -121,12 +122,17 @@ def person_details_propose(
                 current.save(update_fields=["source", "verified_by_process_id", "verified_by_provider", "updated_at"])
                 continue
             if name in pending:
-                transition_apply(pending.pop(name), "withdraw", actor=actor, reason="a newer verification")
+                transition_apply(pending.pop(name), "withdraw", actor=actor, reason=reasons.A_NEWER_VERIFICATION)
             proposal = DetailProposal.objects.create(
                 person=person, name=name, value=value, process_id=process_id, provider=provider
             )
             transition_record(
-                subject=proposal, from_state="", to_state=proposal.status, actor=actor, reason="proposed", publish=False
+                subject=proposal,
+                from_state="",
+                to_state=proposal.status,
+                actor=actor,
+                reason=reasons.PROPOSED,
+                publish=False,
             )
             proposals.append(proposal)
     return proposals
@@ -145,7 +151,7 @@ def detail_proposal_confirm(*, person: User, proposal_id: Any) -> PersonalDetail
         if proposal is None:
             raise ProposalNotFound
         name, value = proposal.name, proposal.value
-        proposal = transition_apply(proposal, "confirm", actor=Actor.user(person), reason="confirmed by the person")
+        proposal = transition_apply(proposal, "confirm", actor=Actor.user(person), reason=reasons.CONFIRMED_BY_PERSON)
         (detail,) = person_set_details(
             person=person,
             details={name: value},
@@ -162,7 +168,7 @@ def detail_proposal_dismiss(*, person: User, proposal_id: Any) -> DetailProposal
         proposal = DetailProposal.objects.select_for_update().filter(person=person, pk=proposal_id).first()
         if proposal is None:
             raise ProposalNotFound
-        return transition_apply(proposal, "dismiss", actor=Actor.user(person), reason="dismissed by the person")
+        return transition_apply(proposal, "dismiss", actor=Actor.user(person), reason=reasons.DISMISSED_BY_PERSON)
 
 
 def detail_proposals_withdraw(*, process_id: Any, actor: Actor, reason: str) -> int:

@@ -7,9 +7,11 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from apps.audit import reasons
 from apps.audit.deadlines import Deadline
 from apps.audit.events import EventPayload, Key, payload_of
 from apps.audit.fsm import FSMModelMixin
@@ -43,7 +45,9 @@ class TransferSession(FSMModelMixin, models.Model):
     )
     # Still open past expires_at, a session expires (countdown task, on read, or by the sweep).
     DEADLINES = (
-        Deadline("expires_at", tuple(s.value for s in OPEN_STATUSES), "expire", SessionStatus.EXPIRED.value, "expired"),
+        Deadline(
+            "expires_at", tuple(s.value for s in OPEN_STATUSES), "expire", SessionStatus.EXPIRED.value, reasons.EXPIRED
+        ),
     )
 
     id = models.UUIDField(_("session id"), primary_key=True, default=uuid.uuid4, editable=False)
@@ -104,7 +108,10 @@ class TransferSession(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"session {self.pk} {self.status}"
+        return gettext("Data-transfer session %(id)s (%(status)s)") % {
+            "id": str(self.pk)[:8],
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_open(self) -> bool:

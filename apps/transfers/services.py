@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit import reasons
 from apps.audit.dispatch import Change, subjects
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transition_apply, transition_record
@@ -75,7 +76,7 @@ def session_create(
             created_at=now,
             expires_at=now + expires_in,
         )
-        transition_record(subject=session, from_state="", to_state=session.status, actor=actor, reason="created")
+        transition_record(subject=session, from_state="", to_state=session.status, actor=actor, reason=reasons.CREATED)
         transaction.on_commit(lambda: _schedule_expiry(session))
     return session, token
 
@@ -163,7 +164,7 @@ def session_retrieve(*, session: TransferSession, person: Any) -> TransferSessio
         return session
     if session.status != SessionStatus.INITIALIZED:
         raise StateConflict(f"The session is already {session.status}.")
-    return transition_apply(session, "retrieve", actor=Actor.user(person), reason="retrieved", person=person)
+    return transition_apply(session, "retrieve", actor=Actor.user(person), reason=reasons.RETRIEVED, person=person)
 
 
 def session_answer(
@@ -178,7 +179,7 @@ def session_answer(
         raise StateConflict("Another person is answering this session.")
     actor = Actor.user(person)
     if decision == SessionStatus.DECLINED:
-        return transition_apply(session, "decline", actor=actor, reason="declined", person=person)
+        return transition_apply(session, "decline", actor=actor, reason=reasons.DECLINED, person=person)
     extra = [s for s in accepted_scopes if s not in session.scopes]
     if extra:
         raise ValidationError({"accepted_scopes": [f"Not requested: {', '.join(extra)}."]})
@@ -202,7 +203,7 @@ def session_answer(
         session,
         "confirm",
         actor=actor,
-        reason="confirmed",
+        reason=reasons.CONFIRMED,
         person=person,
         accepted_scopes=accepted,
         data=values,
@@ -237,7 +238,9 @@ def session_renew(*, session: TransferSession, actor: Actor) -> tuple[TransferSe
             actor=actor,
         )
         if locked.status == SessionStatus.INITIALIZED:
-            transition_apply(locked, "expire", actor=actor, reason="renewed", replaced_by=new, replacement_token=token)
+            transition_apply(
+                locked, "expire", actor=actor, reason=reasons.RENEWED, replaced_by=new, replacement_token=token
+            )
         else:
             TransferSession.objects.filter(pk=locked.pk).update(replaced_by=new, replacement_token=token)
             # Already expired: no state change, but the cached status and the display pages
@@ -261,7 +264,7 @@ def transfers_forget_person(*, person: Any, actor: Actor) -> dict[str, int]:
     sessions = 0
     for session in TransferSession.objects.filter(person=person, status__in=OPEN_STATUSES):
         try:
-            transition_apply(session, "expire", actor=actor, reason="account deleted")
+            transition_apply(session, "expire", actor=actor, reason=reasons.ACCOUNT_DELETED)
             sessions += 1
         except StateConflict:
             pass

@@ -15,6 +15,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
@@ -172,7 +173,7 @@ class VerificationProcessAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             action="redact_with_reason",
             title=gettext("Redact the personal data of verification processes"),
             apply_one=lambda process, reason: process_redact(
-                process=process, actor=Actor.user(request.user), reason=f"redacted by staff: {reason}"
+                process=process, actor=Actor.user(request.user), reason=reasons.reason_redacted_by_staff(reason)
             ),
             refusal=lambda process: (
                 gettext("Its personal data was already redacted.") if process.redaction_requested else None

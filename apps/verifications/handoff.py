@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, transition_apply, transition_record
 from apps.organizations.models import Organization
@@ -65,7 +66,9 @@ def connection_put(
         else:
             connection.settings = cleaned
             connection.save(update_fields=["settings", "updated_at"])
-        connection_audit(connection, actor=actor, action="connected" if created else "changed")
+        connection_audit(
+            connection, actor=actor, action=reasons.CONNECTION_CONNECTED if created else reasons.CONNECTION_CHANGED
+        )
     return connection, created
 
 
@@ -77,7 +80,7 @@ def connection_delete(*, organization: Organization, provider: str, actor: Actor
         )
         if connection is None:
             return False
-        connection_audit(connection, actor=actor, action="disconnected")
+        connection_audit(connection, actor=actor, action=reasons.CONNECTION_DISCONNECTED)
         connection.delete()
     return True
 

@@ -7,13 +7,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, FSMField, transition
 
+from apps.audit import reasons
 from apps.audit.deadlines import Deadline
 from apps.audit.events import EventPayload, payload_of
 from apps.audit.fsm import FSMModelMixin
 from apps.core.encrypted_fields import EncryptedJSONField
+from apps.verifications.providers import provider_label
 
 CHANGE_PERMISSION = "verifications.change_verificationprocess"
 
@@ -46,7 +49,7 @@ class VerificationProcess(FSMModelMixin, models.Model):
             tuple(s.value for s in OPEN_STATUSES),
             "fail",
             ProcessStatus.FAILED.value,
-            "timeout",
+            reasons.TIMEOUT,
             read_label="timeout",
             sweep_label="timeout sweep",
             kwargs={"fail_reason": TIMEOUT_REASON},
@@ -120,7 +123,11 @@ class VerificationProcess(FSMModelMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.provider} {self.process_type or ''} {self.status}".replace("  ", " ")
+        return gettext("%(provider)s verification %(id)s (%(status)s)") % {
+            "provider": provider_label(self.provider),
+            "id": str(self.pk)[:8],
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_final(self) -> bool:
@@ -215,7 +222,10 @@ class ProviderConnection(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_provider_display()} ({self.organization_id})"
+        return gettext("%(provider)s connection of %(organization)s") % {
+            "provider": self.get_provider_display(),
+            "organization": self.organization,
+        }
 
     def event_data(self) -> dict[str, Any]:
         # Which provider, never its settings.
@@ -250,7 +260,7 @@ class ProviderRun(models.Model):
         verbose_name_plural = _("provider runs")
 
     def __str__(self) -> str:
-        return f"{self.process_id} {self.reference}"
+        return gettext("Run at the provider of verification %(id)s") % {"id": str(self.process_id)[:8]}
 
 
 class ReviewState(models.TextChoices):
@@ -312,7 +322,7 @@ class ProcessReview(FSMModelMixin, models.Model):
         indexes = [models.Index(fields=["organization", "state", "entered_at"], name="review_org_state")]
 
     def __str__(self) -> str:
-        return str(_("Review of a %(provider)s process") % {"provider": self.process.provider})
+        return gettext("Review of a %(provider)s process") % {"provider": provider_label(self.process.provider)}
 
     def event_data(self) -> dict[str, Any]:
         return {

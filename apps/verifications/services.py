@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from apps.audit import reasons
 from apps.audit.dispatch import Change, subjects
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor, expire_if_overdue, sweep_overdue, transition_apply, transition_record
@@ -102,7 +103,7 @@ def process_create(
             activity=activity,
             deadline_at=timezone.now() + timedelta(seconds=settings.VERIFICATION_TIMEOUT_SECONDS),
         )
-        transition_record(subject=process, from_state="", to_state=process.status, actor=actor, reason="created")
+        transition_record(subject=process, from_state="", to_state=process.status, actor=actor, reason=reasons.CREATED)
     return process
 
 
@@ -225,11 +226,11 @@ def process_apply_provider_result(
 
         if event == "started":
             if locked.status == ProcessStatus.PENDING:
-                return transition_apply(locked, "start", actor=actor, reason="provider started")
+                return transition_apply(locked, "start", actor=actor, reason=reasons.PROVIDER_STARTED)
             locked.refresh_from_db()
             return locked  # more data while processing: no status change
         if event == "canceled":
-            return transition_apply(locked, "cancel", actor=actor, reason="canceled at the provider")
+            return transition_apply(locked, "cancel", actor=actor, reason=reasons.CANCELED_AT_PROVIDER)
         if event == "failed":
             reason = fail_reason or {"type": "provider_error", "message": "The provider reported a failure."}
             return transition_apply(
@@ -251,7 +252,7 @@ def process_apply_provider_result(
             locked,
             "finish",
             actor=actor,
-            reason="provider finished",
+            reason=reasons.PROVIDER_FINISHED,
             status=outcome.status,
             final_result=None if redacted else outcome.final_result,
         )
@@ -333,11 +334,13 @@ def process_redact(*, process: VerificationProcess, actor: Actor, reason: str) -
             event_type="process.redacted",
             publish=False,
         )
-        detail_proposals_withdraw(process_id=locked.pk, actor=actor, reason="the process's data was redacted")
+        detail_proposals_withdraw(process_id=locked.pk, actor=actor, reason=reasons.PROCESS_DATA_REDACTED)
     return locked
 
 
-def process_cancel(*, process: VerificationProcess, actor: Actor, reason: str = "canceled") -> VerificationProcess:
+def process_cancel(
+    *, process: VerificationProcess, actor: Actor, reason: str = reasons.CANCELED
+) -> VerificationProcess:
     return transition_apply(process, "cancel", actor=actor, reason=reason)
 
 

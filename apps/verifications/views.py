@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from apps.audit import reasons
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.verifications.connectors.base import ReturnRejected
@@ -103,7 +104,7 @@ def person_process_redact(request: HttpRequest, process_id: UUID) -> HttpRespons
     context = {"process": process, "provider_name": PROVIDER_LABELS.get(process.adapter_name or process.provider)}
     if request.method == "GET" or process.redaction_requested:
         return render(request, "verifications/redact.html", context)
-    process_redact(process=process, actor=Actor.user(request.user), reason="redaction requested by the person")
+    process_redact(process=process, actor=Actor.user(request.user), reason=reasons.REDACTION_REQUESTED_BY_PERSON)
     messages.success(
         request,
         _("The personal data of this verification for %(org)s has been removed.") % {"org": process.organization.name},

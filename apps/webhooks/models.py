@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.encrypted_fields import EncryptedTextField
@@ -71,7 +72,7 @@ class NotificationSecret(SigningSecrets):
         verbose_name_plural = _("notification secrets")
 
     def __str__(self) -> str:
-        return f"notification secret of {self.organization_id}"
+        return gettext("notification secret of %(organization)s") % {"organization": self.organization}
 
 
 class Event(models.Model):
@@ -107,7 +108,7 @@ class Event(models.Model):
         indexes = [models.Index(fields=["organization", "type", "created_at"], name="event_org_type")]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.id}"
+        return gettext("%(type)s event %(id)s") % {"type": self.type, "id": str(self.id)[:8]}
 
     @property
     def message_id(self) -> str:
@@ -198,7 +199,11 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.event.type} → {self.url} ({self.status})"
+        return gettext("%(type)s to %(url)s (%(status)s)") % {
+            "type": self.event.type,
+            "url": self.url,
+            "status": self.get_status_display(),
+        }
 
 
 class DeliveryAttempt(models.Model):
@@ -221,4 +226,7 @@ class DeliveryAttempt(models.Model):
         constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="unique_attempt_number")]
 
     def __str__(self) -> str:
-        return f"attempt {self.number}: {self.status_code or self.error}"
+        return gettext("attempt %(number)s: %(result)s") % {
+            "number": self.number,
+            "result": self.status_code or self.error,
+        }

@@ -94,7 +94,7 @@ def test_an_operator_runs_a_transition_and_it_shows_in_the_audit_trail(staff_cli
     assert transition_buttons(after) == {"reactivate"}
     (inline,) = after.context["inline_admin_formsets"]
     assert [f.instance.to_state for f in inline.formset.forms][-1] == "DEACTIVATED"
-    assert "“Deactivate” done: the external personal identity “Ana García (DEACTIVATED)” is now deactivated." in [
+    assert "“Deactivate” done: the external personal identity “Ana García (Deactivated)” is now deactivated." in [
         str(m) for m in after.context["messages"]
     ]
 

@@ -419,3 +419,46 @@ def test_back_office_pages(audit, live_server, settings):
         page.locator("[name=_fsm_transition_to]").first.click()
     audit.check("transition with a reason")
     audit.assert_clean()
+
+
+@pytest.mark.parametrize("role", ["operator", "viewer"])
+def test_back_office_pages_as_organization_staff(role, audit, live_server, settings):
+    """What the demo organization's operator and viewer see (seed_demo's `<role>@example.com`):
+    scoped changelists, fewer buttons, the review queues, read-only object pages for the viewer."""
+    demo = _demo(live_server, settings)
+    page, base = audit.page, live_server.url
+    email = f"{role}@example.com"
+
+    page.goto(f"{base}/admin/login/")
+    _staff_password(page, email)
+    device = TOTPDevice.objects.get(user__email_hash=lookup_hash(email), confirmed=True)
+    page.locator("#id_otp_token").fill(totp_code(device))
+    with page.expect_navigation():
+        page.locator("#second-factor-form [type=submit]").click()
+    assert page.url == f"{base}/admin/", page.url
+    audit.check(f"admin index as {role}")
+    # Every list the index offers this role, and the first object of each.
+    changelists = list(
+        dict.fromkeys(
+            href
+            for href in page.locator("#content-main table a").evaluate_all("links => links.map(a => a.href)")
+            if href.endswith("/") and not href.endswith("/add/")
+        )
+    )
+    assert f"{base}/admin/verifications/processreview/" in changelists, changelists
+    assert not any("/people/" in href for href in changelists), changelists
+    audit.visit(f"{base}/admin/dashboard/", f"dashboard as {role}")
+    objects = []
+    for changelist in changelists:
+        audit.visit(changelist, f"changelist as {role}")
+        first = page.locator("#result_list tbody a[href*='/change/']").first
+        if first.count():
+            objects.append(first.get_attribute("href").split("?")[0])
+    assert len(objects) >= 8, objects
+    for href in objects:
+        audit.visit(f"{base}{href}", f"change page as {role}")
+        if role == "viewer":
+            assert not page.locator("#content-main form [type=submit]").count(), f"{href} offers a button to a viewer"
+    audit.visit(f"{base}/admin/verifications/processreview/{demo.review.pk}/change/", f"a review as {role}")
+    audit.visit(f"{base}/admin/identifications/otpidentification/?review=waiting", f"image review queue as {role}")
+    audit.assert_clean()

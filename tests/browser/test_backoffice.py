@@ -56,7 +56,7 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     )
     screenshot(page, "admin-changelist.png")
 
-    page.locator("#result_list").get_by_role("link", name="Ana García (ACTIVE)").click()
+    page.locator("#result_list").get_by_role("link", name="Ana García (Active)").click()
     expect(page.get_by_role("button", name="Deactivate")).to_be_visible()
     expect(page.get_by_role("button", name="Reactivate")).to_have_count(0)
     page.get_by_role("button", name="Deactivate").click()
@@ -75,7 +75,7 @@ def test_an_operator_filters_opens_and_acts_with_the_audit_trail(desktop, live_s
     assert deactivated.email_address == "ana@example.com"
 
     page.goto(f"{live_server.url}/admin/identities/externalpersonalidentity/?state__exact=INVITED")
-    page.locator("#result_list").get_by_role("link", name="Carla Rossi (INVITED)").click()
+    page.locator("#result_list").get_by_role("link", name="Carla Rossi (Invited)").click()
     mail.outbox.clear()
     page.get_by_role("button", name="Resend the invitation (asks for a reason)").click()
     page.get_by_label("Reason").fill("The first email bounced")

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.api.errors import Gone
+from apps.audit import reasons
 from apps.audit.services import Actor
 from apps.identities.selectors import identity_get
 from apps.organizations.api.views import OrgAPIView
@@ -136,7 +137,7 @@ class ProcessCancelApi(ProcessViewMixin):
     @extend_schema(tags=TAGS, operation_id="processes_cancel", request=None, responses=ProcessSerializer)
     def post(self, request: Request, org_id: str, process_id: UUID) -> Response:
         process = process_cancel(
-            process=self.get_process(process_id), actor=self.actor, reason="canceled by the organization"
+            process=self.get_process(process_id), actor=self.actor, reason=reasons.CANCELED_BY_ORGANIZATION
         )
         return Response(ProcessSerializer(process).data)
 

@@ -26,6 +26,12 @@ PROVIDER_LABELS = {
     "sandbox": "Sandbox",
 }
 
+
+def provider_label(provider: str) -> str:
+    """A verification provider's display name ("connect:bankid" → "Signicat Connect")."""
+    return PROVIDER_LABELS.get((provider or "").split(":", 1)[0], provider)
+
+
 # processType values per provider; None means the provider takes none.
 PROCESS_TYPES: dict[str, tuple[str, ...] | None] = {
     "onfido": ("document", "documentSelfie", "documentVideo"),

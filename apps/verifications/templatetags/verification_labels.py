@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from apps.verifications.providers import PROVIDER_LABELS
+from apps.verifications.providers import provider_label as _provider_label
 
 register = template.Library()
 
@@ -12,4 +12,4 @@ register = template.Library()
 @register.filter
 def provider_label(provider: str) -> str:
     """A verification provider's display name ("connect:bankid" → "Signicat Connect")."""
-    return PROVIDER_LABELS.get((provider or "").split(":", 1)[0], provider)
+    return _provider_label(provider)

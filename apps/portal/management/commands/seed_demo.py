@@ -17,6 +17,7 @@ from django.db import transaction
 
 from apps.activities.models import Activity, ActivityType
 from apps.activities.services import activity_create
+from apps.audit import reasons
 from apps.audit.services import Actor, transition_apply
 from apps.backoffice.second_factor import second_factor_base32, second_factor_demo_enrol
 from apps.core.crypto import lookup_hash, normalize_email
@@ -280,7 +281,7 @@ class Command(BaseCommand):
         if target in (IdentityState.ACTIVE, IdentityState.DEACTIVATED) and person_email:
             identity = identity_activate(identity=identity, person=people[person_email])
         if target == IdentityState.DEACTIVATED:
-            identity = transition_apply(identity, "deactivate", actor=Actor.user(admin), reason="demo data")
+            identity = transition_apply(identity, "deactivate", actor=Actor.user(admin), reason=reasons.DEMO_DATA)
         self.stdout.write(f"Created identity {email} of {organization.slug}: {identity.state}.")
 
     def _processes(self, organization: Organization) -> None:
