@@ -18,5 +18,8 @@ INSTALLED_APPS: list[str] = []
 MIDDLEWARE: list[str] = []
 ROOT_URLCONF = "bench.bare.urls"
 DATABASES = {"default": environ.Env.db_url_config(os.environ["DATABASE_URL"])}
+# Persistent connections, as the portal's production settings keep them (CONN_MAX_AGE 60): a
+# new PostgreSQL connection per request would make the baseline measure connection setup.
+DATABASES["default"]["CONN_MAX_AGE"] = 60
 USE_TZ = True
 TIME_ZONE = "UTC"
