@@ -12,11 +12,16 @@ the beat schedule keep meaning the same task.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from celery import current_app
 from celery.result import AsyncResult
+
+# One discovery at a time: a gthread worker's first requests arrive together, and a thread that
+# looked while another was still importing the tasks modules found the name missing.
+_discovery = threading.Lock()
 
 
 def enqueue(
@@ -25,7 +30,9 @@ def enqueue(
     """Queue the task registered as `name` (its `@shared_task(name=...)`) with `args`/`kwargs`;
     `options` are apply_async's (countdown, eta, ...). Raises what the broker raises."""
     if name not in current_app.tasks:
-        # Imports every installed app's tasks module, as a worker does at start (without the
-        # worker's start-up signal, which would also run Django's system checks).
-        current_app.autodiscover_tasks(force=True)
+        with _discovery:
+            if name not in current_app.tasks:
+                # Imports every installed app's tasks module, as a worker does at start (without
+                # the worker's start-up signal, which would also run Django's system checks).
+                current_app.autodiscover_tasks(force=True)
     return current_app.tasks[name].apply_async(args=args, kwargs=kwargs, **options)
