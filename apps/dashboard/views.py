@@ -21,8 +21,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     days = selectors.period_days(days=period)
     # Beat recounts in the background; only a portal that has never counted counts here, once.
     recount = last_recount() or tallies_recount()
-    scope = {"organizations": organizations, "days": days}
-    tallies = selectors.tallies_read(**scope)  # every chart's counts in one query
+    tallies = selectors.tallies_read(organizations=organizations, days=days)  # every chart's counts, one query
     context = {
         **admin.site.each_context(request),
         "title": gettext("Dashboard"),
@@ -34,11 +33,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "has_organizations": visible.exists(),
         "counted_at": recount.counted_at,
         "recount_minutes": max(1, round(settings.DASHBOARD_RECOUNT_SECONDS / 60)),
-        "activities": selectors.activities_by_status_per_day(**scope, tallies=tallies),
-        "verifications": selectors.verification_outcomes_by_provider(**scope, tallies=tallies),
-        "identifications": selectors.identification_funnel(**scope, tallies=tallies),
-        "sessions": selectors.session_outcomes(**scope, tallies=tallies),
-        "webhooks": selectors.webhook_health(**scope, tallies=tallies),
+        "activities": selectors.activities_by_status_per_day(organizations=organizations, days=days, tallies=tallies),
+        "verifications": selectors.verification_outcomes_by_provider(
+            organizations=organizations, days=days, tallies=tallies
+        ),
+        "identifications": selectors.identification_funnel(organizations=organizations, days=days, tallies=tallies),
+        "sessions": selectors.session_outcomes(organizations=organizations, days=days, tallies=tallies),
+        "webhooks": selectors.webhook_health(organizations=organizations, days=days, tallies=tallies),
         "recent_failures": selectors.webhook_recent_failures(organizations=organizations, days=days),
     }
     return render(request, "admin/dashboard.html", context)
