@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.audit.errors import StateConflict
 from apps.audit.services import Actor
 from apps.backoffice.admin_audit import AuditedFSMAdminMixin, TransitionInline
+from apps.backoffice.admin_privacy import actor_labels
 from apps.backoffice.admin_tools import BackOfficeAdmin, ReadOnlyAdminMixin, report, run_with_reason, short_id
 from apps.identifications.models import (
     OPEN_STATUSES,
@@ -27,6 +28,8 @@ from apps.identifications.services import (
     RateLimited,
     identification_cancel,
     identification_image,
+    identification_images_assign,
+    identification_images_decide,
     identification_resend,
 )
 
@@ -49,13 +52,20 @@ class ImageReviewFilter(admin.SimpleListFilter):
     parameter_name = "review"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("waiting", _("Images waiting for review"))]
+        return [
+            ("waiting", _("Images waiting for review")),
+            ("unassigned", _("Waiting, not taken by anyone")),
+            ("mine", _("Assigned to me")),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> QuerySet[OtpIdentification]:
+        waiting = queryset.filter(status=IdentificationStatus.IN_PROGRESS, images_submitted_at__isnull=False)
         if self.value() == "waiting":
-            return queryset.filter(status=IdentificationStatus.IN_PROGRESS, images_submitted_at__isnull=False).order_by(
-                "images_submitted_at"
-            )
+            return waiting.order_by("images_submitted_at")
+        if self.value() == "unassigned":
+            return waiting.filter(images_reviewer__isnull=True).order_by("images_submitted_at")
+        if self.value() == "mine":
+            return waiting.filter(images_reviewer=request.user.pk).order_by("images_submitted_at")
         return queryset
 
 
@@ -103,13 +113,14 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         "cancel_reason",
         "fail_reason",
         "images_submitted_at",
+        "images_assigned_at",
         "document_images",
         "created_at",
         "updated_at",
     )
     readonly_fields = fields
     inlines = (OtpMessageInline, TransitionInline)
-    actions = ("resend_message", "cancel_with_reason")
+    actions = ("resend_message", "cancel_with_reason", "assign_images_to_me")
     object_actions = ("resend_message",)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -118,7 +129,46 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
     def fsm_apply(self, request: HttpRequest, obj: Any, transition_name: str, *, reason: str, **kwargs: Any) -> Any:
         if transition_name == "cancel":
             return identification_cancel(identification=obj, reason=reason, actor=Actor.user(request.user))
+        if transition_name == "assign_images":
+            return identification_images_assign(identification=obj, user=request.user, reason=reason)
+        if transition_name in ("approve", "reject"):
+            return identification_images_decide(
+                identification=obj, user=request.user, approve=transition_name == "approve", reason=reason
+            )
         return super().fsm_apply(request, obj, transition_name, reason=reason, **kwargs)
+
+    def fsm_done_message(self, obj: Any, transition_name: str) -> str:
+        if transition_name == "assign_images":
+            return gettext("You are now reviewing these document images. Approve or reject them with a reason.")
+        return super().fsm_done_message(obj, transition_name)
+
+    @admin.action(description=_("Assign the images' review to me (asks for a reason)"), permissions=["change"])
+    def assign_images_to_me(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> HttpResponse | None:
+        return run_with_reason(
+            self,
+            request,
+            queryset,
+            action="assign_images_to_me",
+            title=gettext("Assign document image reviews to me"),
+            apply_one=lambda identification, reason: identification_images_assign(
+                identification=identification, user=request.user, reason=reason
+            ),
+            refusal=lambda identification: (
+                gettext("Its document images are not waiting for review.")
+                if not identification.awaiting_review
+                else gettext("Someone else is reviewing its document images.")
+                if identification.images_reviewer_id not in (None, request.user.pk)
+                else None
+            ),
+            done_message=lambda count: (
+                ngettext(
+                    "%(count)d document image review assigned to you.",
+                    "%(count)d document image reviews assigned to you.",
+                    count,
+                )
+                % {"count": count}
+            ),
+        )
 
     @admin.action(description=_("Resend the identification link"), permissions=["change"])
     def resend_message(self, request: HttpRequest, queryset: QuerySet[OtpIdentification]) -> None:
@@ -182,6 +232,16 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
             return "—"
         return timesince(obj.images_submitted_at, timezone.now())
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # The reviewer's name depends on who is looking, so its column is made per request.
+        fields: list[Any] = []
+        for name in super().get_fields(request, obj):
+            fields += [images_reviewer_column(request), name] if name == "images_assigned_at" else [name]
+        return fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), images_reviewer_column(request)]
+
     @admin.display(description=_("Short id"))
     def identification_short_id(self, obj: OtpIdentification) -> str:
         return short_id(obj)
@@ -225,6 +285,24 @@ class OtpIdentificationAdmin(AuditedFSMAdminMixin, BackOfficeAdmin):
         response["Content-Security-Policy"] = "sandbox"
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+def images_reviewer_column(request: HttpRequest) -> Any:
+    """Who took the images' review, for this viewer: a staff email to those allowed to see it
+    (built per request: the ModelAdmin is shared between threads)."""
+    column = getattr(request, "_images_reviewer_column", None)
+    if column is not None:
+        return column
+
+    def images_reviewer(identification: OtpIdentification) -> str:
+        if identification.images_reviewer_id is None:
+            return "—"
+        key = str(identification.images_reviewer_id)
+        return actor_labels({key}, request.user).get(key, "—")
+
+    images_reviewer.short_description = _("Images reviewer")  # type: ignore[attr-defined]
+    request._images_reviewer_column = images_reviewer  # type: ignore[attr-defined]
+    return images_reviewer
 
 
 @admin.register(OtpMessage)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +19,12 @@ from apps.core.encrypted_fields import EncryptedTextField
 
 REVIEW_PERMISSION = "identifications.change_otpidentification"
 MAX_FAILED_ATTEMPTS = 5
+
+
+def _is_images_reviewer(identification: models.Model, user: Any) -> bool:
+    """Only the staff member who took the images' review decides it, and only with the right to."""
+    assert isinstance(identification, OtpIdentification)
+    return identification.images_reviewer_id == getattr(user, "pk", None) and user.has_perm(REVIEW_PERMISSION)
 
 
 class IdentificationStatus(models.TextChoices):
@@ -111,6 +118,18 @@ class OtpIdentification(FSMModelMixin, models.Model):
     back_image = EncryptedTextField(blank=True, editable=False, verbose_name=_("back image"))
     back_image_type = models.CharField(max_length=32, blank=True, editable=False, verbose_name=_("back image type"))
     images_submitted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("images submitted at"))
+    # The staff member who took the images' review ("assign to me"); only they decide it.
+    images_reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,  # the queue reads by status and submission time, never by reviewer
+        related_name="+",
+        verbose_name=_("images reviewer"),
+    )
+    images_assigned_at = models.DateTimeField(null=True, blank=True, verbose_name=_("images assigned at"))
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
@@ -145,6 +164,9 @@ class OtpIdentification(FSMModelMixin, models.Model):
 
     def _images_submitted(self) -> bool:
         return self.images_submitted_at is not None
+
+    def _images_unassigned(self) -> bool:
+        return self.images_reviewer_id is None
 
     @transition(
         field=status,
@@ -184,9 +206,22 @@ class OtpIdentification(FSMModelMixin, models.Model):
     @transition(
         field=status,
         source=IdentificationStatus.IN_PROGRESS,
+        target=IdentificationStatus.IN_PROGRESS,
+        conditions=[_images_submitted, _images_unassigned],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
+        permission=REVIEW_PERMISSION,
+        custom={"label": _("Assign the images' review to me")},
+    )
+    def assign_images(self, *, reviewer: Any) -> None:
+        """A staff member takes the images' review; the status stays in progress."""
+        self.images_reviewer = reviewer
+        self.images_assigned_at = timezone.now()
+
+    @transition(
+        field=status,
+        source=IdentificationStatus.IN_PROGRESS,
         target=IdentificationStatus.IDENTIFIED,
         conditions=[_images_submitted],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
-        permission=REVIEW_PERMISSION,
+        permission=_is_images_reviewer,
         custom={"label": _("Approve document images")},
     )
     def approve(self) -> None:
@@ -197,7 +232,7 @@ class OtpIdentification(FSMModelMixin, models.Model):
         source=IdentificationStatus.IN_PROGRESS,
         target=IdentificationStatus.FAILED,
         conditions=[_images_submitted],  # type: ignore[list-item]  # django-fsm's stubs take conditions on any Model, not on this one
-        permission=REVIEW_PERMISSION,
+        permission=_is_images_reviewer,
         custom={"label": _("Reject document images")},
     )
     def reject(self) -> None:

@@ -251,6 +251,50 @@ def identification_cancel(*, identification: OtpIdentification, reason: str, act
     return transition_apply(identification, "cancel", actor=actor, reason=reason[:500], cancel_reason=reason)
 
 
+def identification_images_assign(*, identification: OtpIdentification, user: Any, reason: str) -> OtpIdentification:
+    """A staff member takes the review of submitted document images ("assign to me"), with a reason.
+
+    The status stays IN_PROGRESS, so this is written to the audit trail (its own event type, with
+    the reason and the staff member) but sent to no one: integrators hear of the decision."""
+    if not reason.strip():
+        raise ValidationError(_("Say why: a reason is required."))
+    identification = identification_expire_if_overdue(identification=identification)
+    with transaction.atomic():
+        locked = OtpIdentification.objects.select_for_update().get(pk=identification.pk)
+        if not locked.awaiting_review:
+            raise StateConflict(_("These document images are not waiting for review."))
+        if locked.images_reviewer_id is not None:
+            if locked.images_reviewer_id == user.pk:
+                return locked
+            raise StateConflict(_("Someone else is reviewing these document images."))
+        locked.assign_images(reviewer=user)
+        locked.save(update_fields=["images_reviewer", "images_assigned_at", "updated_at"])
+        transition_record(
+            subject=locked,
+            from_state=locked.status,
+            to_state=locked.status,
+            actor=Actor.user(user),
+            reason=reason.strip()[:500],
+            event_type="identification.images_assigned",
+            publish=False,
+        )
+    return locked
+
+
+def identification_images_decide(
+    *, identification: OtpIdentification, user: Any, approve: bool, reason: str
+) -> OtpIdentification:
+    """The reviewer approves or rejects the document images, with a reason: audited and sent as an event."""
+    if not reason.strip():
+        raise ValidationError(_("Say why: a reason is required."))
+    if identification.images_reviewer_id != user.pk:
+        raise StateConflict(_("Assign the images' review to yourself first: only the reviewer decides it."))
+    identification = identification_expire_if_overdue(identification=identification)
+    return transition_apply(
+        identification, "approve" if approve else "reject", actor=Actor.user(user), reason=reason.strip()[:500]
+    )
+
+
 def identification_delete(*, identification: OtpIdentification, force: bool, may_force: bool, actor: Actor) -> None:
     """Delete a CREATED identification; any other state needs force and the force-delete scope."""
     with transaction.atomic():
