@@ -247,8 +247,8 @@ def test_it_documents_the_otp_identification_list(schema):
     assert {"400", "401", "403", "404", "429"} <= set(listing["responses"])
 
 
-def _operation(schema: dict, operation_id: str) -> dict:
-    for _path, _method, operation in _operations(schema):
+def _operation(schema: dict, operation_id: str, prefix: str = ORG_PREFIX) -> dict:
+    for _path, _method, operation in _operations(schema, prefix):
         if operation.get("operationId") == operation_id:
             return operation
     raise AssertionError(f"no operation {operation_id}")
@@ -286,3 +286,22 @@ def test_it_documents_the_body_limits_on_every_operation_with_a_body(schema):
         if method in ("post", "put", "patch"):
             for code in ("411", "413"):
                 assert code in operation["responses"], f"{method.upper()} {path} lacks {code}"
+
+
+def _component(schema: dict, ref_holder: dict) -> dict:
+    return schema["components"]["schemas"][ref_holder["$ref"].rsplit("/", 1)[1]]
+
+
+def test_it_documents_redaction_and_the_raw_result(schema):
+    """Issue 16's fields: `redactionRequested` on Get process, `rawResult` in a provider's callback."""
+    retrieve = _operation(schema, "processes_retrieve")
+    process = _component(schema, retrieve["responses"]["200"]["content"]["application/json"]["schema"])
+    assert process["properties"]["redactionRequested"]["type"] == "boolean"
+    assert "redactionRequested" in process["required"]
+    assert "redacted" in process["properties"]["redactionRequested"]["description"]
+    callback = _operation(schema, "providers_callback", "/api/v1/providers/")
+    body = _component(schema, callback["requestBody"]["content"]["application/json"]["schema"])
+    assert "rawResult" in body["properties"] and "rawResult" not in body.get("required", [])
+    assert "provider-result.json" in body["properties"]["rawResult"]["description"]
+    fullresult = _operation(schema, "processes_fullresult")
+    assert "410" in fullresult["responses"]
