@@ -1,6 +1,7 @@
 """Growth at a million rows: every back-office and API list page at demo size, then at full size.
 
     python -m bench.scale [--scale 0.01] [--rounds 5] [--keep] [--no-docs] [--render] [--note TEXT]
+    python -m bench.scale --scale 0.1 --profile "identities ?state__exact=INVITED"   # where a page's time goes
 
 One run, production settings (bench/settings.py: config.settings.production with the
 variables it needs), its own PostgreSQL database (`portal_scale`, created and dropped; the
@@ -447,6 +448,24 @@ class Measurer:
             "statuses": sorted(statuses),
         }
 
+    def profile(self, page: Page, top: int = 30) -> None:
+        """Where one warm request of `page` spends its time: cProfile's functions by cumulative and by own time."""
+        import cProfile
+        import io
+        import pstats
+
+        client = self.clients[page.who]
+        url = self._resolve(page)
+        client.get(url)  # warm
+        profiler = cProfile.Profile()
+        profiler.enable()
+        client.get(url)
+        profiler.disable()
+        for order in ("cumulative", "tottime"):
+            out = io.StringIO()
+            pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
+            print(f"\n=== {page.group} | {page.name}: by {order} ===\n{out.getvalue()}")
+
 
 def _recount() -> dict[str, Any]:
     """The dashboard's background recount (apps.dashboard.tallies), timed."""
@@ -533,6 +552,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md")
     parser.add_argument("--note", default="", help="a sentence shown next to the figures (e.g. the machine's load)")
     parser.add_argument("--render", action="store_true", help="only write docs/benchmarks.md from the last JSON")
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="after the full size, profile (cProfile) one warm request of every page whose name contains this"
+        " text and print where the time goes; nothing is recorded",
+    )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     latest = common.ROOT / "bench" / "results" / "scale-latest.json"
@@ -586,6 +611,12 @@ def main(argv: list[str] | None = None) -> int:
         summary["recount"] = _recount()
         page_list = pages(fx)  # ids in the middle of the now big tables
         full = measure_all(fx, page_list, args.rounds, "full")
+        if args.profile:
+            measurer = Measurer(fx, args.rounds)
+            for page in page_list:
+                if args.profile in f"{page.group} | {page.name}":
+                    measurer.profile(page)
+            return 0
     finally:
         from django.db import connections
 
