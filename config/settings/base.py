@@ -241,6 +241,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "purge-session-data": {"task": "apps.transfers.tasks.purge_session_data", "schedule": 300.0},
     "fail-overdue-processes": {"task": "apps.verifications.tasks.fail_overdue_processes", "schedule": 30.0},
     "recount-dashboard": {"task": "apps.dashboard.tasks.recount_tallies", "schedule": float(DASHBOARD_RECOUNT_SECONDS)},
+    "purge-expired-app-tokens": {"task": "apps.oauth.tasks.purge_expired_tokens", "schedule": 3600.0},
     "expire-overdue-identifications": {
         "task": "apps.identifications.tasks.expire_overdue_identifications",
         "schedule": 60.0,

@@ -152,3 +152,50 @@ def test_the_rate_limit_counts_per_app_and_person_across_tokens(person, stranger
     assert limited.status_code == 429  # a new token does not reset the count
     assert int(limited["Retry-After"]) >= 1
     assert client.get(DETAILS, **bearer(theirs.access_token)).status_code == 200  # another person's count
+
+
+def test_a_refresh_token_lives_thirty_idle_days(person, app, settings):
+    """A refresh token is dead 30 days (OAUTH_REFRESH_TOKEN_IDLE_SECONDS) after its access token
+    expired; each refresh starts a new 30 days with the rotated pair."""
+    assert settings.OAUTH_REFRESH_TOKEN_IDLE_SECONDS == 30 * 24 * 3600
+    tokens = sign_in_and_approve(person, app, "openid details")
+    client = Client()
+    start = timezone.now()
+
+    # The first access token expired at start + 10 minutes: a day short of 30 idle days.
+    later = start + timedelta(days=29, minutes=10)
+    with time_machine.travel(later, tick=False):
+        kept = refresh(client, app, tokens.refresh_token)
+    assert kept.status_code == 200
+    # The rotated pair's access token expires at later + 10 minutes.
+    with time_machine.travel(later + timedelta(days=30, minutes=10) - timedelta(seconds=1), tick=False):
+        alive = refresh(client, app, kept.json()["refresh_token"])
+    assert alive.status_code == 200
+    with time_machine.travel(later + timedelta(days=60, minutes=20, seconds=1), tick=False):
+        idle = refresh(client, app, alive.json()["refresh_token"])
+
+    assert idle.status_code == 400
+    assert idle.json()["error"] == "invalid_grant"
+
+
+def test_beat_purges_dead_tokens_and_keeps_live_ones(person, app, settings):
+    """`purge-expired-app-tokens` (hourly) runs django-oauth-toolkit's clean-up: a pair idle past
+    its 30 days is deleted, a pair in use stays."""
+    from apps.oauth.tasks import purge_expired_tokens
+
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-app-tokens"]
+    assert entry["task"] == purge_expired_tokens.name
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        dead = sign_in_and_approve(person, app, "openid details")
+    with time_machine.travel(start + timedelta(days=30), tick=False):
+        live = sign_in_and_approve(person, app, "openid details")
+    checksum = lambda token: hashlib.sha256(token.encode()).hexdigest()  # noqa: E731
+
+    with time_machine.travel(start + timedelta(days=30, minutes=11), tick=False):
+        purge_expired_tokens.delay()
+        refresh_tokens = get_refresh_token_model().objects
+        assert not refresh_tokens.filter(token_checksum=checksum(dead.refresh_token)).exists()
+        assert refresh_tokens.filter(token_checksum=checksum(live.refresh_token)).exists()
+        # The live pair's access token had expired a minute before: its refresh still works.
+        assert refresh(Client(), app, live.refresh_token).status_code == 200
