@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,6 +88,7 @@ class _State:
     reports: dict[str, list[Any]] = field(default_factory=dict)  # check id → reports
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, Authorization
     fail_status: int | None = None  # every API call answers this error status
+    delay: float = 0.0  # seconds every API call waits before answering (a stalled provider)
     outcome: str = "clear"
     webhooks: list[int] = field(default_factory=list)  # the portal's answers to the webhooks sent
 
@@ -203,6 +205,8 @@ class FakeOnfido:
         if handler.headers.get("Authorization") != f"Token token={self.api_token}":
             self._send(handler, 401, {"error": {"type": "authorization_error", "message": "Bad token."}})
             return
+        if self.state.delay:
+            time.sleep(self.state.delay)
         if self.state.fail_status:
             self._send(handler, self.state.fail_status, {"error": {"type": "server_error", "message": "Down."}})
             return

@@ -5,6 +5,7 @@ the portal reads the run and its reports back."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -192,6 +193,21 @@ def test_onfido_5xx_when_starting_fails_the_process_with_its_reason(api, fake, l
     assert body["status"] == "failed"
     assert body["failReason"]["type"] == "provider_error" and body["failReason"]["status"] == 500
     assert body["url"].startswith(live.url + "/verify/")  # no hosted link: the portal's page says it failed
+
+
+def test_a_stalled_onfido_fails_the_process_at_the_read_timeout(api, fake, live, monkeypatch):
+    """The SDK's calls carry a read timeout (30 s; half a second here): a provider that never
+    answers fails the process as unreachable instead of holding the request."""
+    monkeypatch.setattr(onfido_connector, "TIMEOUT", urllib3.Timeout(connect=1.0, read=0.5))
+    _connect(api, fake)
+    fake.state.delay = 2.0
+    started = time.monotonic()
+    body = _create(api)
+
+    assert time.monotonic() - started < 2.0
+    assert body["status"] == "failed"
+    assert body["failReason"]["type"] == "provider_unreachable"
+    assert "could not be reached" in body["failReason"]["message"]
 
 
 def test_onfido_5xx_when_reading_back_is_retried_then_fails(api, fake, live):
