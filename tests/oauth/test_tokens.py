@@ -12,6 +12,7 @@ from django.test import Client
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
+from apps.oauth.tasks import purge_expired_tokens
 from tests.factories import OrganizationFactory, make_api_key
 from tests.oauth.flow import bearer, refresh, sign_in_and_approve
 
@@ -181,8 +182,6 @@ def test_a_refresh_token_lives_thirty_idle_days(person, app, settings):
 def test_beat_purges_dead_tokens_and_keeps_live_ones(person, app, settings):
     """`purge-expired-app-tokens` (hourly) runs django-oauth-toolkit's clean-up: a pair idle past
     its 30 days is deleted, a pair in use stays."""
-    from apps.oauth.tasks import purge_expired_tokens
-
     entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-app-tokens"]
     assert entry["task"] == purge_expired_tokens.name
     start = timezone.now()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core import mail
 from django.core.management import call_command
+from django.urls import resolve
 from rest_framework.test import APIClient
 
 from apps.audit.models import ActorType, Transition
@@ -17,6 +21,7 @@ from apps.identities.models import ExternalPersonalIdentity, IdentityState
 from apps.organizations.models import ApiKey, Organization
 from apps.people.models import DetailProposal, PersonalDetail, User
 from apps.transfers.models import TransferSession
+from apps.verifications.connectors.base import connector_for
 
 pytestmark = pytest.mark.django_db
 
@@ -160,3 +165,33 @@ def test_it_prints_the_otp_and_sandbox_links_and_they_open_their_pages(client):
             path = url.removeprefix("http://testserver")
             response = client.get(path)
             assert response.status_code == 200, (url, response.status_code)
+
+
+def test_its_provider_recipes_name_the_portals_real_paths_and_settings(client):
+    """The printed recipes for real providers (docs/providers.md): each curl goes to the
+    provider connection endpoint with the settings the connector requires, the webhook and
+    callback addresses are the portal's own, and the demo key the recipe uses works there."""
+    output = _seed()
+    key = _raw_key(output)
+    lines = output.splitlines()
+    curls = {}
+    for n, line in enumerate(lines):
+        if line.strip().startswith("curl -X PUT"):
+            words = shlex.split(line.strip().rstrip("\\") + " " + lines[n + 1].strip())
+            url = words[words.index("-X") + 2]
+            curls[url.rsplit("/", 1)[1]] = (url, json.loads(words[words.index("-d") + 1]))
+    assert set(curls) == {"onfido", "connect"}, output
+
+    for provider, (url, body) in curls.items():
+        path = url.removeprefix("http://testserver")
+        assert resolve(path).kwargs == {"org_id": "demo", "provider": provider}
+        connector = connector_for(provider)
+        assert set(connector.required) <= set(body), (provider, body)
+        assert set(body) <= set(connector.required) | set(connector.optional), (provider, body)
+        # The recipe's key reads the (still empty) connection: the path and the key are real.
+        assert client.get(path, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 404
+
+    (webhook,) = re.findall(r"http://testserver(/api/v1/providers/onfido/webhook/demo)\b", output)
+    assert resolve(webhook).kwargs == {"provider": "onfido", "org_id": "demo"}
+    (callback,) = re.findall(r"http://testserver(/verify/connect/callback)\b", output)
+    assert resolve(callback).url_name == "connect-callback"
