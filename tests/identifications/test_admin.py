@@ -99,6 +99,17 @@ def test_it_approves_document_images(staff_client, submitted):
     assert OtpIdentification.objects.get(pk=submitted["id"]).status == "IDENTIFIED"
     row = Transition.objects.get(object_id=submitted["id"], to_state="IDENTIFIED")
     assert row.actor_type == "user"
+    _assert_decision_is_an_event(row, "IDENTIFIED")
+
+
+def _assert_decision_is_an_event(row: Transition, status: str) -> None:
+    """The decision carries the reviewer's reason and is an event the relay sends (unlike taking
+    the review): `identification.status_changed` with ids and states only."""
+    assert row.reason == "Images checked against the register"
+    assert row.event_type == "identification.status_changed"
+    assert row.from_state == "IN_PROGRESS" and row.to_state == status
+    assert row.data["status"] == status
+    assert "Ana" not in str(row.data) and "ana@example.com" not in str(row.data)
 
 
 def test_it_rejects_document_images(staff_client, submitted):
@@ -107,6 +118,7 @@ def test_it_rejects_document_images(staff_client, submitted):
     identification = OtpIdentification.objects.get(pk=submitted["id"])
     assert identification.status == "FAILED"
     assert identification.fail_reason == "document images rejected"
+    _assert_decision_is_an_event(Transition.objects.get(object_id=submitted["id"], to_state="FAILED"), "FAILED")
 
 
 def test_it_offers_no_review_before_images_arrive(staff_client, created):
