@@ -8,6 +8,8 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -36,17 +38,17 @@ class Migration(migrations.Migration):
             name="sharedsnapshot",
             options={"verbose_name": "shared snapshot", "verbose_name_plural": "shared snapshots"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="accepted_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="accepted at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="accepted_details",
             field=models.JSONField(default=list, verbose_name="accepted details"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="authorization",
             field=models.JSONField(
@@ -56,19 +58,19 @@ class Migration(migrations.Migration):
                 verbose_name="authorization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="initiator",
             field=models.ForeignKey(
@@ -78,19 +80,19 @@ class Migration(migrations.Migration):
                 verbose_name="initiator",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="initiator_completed_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="initiator completed at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="offered_details",
             field=models.JSONField(
                 default=list, help_text="Details the initiator gives (AT_002, AT_003).", verbose_name="offered details"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="organization",
             field=models.ForeignKey(
@@ -100,12 +102,12 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="purpose",
             field=models.TextField(blank=True, verbose_name="purpose"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="receptor",
             field=models.ForeignKey(
@@ -115,29 +117,29 @@ class Migration(migrations.Migration):
                 verbose_name="receptor",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="receptor_completed_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="receptor completed at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="requirements",
             field=models.JSONField(
                 default=list, help_text='[{"detail": "first_name", "required": true}, ...]', verbose_name="requirements"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="sharing_period",
             field=models.DurationField(blank=True, null=True, verbose_name="sharing period"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="sharing_until",
             field=models.DateTimeField(blank=True, null=True, verbose_name="sharing until"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="status",
             field=django_fsm.FSMField(
@@ -155,7 +157,7 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="type",
             field=models.CharField(
@@ -169,17 +171,17 @@ class Migration(migrations.Migration):
                 verbose_name="type",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="activity",
             name="valid_until",
             field=models.DateTimeField(verbose_name="valid until"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="activity",
             field=models.ForeignKey(
@@ -189,36 +191,36 @@ class Migration(migrations.Migration):
                 verbose_name="activity",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="details",
             field=models.JSONField(default=list, verbose_name="details"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="organization_name",
             field=models.CharField(max_length=200, verbose_name="organization name"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="party",
             field=models.CharField(
                 choices=[("initiator", "Initiator"), ("receptor", "Receptor")], max_length=16, verbose_name="party"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="person",
             field=models.ForeignKey(
@@ -228,24 +230,24 @@ class Migration(migrations.Migration):
                 verbose_name="person",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="purpose",
             field=models.TextField(blank=True, verbose_name="purpose"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="recipient",
             field=apps.core.encrypted_fields.EncryptedTextField(
                 help_text="Who receives the details.", verbose_name="recipient"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="consentreceipt",
             name="sharing_until",
             field=models.DateTimeField(blank=True, null=True, verbose_name="sharing until"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="sharedsnapshot",
             name="activity",
             field=models.ForeignKey(
@@ -255,19 +257,19 @@ class Migration(migrations.Migration):
                 verbose_name="activity",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="sharedsnapshot",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="sharedsnapshot",
             name="giver",
             field=models.CharField(
                 choices=[("initiator", "Initiator"), ("receptor", "Receptor")], max_length=16, verbose_name="giver"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="sharedsnapshot",
             name="values",
             field=apps.core.encrypted_fields.EncryptedJSONField(verbose_name="values"),

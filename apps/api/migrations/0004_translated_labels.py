@@ -4,6 +4,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -18,7 +20,7 @@ class Migration(migrations.Migration):
             name="idempotencyrecord",
             options={"verbose_name": "idempotency record", "verbose_name_plural": "idempotency records"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="idempotencyrecord",
             name="api_key",
             field=models.ForeignKey(
@@ -28,29 +30,29 @@ class Migration(migrations.Migration):
                 verbose_name="API key",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="idempotencyrecord",
             name="created_at",
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="idempotencyrecord",
             name="fingerprint",
             field=models.CharField(
                 help_text="SHA-256 of method, path and body.", max_length=64, verbose_name="fingerprint"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="idempotencyrecord",
             name="key",
             field=models.CharField(max_length=255, verbose_name="key"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="idempotencyrecord",
             name="response_body",
             field=apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True, verbose_name="response body"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="idempotencyrecord",
             name="status_code",
             field=models.PositiveSmallIntegerField(

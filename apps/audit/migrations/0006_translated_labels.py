@@ -4,6 +4,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -17,17 +19,17 @@ class Migration(migrations.Migration):
             name="transition",
             options={"ordering": ("id",), "verbose_name": "transition", "verbose_name_plural": "transitions"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="actor_id",
             field=models.CharField(blank=True, max_length=64, verbose_name="actor ID"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="actor_label",
             field=models.CharField(blank=True, max_length=200, verbose_name="actor label"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="actor_type",
             field=models.CharField(
@@ -41,7 +43,7 @@ class Migration(migrations.Migration):
                 verbose_name="actor type",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="content_type",
             field=models.ForeignKey(
@@ -52,32 +54,32 @@ class Migration(migrations.Migration):
                 verbose_name="content type",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="data",
             field=models.JSONField(default=dict, verbose_name="data"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="event_type",
             field=models.CharField(max_length=64, verbose_name="event type"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="from_state",
             field=models.CharField(blank=True, max_length=32, verbose_name="from state"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="object_id",
             field=models.CharField(max_length=64, verbose_name="object ID"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="organization",
             field=models.ForeignKey(
@@ -90,17 +92,17 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="published_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="published at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="reason",
             field=models.TextField(blank=True, verbose_name="reason"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transition",
             name="to_state",
             field=models.CharField(max_length=32, verbose_name="to state"),

@@ -7,6 +7,8 @@ import django.utils.timezone
 import django_fsm
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -21,123 +23,123 @@ class Migration(migrations.Migration):
             name="otpmessage",
             options={"ordering": ("created_at", "id"), "verbose_name": "message", "verbose_name_plural": "messages"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_document_hash",
             field=models.CharField(
                 blank=True, db_index=True, editable=False, max_length=64, verbose_name="actor document hash"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_document_number",
             field=apps.core.encrypted_fields.EncryptedTextField(blank=True, verbose_name="actor document number"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_email",
             field=apps.core.encrypted_fields.EncryptedTextField(blank=True, verbose_name="actor email"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_email_hash",
             field=models.CharField(
                 blank=True, db_index=True, editable=False, max_length=64, verbose_name="actor email hash"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_name",
             field=apps.core.encrypted_fields.EncryptedTextField(verbose_name="actor name"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_phone",
             field=apps.core.encrypted_fields.EncryptedTextField(blank=True, verbose_name="actor phone"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="actor_surname",
             field=apps.core.encrypted_fields.EncryptedTextField(verbose_name="actor surname"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="back_image",
             field=apps.core.encrypted_fields.EncryptedTextField(blank=True, editable=False, verbose_name="back image"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="back_image_type",
             field=models.CharField(blank=True, editable=False, max_length=32, verbose_name="back image type"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="cancel_reason",
             field=models.TextField(blank=True, verbose_name="cancel reason"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="channel",
             field=models.CharField(choices=[("EMAIL", "Email"), ("SMS", "SMS")], max_length=8, verbose_name="channel"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="code_expires_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="code expires at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="code_hash",
             field=models.CharField(blank=True, editable=False, max_length=64, verbose_name="code hash"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="code_verified_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="code verified at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="expires_at",
             field=models.DateTimeField(verbose_name="expires at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="fail_reason",
             field=models.CharField(blank=True, max_length=200, verbose_name="fail reason"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="failed_attempts",
             field=models.PositiveSmallIntegerField(default=0, verbose_name="failed attempts"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="front_image",
             field=apps.core.encrypted_fields.EncryptedTextField(blank=True, editable=False, verbose_name="front image"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="front_image_type",
             field=models.CharField(blank=True, editable=False, max_length=32, verbose_name="front image type"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="images_submitted_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="images submitted at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="organization",
             field=models.ForeignKey(
@@ -147,7 +149,7 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="status",
             field=django_fsm.FSMField(
@@ -165,7 +167,7 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="two_factor_type",
             field=models.CharField(
@@ -179,32 +181,32 @@ class Migration(migrations.Migration):
                 verbose_name="two factor type",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpidentification",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="channel",
             field=models.CharField(choices=[("EMAIL", "Email"), ("SMS", "SMS")], max_length=8, verbose_name="channel"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="destination",
             field=apps.core.encrypted_fields.EncryptedTextField(verbose_name="destination"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="error",
             field=models.CharField(blank=True, max_length=300, verbose_name="error"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="identification",
             field=models.ForeignKey(
@@ -214,14 +216,14 @@ class Migration(migrations.Migration):
                 verbose_name="identification",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="kind",
             field=models.CharField(
                 choices=[("LINK", "Identification link"), ("CODE", "One-time code")], max_length=8, verbose_name="kind"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="otpmessage",
             name="status",
             field=models.CharField(

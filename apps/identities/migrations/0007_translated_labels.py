@@ -8,6 +8,8 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -23,54 +25,54 @@ class Migration(migrations.Migration):
             name="identitynametoken",
             options={"verbose_name": "identity name token", "verbose_name_plural": "identity name tokens"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="activated_at",
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="activated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="email_address",
             field=apps.core.encrypted_fields.EncryptedEmailField(verbose_name="email address"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="email_hash",
             field=models.CharField(editable=False, max_length=64, verbose_name="email hash"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="first_name",
             field=apps.core.encrypted_fields.EncryptedTextField(verbose_name="first name"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="invitation_count",
             field=models.PositiveIntegerField(default=0, editable=False, verbose_name="invitation count"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="invitation_sent_at",
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="invitation sent at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="last_name",
             field=apps.core.encrypted_fields.EncryptedTextField(verbose_name="last name"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="managed",
             field=models.BooleanField(
@@ -78,7 +80,7 @@ class Migration(migrations.Migration):
                 verbose_name="managed",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="organization",
             field=models.ForeignKey(
@@ -88,7 +90,7 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="person",
             field=models.ForeignKey(
@@ -100,7 +102,7 @@ class Migration(migrations.Migration):
                 verbose_name="person",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="state",
             field=django_fsm.FSMField(
@@ -111,17 +113,17 @@ class Migration(migrations.Migration):
                 verbose_name="state",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="externalpersonalidentity",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="identitynametoken",
             name="digest",
             field=models.CharField(max_length=64, verbose_name="digest"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="identitynametoken",
             name="identity",
             field=models.ForeignKey(

@@ -8,6 +8,8 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -24,7 +26,7 @@ class Migration(migrations.Migration):
             name="connection",
             options={"verbose_name": "connection", "verbose_name_plural": "connections"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="application",
             name="algorithm",
             field=models.CharField(
@@ -35,7 +37,7 @@ class Migration(migrations.Migration):
                 verbose_name="algorithm",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="application",
             name="allowed_scopes",
             field=models.CharField(
@@ -45,7 +47,7 @@ class Migration(migrations.Migration):
                 verbose_name="allowed scopes",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="application",
             name="authorization_grant_type",
             field=models.CharField(
@@ -62,7 +64,7 @@ class Migration(migrations.Migration):
                 verbose_name="authorization grant type",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="application",
             name="client_type",
             field=models.CharField(
@@ -72,7 +74,7 @@ class Migration(migrations.Migration):
                 verbose_name="client type",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="application",
             name="is_active",
             field=models.BooleanField(
@@ -81,7 +83,7 @@ class Migration(migrations.Migration):
                 verbose_name="is active",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="application",
             field=models.ForeignKey(
@@ -91,24 +93,24 @@ class Migration(migrations.Migration):
                 verbose_name="application",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="last_used_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="last used at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="person",
             field=models.ForeignKey(
@@ -118,17 +120,17 @@ class Migration(migrations.Migration):
                 verbose_name="person",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="revoked_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="scope",
             field=models.TextField(blank=True, verbose_name="scope"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="connection",
             name="status",
             field=django_fsm.FSMField(

@@ -9,6 +9,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -29,34 +31,34 @@ class Migration(migrations.Migration):
             name="organization",
             options={"ordering": ("slug",), "verbose_name": "organization", "verbose_name_plural": "organizations"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="hashed_secret",
             field=models.CharField(editable=False, max_length=64, verbose_name="hashed secret"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="last_used_at",
             field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="last used at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="name",
             field=models.CharField(blank=True, max_length=200, verbose_name="name"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="organization",
             field=models.ForeignKey(
@@ -66,27 +68,27 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="prefix",
             field=models.CharField(editable=False, max_length=16, unique=True, verbose_name="prefix"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="revoked_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="revoked at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="apikey",
             name="scopes",
             field=models.JSONField(default=list, verbose_name="scopes"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="membership",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="membership",
             name="organization",
             field=models.ForeignKey(
@@ -96,7 +98,7 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="membership",
             name="user",
             field=models.ForeignKey(
@@ -106,24 +108,24 @@ class Migration(migrations.Migration):
                 verbose_name="user",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="organization",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="organization",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="organization",
             name="name",
             field=models.CharField(max_length=200, verbose_name="name"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="organization",
             name="slug",
             field=models.SlugField(

@@ -8,6 +8,8 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -29,24 +31,24 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "personal details",
             },
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="decided_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="name",
             field=models.CharField(
@@ -70,7 +72,7 @@ class Migration(migrations.Migration):
                 verbose_name="name",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="person",
             field=models.ForeignKey(
@@ -80,17 +82,17 @@ class Migration(migrations.Migration):
                 verbose_name="person",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="process_id",
             field=models.UUIDField(verbose_name="process ID"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="provider",
             field=models.CharField(max_length=64, verbose_name="provider"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="status",
             field=django_fsm.FSMField(
@@ -106,12 +108,12 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="detailproposal",
             name="value",
             field=apps.core.encrypted_fields.EncryptedTextField(blank=True, verbose_name="value"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="name",
             field=models.CharField(
@@ -135,7 +137,7 @@ class Migration(migrations.Migration):
                 verbose_name="name",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="person",
             field=models.ForeignKey(
@@ -145,7 +147,7 @@ class Migration(migrations.Migration):
                 verbose_name="person",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="source",
             field=models.CharField(
@@ -155,61 +157,61 @@ class Migration(migrations.Migration):
                 verbose_name="source",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="updated_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="value",
             field=apps.core.encrypted_fields.EncryptedTextField(verbose_name="value"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="verified_by_process_id",
             field=models.UUIDField(blank=True, null=True, verbose_name="verified by process ID"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="personaldetail",
             name="verified_by_provider",
             field=models.CharField(blank=True, max_length=32, verbose_name="verified by provider"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="date_joined",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="email_hash",
             field=models.CharField(editable=False, max_length=64, unique=True, verbose_name="email hash"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="is_active",
             field=models.BooleanField(default=True, verbose_name="is active"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="is_staff",
             field=models.BooleanField(
                 default=False, help_text="May sign in to the admin back office.", verbose_name="is staff"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="language",
             field=models.CharField(blank=True, max_length=8, verbose_name="language"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="user",
             name="time_zone",
             field=models.CharField(blank=True, max_length=64, verbose_name="time zone"),

@@ -6,6 +6,8 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -21,42 +23,42 @@ class Migration(migrations.Migration):
             name="transfersession",
             options={"verbose_name": "data-transfer session", "verbose_name_plural": "data-transfer sessions"},
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="accepted_scopes",
             field=models.JSONField(blank=True, default=list, verbose_name="accepted scopes"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="answered_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="answered at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="callback",
             field=models.URLField(blank=True, max_length=2000, verbose_name="callback"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="data",
             field=apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True, verbose_name="data"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="data_purged_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="data purged at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="expires_at",
             field=models.DateTimeField(verbose_name="expires at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="organization",
             field=models.ForeignKey(
@@ -66,7 +68,7 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="person",
             field=models.ForeignKey(
@@ -78,7 +80,7 @@ class Migration(migrations.Migration):
                 verbose_name="person",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="replaced_by",
             field=models.OneToOneField(
@@ -90,19 +92,19 @@ class Migration(migrations.Migration):
                 verbose_name="replaced by",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="replacement_token",
             field=apps.core.encrypted_fields.EncryptedTextField(
                 blank=True, editable=False, null=True, verbose_name="replacement token"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="scopes",
             field=models.JSONField(default=list, help_text="Requested personal-detail names.", verbose_name="scopes"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="status",
             field=django_fsm.FSMField(
@@ -119,17 +121,17 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="token_hash",
             field=models.CharField(editable=False, max_length=64, verbose_name="token hash"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="transfersession",
             name="vendor_data",
             field=models.CharField(blank=True, max_length=1000, verbose_name="vendor data"),

@@ -3,6 +3,8 @@
 import uuid
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 
 class Migration(migrations.Migration):
 
@@ -11,7 +13,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name='verificationprocess',
             name='id',
             field=models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name='process id'),

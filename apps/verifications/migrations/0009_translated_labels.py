@@ -7,6 +7,8 @@ import django.utils.timezone
 import django_fsm
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -19,26 +21,26 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="processreview",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerconnection",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerconnection",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerconnection",
             name="organization",
             field=models.ForeignKey(
@@ -48,26 +50,26 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerconnection",
             name="provider",
             field=models.CharField(
                 choices=[("onfido", "Onfido"), ("connect", "OpenID Connect")], max_length=32, verbose_name="provider"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerconnection",
             name="settings",
             field=apps.core.encrypted_fields.EncryptedJSONField(
                 help_text="The provider's settings, secrets included (encrypted, never shown).", verbose_name="settings"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerconnection",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerrun",
             name="connection",
             field=models.ForeignKey(
@@ -78,17 +80,17 @@ class Migration(migrations.Migration):
                 verbose_name="connection",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerrun",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerrun",
             name="data",
             field=apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True, verbose_name="data"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerrun",
             name="process",
             field=models.OneToOneField(
@@ -98,7 +100,7 @@ class Migration(migrations.Migration):
                 verbose_name="process",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerrun",
             name="reference",
             field=models.CharField(
@@ -109,14 +111,14 @@ class Migration(migrations.Migration):
                 verbose_name="reference",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="providerrun",
             name="url",
             field=models.URLField(
                 blank=True, help_text="Where the person verifies, at the provider.", max_length=4000, verbose_name="URL"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="activity",
             field=models.ForeignKey(
@@ -129,29 +131,29 @@ class Migration(migrations.Migration):
                 verbose_name="activity",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="deadline_at",
             field=models.DateTimeField(
                 help_text="Still open after this, the process fails with reason timeout.", verbose_name="deadline at"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="fail_reason",
             field=models.JSONField(blank=True, null=True, verbose_name="fail reason"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="final_result",
             field=apps.core.encrypted_fields.EncryptedJSONField(blank=True, null=True, verbose_name="final result"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="identity",
             field=models.ForeignKey(
@@ -163,12 +165,12 @@ class Migration(migrations.Migration):
                 verbose_name="identity",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="notification_url",
             field=models.URLField(blank=True, max_length=2000, verbose_name="notification URL"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="organization",
             field=models.ForeignKey(
@@ -178,12 +180,12 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="process_type",
             field=models.CharField(blank=True, max_length=32, verbose_name="process type"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="provider",
             field=models.CharField(
@@ -192,14 +194,14 @@ class Migration(migrations.Migration):
                 verbose_name="provider",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="provider_specific",
             field=apps.core.encrypted_fields.EncryptedJSONField(
                 blank=True, null=True, verbose_name="provider specific"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="raw_result",
             field=apps.core.encrypted_fields.EncryptedJSONField(
@@ -209,22 +211,22 @@ class Migration(migrations.Migration):
                 verbose_name="raw result",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="redaction_requested_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="redaction requested at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="redirect_url",
             field=models.URLField(blank=True, max_length=2000, verbose_name="redirect URL"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="sandbox_provider",
             field=models.CharField(blank=True, max_length=32, verbose_name="sandbox provider"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="status",
             field=django_fsm.FSMField(
@@ -243,7 +245,7 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="verificationprocess",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),

@@ -6,6 +6,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
+from apps.core.migration_operations import AlterFieldLabels
+
 import apps.core.encrypted_fields
 
 
@@ -45,22 +47,22 @@ class Migration(migrations.Migration):
                 "verbose_name_plural": "webhook endpoints",
             },
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="attempt_count",
             field=models.PositiveSmallIntegerField(default=0, verbose_name="attempt count"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="claimed_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="claimed at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="endpoint",
             field=models.ForeignKey(
@@ -72,12 +74,12 @@ class Migration(migrations.Migration):
                 verbose_name="endpoint",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="enqueued_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="enqueued at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="event",
             field=models.ForeignKey(
@@ -87,34 +89,34 @@ class Migration(migrations.Migration):
                 verbose_name="event",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="last_error",
             field=models.TextField(blank=True, verbose_name="last error"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="last_response_excerpt",
             field=models.TextField(blank=True, verbose_name="last response excerpt"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="last_status_code",
             field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="last status code"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="next_attempt_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="next attempt at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="organization",
             field=models.ForeignKey(
@@ -124,7 +126,7 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="redelivery_of",
             field=models.ForeignKey(
@@ -136,12 +138,12 @@ class Migration(migrations.Migration):
                 verbose_name="redelivery of",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="requeues",
             field=models.PositiveSmallIntegerField(default=0, editable=False, verbose_name="requeues"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="status",
             field=models.CharField(
@@ -151,22 +153,22 @@ class Migration(migrations.Migration):
                 verbose_name="status",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="succeeded_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="succeeded at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="updated_at",
             field=models.DateTimeField(auto_now=True, verbose_name="updated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="delivery",
             name="url",
             field=models.URLField(max_length=2000, verbose_name="URL"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="delivery",
             field=models.ForeignKey(
@@ -176,59 +178,59 @@ class Migration(migrations.Migration):
                 verbose_name="delivery",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="duration_ms",
             field=models.PositiveIntegerField(default=0, verbose_name="duration (ms)"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="error",
             field=models.TextField(blank=True, verbose_name="error"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="number",
             field=models.PositiveSmallIntegerField(verbose_name="number"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="response_excerpt",
             field=models.TextField(blank=True, verbose_name="response excerpt"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="started_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="started at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="deliveryattempt",
             name="status_code",
             field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="status code"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="data",
             field=models.JSONField(default=dict, verbose_name="data"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="envelope",
             field=models.BooleanField(default=True, verbose_name="envelope"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="organization",
             field=models.ForeignKey(
@@ -240,7 +242,7 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="transition",
             field=models.OneToOneField(
@@ -252,12 +254,12 @@ class Migration(migrations.Migration):
                 verbose_name="transition",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="event",
             name="type",
             field=models.CharField(max_length=64, verbose_name="type"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="notificationsecret",
             name="organization",
             field=models.OneToOneField(
@@ -269,55 +271,55 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="notificationsecret",
             name="previous_secret",
             field=apps.core.encrypted_fields.EncryptedTextField(
                 blank=True, editable=False, verbose_name="previous secret"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="notificationsecret",
             name="previous_secret_expires_at",
             field=models.DateTimeField(
                 blank=True, editable=False, null=True, verbose_name="previous secret expires at"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="notificationsecret",
             name="rotated_at",
             field=models.DateTimeField(default=django.utils.timezone.now, verbose_name="rotated at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="notificationsecret",
             name="secret",
             field=apps.core.encrypted_fields.EncryptedTextField(editable=False, verbose_name="secret"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="created_at",
             field=models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name="created at"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="description",
             field=models.CharField(blank=True, max_length=500, verbose_name="description"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="events",
             field=models.JSONField(
                 default=list, help_text="Event types this endpoint receives.", verbose_name="events"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="id",
             field=models.UUIDField(
                 default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name="ID"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="organization",
             field=models.ForeignKey(
@@ -327,26 +329,26 @@ class Migration(migrations.Migration):
                 verbose_name="organization",
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="previous_secret",
             field=apps.core.encrypted_fields.EncryptedTextField(
                 blank=True, editable=False, verbose_name="previous secret"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="previous_secret_expires_at",
             field=models.DateTimeField(
                 blank=True, editable=False, null=True, verbose_name="previous secret expires at"
             ),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="secret",
             field=apps.core.encrypted_fields.EncryptedTextField(editable=False, verbose_name="secret"),
         ),
-        migrations.AlterField(
+        AlterFieldLabels(
             model_name="webhookendpoint",
             name="url",
             field=models.URLField(max_length=2000, verbose_name="URL"),
