@@ -21,7 +21,6 @@ from typing import Any
 
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db.migrations.operations import AddIndex, AlterField
-from django.db.models.fields import NOT_PROVIDED
 
 
 class AddIndexOnline(AddIndexConcurrently):
@@ -40,24 +39,13 @@ class AddIndexOnline(AddIndexConcurrently):
 
 class AlterFieldLabels(AlterField):
     def state_forwards(self, app_label: str, state: Any) -> None:
-        field = self.field
-        if not self.preserve_default:
-            field = field.clone()
-            field.default = NOT_PROVIDED
-        model_key = app_label, self.model_name_lower
-        fields = state.models[model_key].fields
-        if state._relations is not None:
-            # Django's ProjectState.alter_field keeps its relations map in step the same way.
-            old_field = fields.pop(self.name)
-            if old_field.is_relation:
-                state.resolve_model_field_relations(model_key, self.name, old_field)
-            fields[self.name] = field
-            if field.is_relation:
-                state.resolve_model_field_relations(model_key, self.name, field)
-        else:
-            fields[self.name] = field
-        # No reload of rendered models: a label never changes what the database or a later
-        # operation sees, and the next reload of this model renders it from the new state.
+        # Django's ProjectState.alter_field, with the rendered models set aside: it re-renders
+        # only when they exist. A label never changes what the database or a later operation
+        # sees, and the next reload of this model renders it from the new state.
+        rendered = state.__dict__.pop("apps", None)
+        super().state_forwards(app_label, state)
+        if rendered is not None:
+            state.__dict__["apps"] = rendered
 
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         """Nothing: a label is not stored in the database."""

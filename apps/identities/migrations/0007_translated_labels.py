@@ -8,9 +8,8 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
-from apps.core.migration_operations import AlterFieldLabels
-
 import apps.core.encrypted_fields
+from apps.core.migration_operations import AlterFieldLabels
 
 
 class Migration(migrations.Migration):

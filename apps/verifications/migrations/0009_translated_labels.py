@@ -7,9 +7,8 @@ import django.utils.timezone
 import django_fsm
 from django.db import migrations, models
 
-from apps.core.migration_operations import AlterFieldLabels
-
 import apps.core.encrypted_fields
+from apps.core.migration_operations import AlterFieldLabels
 
 
 class Migration(migrations.Migration):

@@ -6,9 +6,8 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-from apps.core.migration_operations import AlterFieldLabels
-
 import apps.core.encrypted_fields
+from apps.core.migration_operations import AlterFieldLabels
 
 
 class Migration(migrations.Migration):
