@@ -19,9 +19,7 @@ import django
 django.setup()
 
 from django.conf import settings  # noqa: E402
-from django.db import transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
 from apps.activities.models import Activity, SharedSnapshot  # noqa: E402
 from apps.identifications.models import OtpMessage  # noqa: E402
@@ -30,6 +28,7 @@ from apps.people.services import person_set_details  # noqa: E402
 from apps.verifications.models import VerificationProcess  # noqa: E402
 from apps.webhooks.models import WebhookEndpoint  # noqa: E402
 from tests.factories import OrganizationFactory, make_api_key, make_identity, make_person  # noqa: E402
+from tests.security.probes import run_attacks  # noqa: E402
 
 HTTPS = {"HTTP_X_FORWARDED_PROTO": "https"}
 IPV6_FORMS = ("::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b:1::a00:1")
@@ -174,8 +173,4 @@ def attacks() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    with transaction.atomic():
-        results = attacks()
-        transaction.set_rollback(True)
-    print(json.dumps(results))
+    run_attacks(attacks)

@@ -7,7 +7,6 @@ The last line of stdout is a JSON object: what each attack got.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -19,9 +18,7 @@ django.setup()
 import time_machine  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.admin.models import LogEntry  # noqa: E402
-from django.db import transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
@@ -34,6 +31,7 @@ from apps.people.models import User  # noqa: E402
 from apps.people.services import person_set_details  # noqa: E402
 from tests.backoffice.conftest import make_staff  # noqa: E402
 from tests.factories import OrganizationFactory, make_identity, make_person, totp_code  # noqa: E402
+from tests.security.probes import run_attacks  # noqa: E402
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 HTTPS = {"HTTP_X_FORWARDED_PROTO": "https"}
@@ -198,8 +196,4 @@ def attacks() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    with transaction.atomic():
-        results = attacks()
-        transaction.set_rollback(True)
-    print(json.dumps(results))
+    run_attacks(attacks)

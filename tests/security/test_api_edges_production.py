@@ -13,31 +13,17 @@ tests/security/test_request_limits.py.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from django.db import connection
 
-from tests.security.test_production_settings import production_env, run
+from tests.security.probes import ON_POSTGRESQL, probe_results
 
-pytestmark = [
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="replayed on PostgreSQL (set DATABASE_URL), as production runs"
-    ),
-    pytest.mark.django_db,
-]
+# The test database (test_<name>) exists once a test of the module asks for it.
+pytestmark = [ON_POSTGRESQL, pytest.mark.django_db]
 
 
 @pytest.fixture(scope="module")
 def seen(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
-    with django_db_blocker.unblock():
-        connection.ensure_connection()
-        db = connection.settings_dict
-    url = f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = production_env(tmp_path_factory.mktemp("api-probe"), ALLOWED_HOSTS="testserver", DATABASE_URL=url)
-    result = run(["-m", "tests.security.api_probe"], env)
-    assert result.returncode == 0, f"{db['NAME']}: {result.stderr[-3000:]}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return probe_results("tests.security.api_probe", django_db_blocker, tmp_path_factory.mktemp("api-probe"))
 
 
 def test_it_ran_under_the_production_settings(seen):
