@@ -29,6 +29,7 @@ from apps.verifications.models import VerificationProcess  # noqa: E402
 from apps.webhooks.models import WebhookEndpoint  # noqa: E402
 from tests.factories import OrganizationFactory, make_api_key, make_identity, make_person  # noqa: E402
 from tests.security.probes import run_attacks  # noqa: E402
+from tests.security.test_request_limits import UnreadableInput  # noqa: E402
 
 HTTPS = {"HTTP_X_FORWARDED_PROTO": "https"}
 IPV6_FORMS = ("::127.0.0.1", "::ffff:0:7f00:1", "64:ff9b:1::a00:1")
@@ -148,9 +149,6 @@ def attacks() -> dict[str, Any]:
     }
 
     # An 80 MB multipart body to the sign-in page, and an API body over the cap.
-    class Unreadable:
-        read = readline = __iter__ = lambda self, *a: (_ for _ in ()).throw(AssertionError("read"))
-
     seen["bodies"] = {
         "login": outsider.generic(
             "POST",
@@ -158,7 +156,7 @@ def attacks() -> dict[str, Any]:
             b"x",
             content_type="multipart/form-data; boundary=probe",
             CONTENT_LENGTH=str(80 * 1024 * 1024),
-            **{"wsgi.input": Unreadable()},
+            **{"wsgi.input": UnreadableInput()},
         ).status_code,
         "api": integrator.generic(
             "POST",
@@ -166,7 +164,7 @@ def attacks() -> dict[str, Any]:
             b"x",
             content_type="application/json",
             CONTENT_LENGTH=str(4 * 1024 * 1024),
-            **{"wsgi.input": Unreadable()},
+            **{"wsgi.input": UnreadableInput()},
         ).status_code,
     }
     return seen
